@@ -1,0 +1,40 @@
+import Fastify, { type FastifyInstance } from 'fastify';
+import type { ApiContext } from './context.ts';
+import { handleError, errorBody } from './errors.ts';
+import { makeAuth } from './auth.ts';
+import { renderRoutes } from './routes/renders.ts';
+import { templateRoutes } from './routes/templates.ts';
+import { viewerRoutes } from '../stream/routes.ts';
+
+export function buildApp(ctx: ApiContext, opts: { logger?: boolean } = {}): FastifyInstance {
+  const app = Fastify({
+    bodyLimit: ctx.config.bodyLimit,
+    logger: opts.logger === false ? false : {
+      level: ctx.config.logLevel,
+      // Viewer tokens are credentials: log the route shape, never the token or bodies.
+      serializers: {
+        req: (req: { method: string; url: string }) => ({ method: req.method, url: req.url.replace(/\/v\/[^/]+/, '/v/<token>') }),
+      },
+    },
+    requestIdHeader: 'x-request-id',
+    genReqId: () => Math.random().toString(36).slice(2, 12),
+  });
+  app.addHook('onSend', async (req, reply) => {
+    reply.header('x-request-id', req.id);
+  });
+  app.setErrorHandler(handleError);
+  app.setNotFoundHandler((req, reply) => reply.code(404).send(errorBody('not_found', `no route ${req.method} ${req.url.replace(/\/v\/[^/]+/, '/v/<token>').slice(0, 200)}`)));
+  const auth = makeAuth(ctx.config.apiKeys);
+
+  app.get('/healthz', async (_req, reply) => {
+    const checks: Record<string, string> = {};
+    await ctx.redis.ping().then(() => (checks.redis = 'ok'), (e: Error) => (checks.redis = e.message));
+    await ctx.storage.ping().then(() => (checks.storage = 'ok'), (e: Error) => (checks.storage = e.message));
+    const ok = Object.values(checks).every((v) => v === 'ok');
+    return reply.code(ok ? 200 : 503).send({ ok, checks });
+  });
+  renderRoutes(app, ctx, auth);
+  templateRoutes(app, ctx, auth);
+  viewerRoutes(app, ctx);
+  return app;
+}

@@ -1,0 +1,18 @@
+import type { Redis } from 'ioredis';
+import type { Config } from '../config/index.ts';
+import type { Storage } from '../storage/storage.ts';
+import type { TemplateRegistry } from '../templates/registry.ts';
+import type { RenderStore } from '../renders/store.ts';
+import type { RenderQueue } from '../queue/queues.ts';
+import type { ReadyWaiter } from '../stream/ready-waiter.ts';
+
+/** Everything a route needs; built once per API process. */
+export interface ApiContext {
+  config: Config;
+  redis: Redis;
+  storage: Storage;
+  registry: TemplateRegistry;
+  store: RenderStore;
+  renderQueue: RenderQueue;
+  waiter: ReadyWaiter;
+}

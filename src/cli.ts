@@ -1,0 +1,128 @@
+// kasane start | api | worker | prepare <dir> | render --template <dir> --data <file> --out <dir>
+import { mkdir, readFile, writeFile, copyFile } from 'node:fs/promises';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { startService } from './runtime.ts';
+import { LocalStorage } from './storage/storage.ts';
+import { prepareTemplate } from './templates/prepare.ts';
+import { exampleData, validateData } from './templates/fields.ts';
+import { ManifestError } from './templates/manifest.ts';
+import { renderPersonalSegments, resolveTexts, segmentKeys } from './render/personalize.ts';
+import { mediaPlaylist } from './stream/playlist.ts';
+import { loadConfig, ConfigError } from './config/index.ts';
+
+const USAGE = `usage:
+  kasane start                 API + worker + embedded Redis, bundled templates, prints a playable link
+  kasane api                   HTTP API only (REDIS_URL or the embedded Redis)
+  kasane worker                background worker only
+  kasane prepare <template-dir>   prepare a template version locally and print its plan summary
+  kasane render --template <dir> --data <file.json> --out <dir> [--cache <dir>]
+                               render one personalized video to an HLS folder, without Redis or HTTP`;
+
+async function main(argv: string[]): Promise<number> {
+  const [cmd, ...rest] = argv;
+  switch (cmd) {
+    case 'start':
+      return start(true, true);
+    case 'api':
+      return start(true, false);
+    case 'worker':
+      return start(false, true);
+    case 'prepare':
+      return prepare(rest);
+    case 'render':
+      return renderOnce(rest);
+    default:
+      console.error(USAGE);
+      return cmd === undefined || cmd === 'help' || cmd === '--help' ? 0 : 2;
+  }
+}
+
+async function start(api: boolean, worker: boolean): Promise<number> {
+  const svc = await startService({ api, worker });
+  const stop = async () => {
+    await svc.close();
+    process.exit(0);
+  };
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
+  if (api && worker) {
+    console.error('kasane: preparing bundled templates…');
+    const prepared = await svc.prepareBundled();
+    const key = svc.config.apiKeys[0]!;
+    console.log(`\nKasane is running on ${svc.config.publicUrl}`);
+    console.log(`API key (Authorization: Bearer …): ${key}${process.env.KASANE_API_KEYS ? '' : `  (kept in ${path.join(svc.config.varDir, 'api-key')})`}`);
+    for (const p of prepared) {
+      const plan = await (await import('./templates/prepare.ts')).loadPlan(new LocalStorage(svc.config.storageDir), p.templateId, p.version);
+      const res = await svc.app!.inject({
+        method: 'POST',
+        url: '/v1/renders',
+        headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+        payload: { template: p.templateId, data: exampleData(plan!.manifest.fields), external_id: 'demo' },
+      });
+      const body = res.json() as { player_url: string; playlist_url: string };
+      console.log(`\n  ${p.templateId} (${p.version})\n    watch:    ${body.player_url}\n    playlist: ${body.playlist_url}`);
+    }
+    console.log(`\nTry: curl -s -H 'Authorization: Bearer ${key}' ${svc.config.publicUrl}/v1/templates\n`);
+  }
+  return -1; // keep running
+}
+
+async function prepare(args: string[]): Promise<number> {
+  const dir = args[0];
+  if (!dir) {
+    console.error(USAGE);
+    return 2;
+  }
+  const storage = new LocalStorage(path.join(loadConfig().varDir, 'storage'));
+  const plan = await prepareTemplate(path.resolve(dir), storage, { log: (m) => console.error(m) });
+  console.log(JSON.stringify({ template: plan.templateId, version: plan.version, segments: plan.segments.map((s) => ({ index: s.index, kind: s.kind, duration: s.duration, layers: s.layers })) }, null, 2));
+  return 0;
+}
+
+async function renderOnce(args: string[]): Promise<number> {
+  const { values } = parseArgs({ args, options: { template: { type: 'string' }, data: { type: 'string' }, out: { type: 'string' }, cache: { type: 'string' } } });
+  if (!values.template || !values.out) {
+    console.error(USAGE);
+    return 2;
+  }
+  const cache = path.resolve(values.cache ?? path.join(loadConfig().varDir, 'cli-storage'));
+  const storage = new LocalStorage(cache);
+  const t0 = performance.now();
+  const plan = await prepareTemplate(path.resolve(values.template), storage, { log: (m) => console.error(m) });
+  const t1 = performance.now();
+  const raw = values.data ? JSON.parse(await readFile(values.data, 'utf8')) : exampleData(plan.manifest.fields);
+  const { value, problems } = validateData(plan.manifest.fields, raw);
+  if (problems.length) {
+    for (const p of problems) console.error(`${p.pointer}: ${p.message}`);
+    return 1;
+  }
+  const texts = resolveTexts(plan, value);
+  const keys = segmentKeys(plan, texts, Buffer.from('kasane-cli'));
+  await renderPersonalSegments(plan, texts, keys, storage, {
+    onSegment: (d) => console.error(`segment ${d.index}: ${d.reused ? 'reused' : `rendered in ${d.ms.toFixed(0)} ms`}`),
+  });
+  const t2 = performance.now();
+  const out = path.resolve(values.out);
+  await mkdir(out, { recursive: true });
+  for (const s of plan.segments) {
+    await copyFile(await storage.localPath(s.kind === 'dynamic' ? keys[s.index]! : s.key), path.join(out, `${s.index}.ts`));
+  }
+  await writeFile(path.join(out, 'index.m3u8'), mediaPlaylist(plan));
+  console.error(`prepared in ${((t1 - t0) / 1000).toFixed(2)} s, rendered in ${((t2 - t1) / 1000).toFixed(2)} s → ${path.join(out, 'index.m3u8')}`);
+  return 0;
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    if (code >= 0) process.exit(code);
+  },
+  (e: unknown) => {
+    if (e instanceof ManifestError) {
+      console.error('template problems:');
+      for (const p of e.problems) console.error(`  ${p.pointer || '/'}: ${p.message}`);
+    } else if (e instanceof ConfigError) console.error(`configuration: ${e.message}`);
+    else console.error(e instanceof Error ? e.stack : e);
+    process.exit(1);
+  },
+);

@@ -1,0 +1,102 @@
+// Environment → typed, validated configuration. Fails fast with a message that
+// names the variable, so a misconfigured deployment never half-starts.
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const PROJECT_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+
+export interface Config {
+  port: number;
+  host: string;
+  /** Public origin used in the links we hand out, e.g. https://v.example.jp */
+  publicUrl: string;
+  /** Unset: the service starts its own redis-server under varDir. */
+  redisUrl?: string;
+  varDir: string;
+  storageDir: string;
+  templatesDir: string;
+  apiKeys: string[];
+  /** Signing keys for viewer URLs; the first one signs, all verify (rotation). */
+  signingKeys: Array<{ id: string; secret: Buffer }>;
+  /** Keys content hashes of personal segments so their names reveal nothing. */
+  contentSecret: Buffer;
+  defaultExpiresIn: number;
+  maxExpiresIn: number;
+  workerConcurrency: number;
+  /** How long a viewer's request for a not-yet-rendered segment may wait. */
+  jitWaitMs: number;
+  bodyLimit: number;
+  logLevel: string;
+}
+
+export class ConfigError extends Error {}
+
+function int(env: NodeJS.ProcessEnv, name: string, def: number, min: number, max: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return def;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < min || n > max) throw new ConfigError(`${name} must be an integer from ${min} to ${max}, got "${raw}"`);
+  return n;
+}
+
+/**
+ * Secrets that the default single-machine setup generates once and keeps under var/,
+ * so links stay valid across restarts. Production sets them in the environment.
+ */
+function persistentSecret(varDir: string, file: string, bytes: number): string {
+  const p = path.join(varDir, file);
+  if (existsSync(p)) return readFileSync(p, 'utf8').trim();
+  mkdirSync(varDir, { recursive: true });
+  const v = randomBytes(bytes).toString('base64url');
+  writeFileSync(p, v + '\n', { mode: 0o600 });
+  return v;
+}
+
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const varDir = path.resolve(env.KASANE_VAR_DIR || path.join(PROJECT_ROOT, 'var'));
+  const port = int(env, 'PORT', 3000, 0, 65535);
+  const host = env.HOST || '0.0.0.0';
+  const publicUrl = (env.PUBLIC_URL || `http://localhost:${port}`).replace(/\/+$/, '');
+  try {
+    new URL(publicUrl);
+  } catch {
+    throw new ConfigError(`PUBLIC_URL must be an absolute URL, got "${env.PUBLIC_URL}"`);
+  }
+  const apiKeys = (env.KASANE_API_KEYS || persistentSecret(varDir, 'api-key', 24))
+    .split(',')
+    .map((k) => k.trim())
+    .filter(Boolean);
+  if (apiKeys.some((k) => k.length < 16)) throw new ConfigError('KASANE_API_KEYS: every key must be at least 16 characters');
+  // KASANE_SIGNING_KEYS="kid1:secret1,kid0:secret0" — first signs, all verify.
+  const signingRaw = env.KASANE_SIGNING_KEYS || `k1:${persistentSecret(varDir, 'signing-key', 32)}`;
+  const signingKeys = signingRaw.split(',').map((pair) => {
+    const i = pair.indexOf(':');
+    if (i <= 0) throw new ConfigError('KASANE_SIGNING_KEYS must look like "kid:secret,kid2:secret2"');
+    const id = pair.slice(0, i).trim();
+    const secret = pair.slice(i + 1).trim();
+    if (!/^[A-Za-z0-9_-]{1,16}$/.test(id)) throw new ConfigError(`KASANE_SIGNING_KEYS: key id "${id}" must be 1-16 of [A-Za-z0-9_-]`);
+    if (secret.length < 16) throw new ConfigError(`KASANE_SIGNING_KEYS: secret for "${id}" must be at least 16 characters`);
+    return { id, secret: Buffer.from(secret) };
+  });
+  const contentSecret = Buffer.from(env.KASANE_CONTENT_SECRET || persistentSecret(varDir, 'content-key', 32));
+  return {
+    port,
+    host,
+    publicUrl,
+    redisUrl: env.REDIS_URL || undefined,
+    varDir,
+    storageDir: path.resolve(env.KASANE_STORAGE_DIR || path.join(varDir, 'storage')),
+    templatesDir: path.resolve(env.KASANE_TEMPLATES_DIR || path.join(PROJECT_ROOT, 'templates')),
+    apiKeys,
+    signingKeys,
+    contentSecret,
+    defaultExpiresIn: int(env, 'KASANE_DEFAULT_EXPIRES_IN', 30 * 24 * 3600, 60, 400 * 24 * 3600),
+    maxExpiresIn: int(env, 'KASANE_MAX_EXPIRES_IN', 400 * 24 * 3600, 60, 10 * 365 * 24 * 3600),
+    workerConcurrency: int(env, 'KASANE_WORKER_CONCURRENCY', 1, 1, 64),
+    jitWaitMs: int(env, 'KASANE_JIT_WAIT_MS', 8000, 0, 60_000),
+    bodyLimit: int(env, 'KASANE_BODY_LIMIT', 256 * 1024, 1024, 64 * 1024 * 1024),
+    logLevel: env.LOG_LEVEL || 'info',
+  };
+}

@@ -1,0 +1,27 @@
+import { Redis, type RedisOptions } from 'ioredis';
+import type { ConnectionOptions } from 'bullmq';
+
+export type RedisTarget = { url: string } | { socket: string };
+
+export function redisOptions(t: RedisTarget): RedisOptions {
+  if ('socket' in t) return { path: t.socket, maxRetriesPerRequest: null };
+  const u = new URL(t.url);
+  return {
+    host: u.hostname,
+    port: Number(u.port || 6379),
+    username: u.username ? decodeURIComponent(u.username) : undefined,
+    password: u.password ? decodeURIComponent(u.password) : undefined,
+    db: u.pathname.length > 1 ? Number(u.pathname.slice(1)) : 0,
+    tls: u.protocol === 'rediss:' ? {} : undefined,
+    maxRetriesPerRequest: null,
+  };
+}
+
+export function connect(t: RedisTarget): Redis {
+  return new Redis(redisOptions(t));
+}
+
+/** The same options in the type BullMQ declares (structurally equal to ioredis's). */
+export function bullConnection(t: RedisTarget): ConnectionOptions {
+  return redisOptions(t) as ConnectionOptions;
+}

@@ -1,0 +1,53 @@
+import { Queue, type ConnectionOptions } from 'bullmq';
+
+export const RENDER_QUEUE = 'kasane-render';
+export const PREPARE_QUEUE = 'kasane-prepare';
+
+/** BullMQ: lower number = sooner. A viewer waiting on a segment jumps the line. */
+export const PRIORITY = { eager: 100, viewer: 1 } as const;
+
+export interface RenderJobData {
+  renderId: string;
+}
+export interface PrepareJobData {
+  dir: string;
+  /** Make this version the active one once prepared. */
+  activate: boolean;
+}
+
+export type RenderQueue = ReturnType<typeof renderQueue>;
+
+export function renderQueue(connection: ConnectionOptions) {
+  return new Queue<RenderJobData>(RENDER_QUEUE, {
+    connection,
+    defaultJobOptions: {
+      attempts: 4,
+      backoff: { type: 'exponential', delay: 2000 },
+      removeOnComplete: { age: 3600, count: 10_000 },
+      removeOnFail: { age: 7 * 24 * 3600 },
+    },
+  });
+}
+
+export function prepareQueue(connection: ConnectionOptions) {
+  return new Queue<PrepareJobData>(PREPARE_QUEUE, {
+    connection,
+    defaultJobOptions: { attempts: 2, backoff: { type: 'fixed', delay: 5000 }, removeOnComplete: { age: 24 * 3600 }, removeOnFail: { age: 7 * 24 * 3600 } },
+  });
+}
+
+export async function enqueueRender(q: RenderQueue, renderId: string, priority: number): Promise<void> {
+  // jobId = renderId: a second add of the same render is a no-op in BullMQ.
+  await q.add('render', { renderId }, { jobId: renderId, priority });
+}
+
+/** Raise a waiting render's priority; a job already running needs nothing. */
+export async function bumpRender(q: RenderQueue, renderId: string): Promise<void> {
+  const job = await q.getJob(renderId);
+  if (!job) return;
+  const state = await job.getState();
+  if (state === 'waiting' || state === 'prioritized' || state === 'delayed') {
+    await job.changePriority({ priority: PRIORITY.viewer }).catch(() => {});
+    if (state === 'delayed') await job.promote().catch(() => {});
+  }
+}

@@ -1,0 +1,92 @@
+// Background workers: prepare template versions and render personal segments.
+// A worker killed mid-render loses nothing: segments are written atomically
+// and content-addressed, BullMQ hands the stalled job to another worker, and
+// the retry skips segments that already exist.
+import { Worker, UnrecoverableError, type Job } from 'bullmq';
+import type { Redis } from 'ioredis';
+import type { ConnectionOptions } from 'bullmq';
+import type { Storage } from '../storage/storage.ts';
+import { prepareTemplate } from '../templates/prepare.ts';
+import type { TemplateRegistry } from '../templates/registry.ts';
+import { renderPersonalSegments, resolveTexts } from '../render/personalize.ts';
+import { ffmpegVersion } from '../render/ffmpeg.ts';
+import { RenderStore } from '../renders/store.ts';
+import { PREPARE_QUEUE, RENDER_QUEUE, type PrepareJobData, type RenderJobData } from './queues.ts';
+
+export interface WorkerDeps {
+  connection: ConnectionOptions;
+  redis: Redis;
+  storage: Storage;
+  registry: TemplateRegistry;
+  concurrency: number;
+  log: (obj: Record<string, unknown>, msg: string) => void;
+}
+
+/** Lock short enough that a killed worker's job is picked up again within seconds. */
+const LOCK_MS = 10_000;
+
+export function startWorkers(d: WorkerDeps): { render: Worker; prepare: Worker; close(): Promise<void> } {
+  const store = new RenderStore(d.redis);
+
+  const render = new Worker<RenderJobData>(
+    RENDER_QUEUE,
+    async (job: Job<RenderJobData>, _token, signal) => {
+      const { renderId } = job.data;
+      const meta = await store.meta(renderId);
+      if (!meta) return { skipped: 'render expired or unknown' };
+      const plan = await d.registry.plan(meta.templateId, meta.version);
+      if (!plan) throw new UnrecoverableError(`template ${meta.templateId} version ${meta.version} is not prepared`);
+      if (plan.ffmpegVersion !== (await ffmpegVersion())) {
+        // Mixing encoder builds breaks the splice; refuse rather than emit a broken stream.
+        throw new UnrecoverableError(`template prepared with a different ffmpeg build (${plan.ffmpegVersion})`);
+      }
+      const data = (await store.data(renderId)) ?? {};
+      await store.markStarted(renderId, job.attemptsMade + 1);
+      const texts = resolveTexts(plan, data);
+      const t0 = Date.now();
+      let rendered = 0;
+      await renderPersonalSegments(plan, texts, Object.fromEntries(Object.entries(meta.segKeys).map(([k, v]) => [Number(k), v])), d.storage, {
+        signal,
+        onSegment: async (s) => {
+          if (!s.reused) rendered++;
+          await store.markSegment(renderId, s.index, s.key);
+          await job.updateProgress({ segment: s.index });
+        },
+      });
+      await store.markDone(renderId);
+      // No personal data here: ids, counts and times only.
+      d.log({ renderId, template: plan.templateId, rendered, ms: Date.now() - t0 }, 'render done');
+      return { rendered };
+    },
+    { connection: d.connection, concurrency: d.concurrency, lockDuration: LOCK_MS, stalledInterval: 5000, maxStalledCount: 3 },
+  );
+  render.on('failed', (job, err) => {
+    if (!job) return;
+    const final = job.attemptsMade >= (job.opts.attempts ?? 1) || err instanceof UnrecoverableError;
+    void store.markError(job.data.renderId, safeMessage(err), final).catch(() => {});
+    d.log({ renderId: job.data.renderId, attempt: job.attemptsMade, final, err: safeMessage(err) }, 'render failed');
+  });
+
+  const prepare = new Worker<PrepareJobData>(
+    PREPARE_QUEUE,
+    async (job, _token, signal) => {
+      const plan = await prepareTemplate(job.data.dir, d.storage, { signal, log: (m) => d.log({ job: job.id }, m) });
+      if (job.data.activate) await d.registry.activate(plan);
+      return { templateId: plan.templateId, version: plan.version };
+    },
+    { connection: d.connection, concurrency: 1, lockDuration: 60_000 },
+  );
+
+  return {
+    render,
+    prepare,
+    close: async () => {
+      await Promise.all([render.close(), prepare.close()]);
+    },
+  };
+}
+
+/** Error text for status responses: our own messages carry no data values; cap the length. */
+function safeMessage(err: Error): string {
+  return (err.message || 'render failed').split('\n')[0]!.slice(0, 300);
+}

@@ -1,0 +1,52 @@
+// The one place encoder arguments are built. Template preparation and every
+// personalized segment use exactly these, so a re-encoded segment gets the
+// same SPS/PPS, frame types and timestamps as the single-pass encode.
+import type { EncoderSettings } from '../templates/manifest.ts';
+
+export interface Rational {
+  num: number;
+  den: number;
+}
+
+export function fpsValue(r: Rational): number {
+  return r.num / r.den;
+}
+
+/** 29.97 and 23.976 style rates as exact rationals. */
+export function toRational(fps: number): Rational {
+  for (const base of [24, 30, 48, 60]) {
+    if (Math.abs(fps - (base * 1000) / 1001) < 0.01) return { num: base * 1000, den: 1001 };
+  }
+  return { num: Math.round(fps), den: 1 };
+}
+
+export function videoEncoderArgs(s: EncoderSettings, fps: Rational): string[] {
+  // Keyframes come only where we force them (segment starts, overlay edges);
+  // fixed B-frame placement (b_strategy 0) and no scene-cut keyframes keep the
+  // frame-type pattern a function of position alone.
+  const gop = Math.ceil(fpsValue(fps) * 10);
+  return [
+    '-c:v', 'libx264',
+    '-preset', s.preset,
+    '-crf', String(s.crf),
+    '-maxrate', `${s.maxrateKbps}k`,
+    '-bufsize', `${s.bufsizeKbps}k`,
+    '-profile:v', s.profile,
+    '-pix_fmt', 'yuv420p',
+    '-bf', String(s.profile === 'baseline' ? 0 : s.bframes),
+    '-b_strategy', '0',
+    '-sc_threshold', '0',
+    '-g', String(gop),
+    '-keyint_min', String(1),
+    '-flags', '+cgop',
+  ];
+}
+
+export function audioEncoderArgs(s: EncoderSettings): string[] {
+  return ['-c:a', 'aac', '-b:a', `${s.audioBitrateKbps}k`, '-ar', '48000', '-ac', '2'];
+}
+
+/** An expression that forces a keyframe on exactly these frame numbers. */
+export function forceKeyframesExpr(frames: number[]): string {
+  return 'expr:' + frames.map((f) => `eq(n,${f})`).join('+');
+}

@@ -1,0 +1,132 @@
+// A small typed runner over child_process.spawn: argument arrays (never a shell),
+// a timeout, kill on abort, and the stderr tail in errors.
+import { spawn } from 'node:child_process';
+import { createRequire } from 'node:module';
+
+const require = createRequire(import.meta.url);
+
+let cachedPath: string | undefined;
+
+/** ffmpeg from @ffmpeg-installer/ffmpeg unless FFMPEG_PATH overrides it. */
+export function ffmpegPath(): string {
+  if (cachedPath) return cachedPath;
+  cachedPath = process.env.FFMPEG_PATH || (require('@ffmpeg-installer/ffmpeg') as { path: string }).path;
+  return cachedPath;
+}
+
+export class FfmpegError extends Error {
+  constructor(
+    message: string,
+    readonly code: number | null,
+    readonly stderrTail: string,
+  ) {
+    super(message);
+  }
+}
+
+export interface RunOptions {
+  /** Bytes written to ffmpeg's stdin (e.g. raw frames); stdin is closed afterwards. */
+  input?: Buffer;
+  timeoutMs?: number;
+  signal?: AbortSignal;
+  /** Collect stdout into the result (for `pipe:1` outputs). */
+  captureStdout?: boolean;
+}
+
+export interface RunResult {
+  stdout: Buffer;
+  stderr: string;
+}
+
+const STDERR_TAIL = 4000;
+
+export function runFfmpeg(args: string[], opts: RunOptions = {}): Promise<RunResult> {
+  return new Promise((resolve, reject) => {
+    // -nostdin keeps ffmpeg from eating the terminal, except when we feed it frames.
+    const base = opts.input ? ['-hide_banner'] : ['-hide_banner', '-nostdin'];
+    const child = spawn(ffmpegPath(), [...base, ...args], {
+      stdio: [opts.input ? 'pipe' : 'ignore', opts.captureStdout ? 'pipe' : 'ignore', 'pipe'],
+    });
+    const out: Buffer[] = [];
+    let err = '';
+    let killedFor: string | undefined;
+    child.stdout?.on('data', (b: Buffer) => out.push(b));
+    child.stderr!.on('data', (b: Buffer) => {
+      err += b.toString('utf8');
+      if (err.length > STDERR_TAIL * 4) err = err.slice(-STDERR_TAIL * 2);
+    });
+    const kill = (why: string) => {
+      killedFor = why;
+      child.kill('SIGKILL');
+    };
+    const timer = opts.timeoutMs ? setTimeout(() => kill(`timed out after ${opts.timeoutMs} ms`), opts.timeoutMs) : undefined;
+    const onAbort = () => kill('aborted');
+    opts.signal?.addEventListener('abort', onAbort, { once: true });
+    if (opts.input) {
+      child.stdin!.on('error', () => {}); // EPIPE when ffmpeg fails early; the exit code tells the story
+      child.stdin!.end(opts.input);
+    }
+    child.on('error', (e) => reject(new FfmpegError(`ffmpeg could not start: ${e.message}`, null, '')));
+    child.on('close', (code) => {
+      if (timer) clearTimeout(timer);
+      opts.signal?.removeEventListener('abort', onAbort);
+      const tail = err.slice(-STDERR_TAIL);
+      if (killedFor) return reject(new FfmpegError(`ffmpeg ${killedFor}`, code, tail));
+      if (code !== 0) return reject(new FfmpegError(`ffmpeg exited with code ${code}: ${lastLine(tail)}`, code, tail));
+      resolve({ stdout: Buffer.concat(out), stderr: err });
+    });
+  });
+}
+
+function lastLine(s: string): string {
+  const lines = s.trim().split('\n');
+  return (lines[lines.length - 1] ?? '').slice(0, 300);
+}
+
+let versionCache: string | undefined;
+/** The ffmpeg build string; recorded with each prepared template version. */
+export async function ffmpegVersion(): Promise<string> {
+  if (versionCache) return versionCache;
+  const { stdout } = await runFfmpeg(['-version'], { captureStdout: true });
+  versionCache = stdout.toString('utf8').split('\n')[0]!.trim();
+  return versionCache;
+}
+
+export interface ProbeResult {
+  durationSec: number;
+  width: number;
+  height: number;
+  fps: number;
+  videoCodec: string;
+  hasAudio: boolean;
+  audioCodec?: string;
+}
+
+/**
+ * Probes a media file with `ffmpeg -i` (the npm-shipped ffprobe crashes here, see DESIGN.md).
+ * Parses ffmpeg's stream summary, which has been stable across versions.
+ */
+export async function probe(file: string): Promise<ProbeResult> {
+  let stderr = '';
+  try {
+    await runFfmpeg(['-i', file], { timeoutMs: 30_000 });
+  } catch (e) {
+    // ffmpeg exits 1 when given no output; the summary is still there.
+    if (!(e instanceof FfmpegError)) throw e;
+    stderr = e.stderrTail;
+  }
+  const dur = /Duration: (\d+):(\d+):(\d+(?:\.\d+)?)/.exec(stderr);
+  const video = /Stream #\d+:\d+(?:\[\w+\])?(?:\(\w+\))?: Video: (\w+)[^\n]*?, (\d{2,5})x(\d{2,5})[^\n]*?(?:, ([\d.]+) fps|, ([\d.]+) tbr)/.exec(stderr);
+  if (!dur || !video) throw new Error(`not a readable video file (${lastLine(stderr)})`);
+  const audio = /Stream #\d+:\d+(?:\[\w+\])?(?:\(\w+\))?: Audio: (\w+)/.exec(stderr);
+  const fps = Number(video[4] ?? video[5]);
+  return {
+    durationSec: Number(dur[1]) * 3600 + Number(dur[2]) * 60 + Number(dur[3]),
+    videoCodec: video[1]!,
+    width: Number(video[2]),
+    height: Number(video[3]),
+    fps,
+    hasAudio: !!audio,
+    audioCodec: audio?.[1],
+  };
+}

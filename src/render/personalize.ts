@@ -1,0 +1,93 @@
+// From one person's data to their personalized segments: resolve each
+// layer's text, derive content-addressed keys (equal overlays → one shared
+// encode), draw overlays and render the segments in playback order.
+import { createHmac } from 'node:crypto';
+import type { TemplatePlan, SegmentInfo } from '../templates/plan.ts';
+import { versionPrefix } from '../templates/plan.ts';
+import type { Storage } from '../storage/storage.ts';
+import { resolveLayerText, drawTextLayer } from '../overlays/index.ts';
+import { renderDynamicSegment, type PlacedOverlay } from './dynamic-segment.ts';
+
+/** Bump when drawing changes, so cached segments drawn the old way are not reused. */
+export const DRAW_VERSION = 1;
+
+export type LayerTexts = Record<string, string>;
+
+export function resolveTexts(plan: TemplatePlan, data: Record<string, unknown>): LayerTexts {
+  const out: LayerTexts = {};
+  for (const layer of plan.manifest.layers) out[layer.id] = resolveLayerText(layer, data);
+  return out;
+}
+
+/**
+ * Storage key of each dynamic segment. Keyed by an HMAC of exactly what is
+ * drawn in it, so two people with the same overlay content share one encode,
+ * and the name reveals nothing about the person.
+ */
+export function segmentKeys(plan: TemplatePlan, texts: LayerTexts, secret: Buffer): Record<number, string> {
+  const keys: Record<number, string> = {};
+  for (const seg of plan.segments) {
+    if (seg.kind !== 'dynamic') continue;
+    const drawn = seg.layers.map((id) => [id, texts[id] ?? '']);
+    const mac = createHmac('sha256', secret).update(JSON.stringify([DRAW_VERSION, plan.version, seg.index, drawn])).digest('base64url').slice(0, 32);
+    keys[seg.index] = `${versionPrefix(plan.templateId, plan.version)}/p/${seg.index}-${mac}.ts`;
+  }
+  return keys;
+}
+
+export async function overlaysFor(plan: TemplatePlan, seg: SegmentInfo, texts: LayerTexts): Promise<PlacedOverlay[]> {
+  const fps = plan.fps.num / plan.fps.den;
+  const out: PlacedOverlay[] = [];
+  for (const id of seg.layers) {
+    const layer = plan.manifest.layers.find((l) => l.id === id);
+    if (!layer) throw new Error(`layer ${id} missing from plan`);
+    const drawn = await drawTextLayer(layer, texts[id] ?? '');
+    out.push({
+      layerId: id,
+      png: drawn.png,
+      x: layer.box.x,
+      y: layer.box.y,
+      startFrame: Math.round(layer.start * fps),
+      endFrame: Math.min(plan.frameCount, Math.round(layer.end * fps)),
+      fadeIn: layer.fade?.in,
+      fadeOut: layer.fade?.out,
+    });
+  }
+  return out;
+}
+
+export interface SegmentDone {
+  index: number;
+  key: string;
+  /** true when an identical segment already existed (someone with the same overlays). */
+  reused: boolean;
+  ms: number;
+}
+
+/** Renders every missing dynamic segment in playback order. Safe to re-run after a crash. */
+export async function renderPersonalSegments(
+  plan: TemplatePlan,
+  texts: LayerTexts,
+  keys: Record<number, string>,
+  storage: Storage,
+  opts: { signal?: AbortSignal; onSegment?: (d: SegmentDone) => Promise<void> | void; order?: number[] } = {},
+): Promise<SegmentDone[]> {
+  const done: SegmentDone[] = [];
+  const dynamic = plan.segments.filter((s) => s.kind === 'dynamic');
+  const order = opts.order ?? dynamic.map((s) => s.index);
+  for (const index of order) {
+    const seg = plan.segments[index]!;
+    const key = keys[index]!;
+    const t0 = performance.now();
+    let reused = true;
+    if (!(await storage.head(key))) {
+      reused = false;
+      const bytes = await renderDynamicSegment(plan, seg, await overlaysFor(plan, seg, texts), storage, { signal: opts.signal });
+      await storage.put(key, bytes);
+    }
+    const d = { index, key, reused, ms: performance.now() - t0 };
+    done.push(d);
+    await opts.onSegment?.(d);
+  }
+  return done;
+}

@@ -1,0 +1,92 @@
+// Wires the parts into a running service: Redis (embedded unless REDIS_URL),
+// storage, workers and/or the HTTP API, and the bundled templates.
+import { existsSync, readdirSync } from 'node:fs';
+import path from 'node:path';
+import { QueueEvents } from 'bullmq';
+import type { FastifyInstance } from 'fastify';
+import { loadConfig, type Config } from './config/index.ts';
+import { LocalStorage } from './storage/storage.ts';
+import { startEmbeddedRedis, type EmbeddedRedis } from './queue/embedded-redis.ts';
+import { connect, bullConnection, type RedisTarget } from './queue/connection.ts';
+import { TemplateRegistry } from './templates/registry.ts';
+import { RenderStore } from './renders/store.ts';
+import { prepareQueue, renderQueue, PREPARE_QUEUE } from './queue/queues.ts';
+import { startWorkers } from './queue/workers.ts';
+import { ReadyWaiter } from './stream/ready-waiter.ts';
+import { buildApp } from './api/app.ts';
+import { MANIFEST_FILE } from './templates/manifest.ts';
+
+export interface Service {
+  config: Config;
+  app?: FastifyInstance;
+  url?: string;
+  close(): Promise<void>;
+  prepareBundled(): Promise<Array<{ templateId: string; version: string }>>;
+}
+
+export async function startService(opts: { api: boolean; worker: boolean; env?: NodeJS.ProcessEnv; logger?: boolean }): Promise<Service> {
+  const config = loadConfig(opts.env);
+  let embedded: EmbeddedRedis | undefined;
+  let target: RedisTarget;
+  if (config.redisUrl) target = { url: config.redisUrl };
+  else {
+    embedded = await startEmbeddedRedis(config.varDir);
+    target = { socket: embedded.socket };
+  }
+  const connection = bullConnection(target);
+  const redis = connect(target);
+  const storage = new LocalStorage(config.storageDir);
+  const registry = new TemplateRegistry(redis, storage);
+  const rq = renderQueue(connection);
+  const pq = prepareQueue(connection);
+  const closers: Array<() => Promise<unknown>> = [];
+  const log = (obj: Record<string, unknown>, msg: string) => {
+    if (opts.logger !== false) console.log(JSON.stringify({ time: new Date().toISOString(), msg, ...obj }));
+  };
+
+  if (opts.worker) {
+    const w = startWorkers({ connection, redis, storage, registry, concurrency: config.workerConcurrency, log });
+    closers.push(() => w.close());
+  }
+  let app: FastifyInstance | undefined;
+  let url: string | undefined;
+  if (opts.api) {
+    const waiter = new ReadyWaiter(connect(target), storage);
+    closers.push(() => waiter.close());
+    app = buildApp({ config, redis, storage, registry, store: new RenderStore(redis), renderQueue: rq, waiter }, { logger: opts.logger });
+    await app.listen({ port: config.port, host: config.host });
+    const addr = app.server.address();
+    url = typeof addr === 'object' && addr ? `http://127.0.0.1:${addr.port}` : undefined;
+    closers.push(() => app!.close());
+  }
+
+  async function prepareBundled() {
+    const dirs = existsSync(config.templatesDir)
+      ? readdirSync(config.templatesDir, { withFileTypes: true })
+          .filter((d) => d.isDirectory() && existsSync(path.join(config.templatesDir, d.name, MANIFEST_FILE)))
+          .map((d) => path.join(config.templatesDir, d.name))
+      : [];
+    const events = new QueueEvents(PREPARE_QUEUE, { connection });
+    try {
+      await events.waitUntilReady();
+      const jobs = await Promise.all(dirs.map((dir) => pq.add('prepare', { dir, activate: true })));
+      return await Promise.all(jobs.map((j) => j.waitUntilFinished(events, 30 * 60_000) as Promise<{ templateId: string; version: string }>));
+    } finally {
+      await events.close();
+    }
+  }
+
+  return {
+    config,
+    app,
+    url,
+    prepareBundled,
+    close: async () => {
+      for (const c of closers.reverse()) await c().catch(() => {});
+      await rq.close();
+      await pq.close();
+      redis.disconnect();
+      await embedded?.stop();
+    },
+  };
+}

@@ -1,0 +1,86 @@
+// Object storage behind one small interface. Objects are immutable once
+// written; writes are atomic so a reader never sees a partial segment.
+import { createReadStream } from 'node:fs';
+import { mkdir, readFile, rename, stat, writeFile, rm } from 'node:fs/promises';
+import path from 'node:path';
+import { randomBytes } from 'node:crypto';
+import type { Readable } from 'node:stream';
+
+export interface StoredObject {
+  size: number;
+  stream(): Readable;
+}
+
+export interface Storage {
+  put(key: string, data: Buffer): Promise<void>;
+  get(key: string): Promise<Buffer | null>;
+  head(key: string): Promise<{ size: number } | null>;
+  open(key: string): Promise<StoredObject | null>;
+  /** A local file path for tools like ffmpeg (remote stores download to a cache). */
+  localPath(key: string): Promise<string>;
+  delete(key: string): Promise<void>;
+  /** Cheap reachability check for /healthz. */
+  ping(): Promise<void>;
+}
+
+export class InvalidKeyError extends Error {}
+
+export class LocalStorage implements Storage {
+  constructor(readonly root: string) {}
+
+  private file(key: string): string {
+    // Keys are built by our code, but refuse anything that could escape the root.
+    if (!/^[A-Za-z0-9._-]+(\/[A-Za-z0-9._-]+)*$/.test(key) || key.split('/').some((p) => p === '..' || p === '.')) {
+      throw new InvalidKeyError(`invalid storage key: ${key}`);
+    }
+    return path.join(this.root, key);
+  }
+
+  async put(key: string, data: Buffer): Promise<void> {
+    const f = this.file(key);
+    await mkdir(path.dirname(f), { recursive: true });
+    // Write then rename: rename is atomic on one filesystem.
+    const tmp = `${f}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
+    await writeFile(tmp, data);
+    await rename(tmp, f);
+  }
+
+  async get(key: string): Promise<Buffer | null> {
+    try {
+      return await readFile(this.file(key));
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return null;
+      throw e;
+    }
+  }
+
+  async head(key: string): Promise<{ size: number } | null> {
+    try {
+      const s = await stat(this.file(key));
+      return { size: s.size };
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return null;
+      throw e;
+    }
+  }
+
+  async open(key: string): Promise<StoredObject | null> {
+    const h = await this.head(key);
+    if (!h) return null;
+    const f = this.file(key);
+    return { size: h.size, stream: () => createReadStream(f) };
+  }
+
+  async localPath(key: string): Promise<string> {
+    return this.file(key);
+  }
+
+  async delete(key: string): Promise<void> {
+    await rm(this.file(key), { force: true });
+  }
+
+  async ping(): Promise<void> {
+    await mkdir(this.root, { recursive: true });
+    await stat(this.root);
+  }
+}

@@ -1,0 +1,44 @@
+// The prepared form of a template version: everything a worker or the
+// playlist needs, written once at preparation and never changed.
+import type { Manifest, EncoderSettings } from './manifest.ts';
+import type { Rational } from '../render/encoder.ts';
+
+export interface SegmentInfo {
+  index: number;
+  startFrame: number;
+  frames: number;
+  /** Seconds, exact: frames * fps.den / fps.num. */
+  duration: number;
+  kind: 'static' | 'dynamic';
+  /** Layer ids drawn in this segment (dynamic only). */
+  layers: string[];
+  /** Storage key of the single-pass segment (served as-is when static; splice source when dynamic). */
+  key: string;
+  /** Storage key of the high-quality source frames of this segment (dynamic only). */
+  mezzanine?: string;
+}
+
+export interface TemplatePlan {
+  templateId: string;
+  version: string;
+  preparedAt: string;
+  ffmpegVersion: string;
+  manifest: Manifest;
+  width: number;
+  height: number;
+  fps: Rational;
+  frameCount: number;
+  duration: number;
+  encoder: EncoderSettings;
+  targetDuration: number;
+  segments: SegmentInfo[];
+  source: { width: number; height: number; fps: number; duration: number; hasAudio: boolean; videoCodec: string };
+}
+
+export function versionPrefix(templateId: string, version: string): string {
+  return `templates/${templateId}/${version}`;
+}
+
+export function planKey(templateId: string, version: string): string {
+  return `${versionPrefix(templateId, version)}/plan.json`;
+}
