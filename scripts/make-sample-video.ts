@@ -1,0 +1,919 @@
+// Deterministic generator for the bundled sample template's base video:
+//   npx tsx scripts/make-sample-video.ts [output.mp4]
+// (default output: templates/energy-savings/base.mp4)
+//
+// A 30 s, 1280x720, 30 fps commercial for the fictional power company
+// 「かさねでんき」 (Kasane Denki). Every frame is drawn with @napi-rs/canvas and
+// piped into ffmpeg as raw RGBA; the soundtrack (soft pad, arpeggio, bells) is
+// synthesized here as s16le PCM and handed to ffmpeg through a temp file.
+// No network, no external assets, no unseeded randomness.
+//
+// Bands the service later fills with personalized overlays (kept calm here):
+//   2–6 s   name line        y 470..590, x 140..1140
+//   10–14 s savings amount   y 470..590
+//   20–26 s items row        y 380..620
+// Our own captions live in the top third (y < 240).
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { type Canvas, createCanvas, GlobalFonts, type SKRSContext2D } from '@napi-rs/canvas';
+
+const require = createRequire(import.meta.url);
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const OUT = path.resolve(process.argv[2] ?? path.join(ROOT, 'templates/energy-savings/base.mp4'));
+
+const W = 1280;
+const H = 720;
+const FPS = 30;
+const DURATION = 30;
+const FRAMES = FPS * DURATION; // 900
+const SR = 48000;
+const SAMPLES = SR * DURATION; // 1,440,000 per channel
+
+const FONT = '"Noto Sans JP"';
+const C = {
+  navyTop: '#0d2244',
+  navyBottom: '#071427',
+  teal: '#22b8aa',
+  tealLight: '#8fe6dc',
+  yellow: '#f6c453',
+  white: '#ffffff',
+};
+
+// ---------------------------------------------------------------- helpers
+
+const clamp01 = (x: number): number => (x < 0 ? 0 : x > 1 ? 1 : x);
+const smooth = (x: number): number => {
+  const c = clamp01(x);
+  return c * c * (3 - 2 * c);
+};
+const easeOut = (x: number): number => 1 - Math.pow(1 - clamp01(x), 3);
+const easeOutBack = (x: number): number => {
+  const c = clamp01(x);
+  const k = 1.4;
+  return 1 + (k + 1) * Math.pow(c - 1, 3) + k * Math.pow(c - 1, 2);
+};
+/** 0 → 1 over `fade` after t0, 1 → 0 over `fade` before t1. */
+const win = (t: number, t0: number, t1: number, fade = 0.3): number =>
+  Math.min(smooth((t - t0) / fade), smooth((t1 - t) / fade));
+const TAU = Math.PI * 2;
+
+/** mulberry32: tiny seeded PRNG so the "random" decoration is reproducible. */
+function mulberry32(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let x = a;
+    x = Math.imul(x ^ (x >>> 15), x | 1);
+    x ^= x + Math.imul(x ^ (x >>> 7), x | 61);
+    return ((x ^ (x >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+function rgba(hex: string, a: number): string {
+  const n = parseInt(hex.slice(1), 16);
+  return `rgba(${(n >> 16) & 255},${(n >> 8) & 255},${n & 255},${a.toFixed(4)})`;
+}
+
+// ---------------------------------------------------------------- fonts
+
+function registerFonts(): void {
+  const dir = path.join(path.dirname(require.resolve('@fontsource/noto-sans-jp/package.json')), 'files');
+  let n = 0;
+  for (const f of readdirSync(dir).sort()) {
+    if (/^noto-sans-jp-.+-(400|700)-normal\.woff2$/.test(f)) {
+      if (GlobalFonts.registerFromPath(path.join(dir, f), 'Noto Sans JP')) n++;
+    }
+  }
+  if (n === 0) throw new Error(`no Noto Sans JP woff2 files registered from ${dir}`);
+  console.log(`fonts: registered ${n} Noto Sans JP subset files (400 + 700)`);
+}
+
+// ---------------------------------------------------------------- timeline
+
+interface Caption {
+  t0: number;
+  t1: number;
+  label: string; // small English kicker above the caption
+  text: string;
+}
+// 0–2 s is the centred brand title card (drawn separately).
+const CAPTIONS: Caption[] = [
+  { t0: 2, t1: 6, label: 'THANK YOU', text: 'いつもご利用ありがとうございます' },
+  { t0: 6, t1: 10, label: 'NEW PLAN', text: '新しい料金プランのご案内' },
+  { t0: 10, t1: 14, label: 'YOUR SAVINGS', text: 'あなたの年間節約額' },
+  { t0: 14, t1: 20, label: '100% RENEWABLE', text: '再生可能エネルギー100%' },
+  { t0: 20, t1: 26, label: 'RECOMMENDED', text: 'おすすめのプラン' },
+  { t0: 26, t1: Infinity, label: 'LEARN MORE', text: 'くわしくはWebで' },
+];
+const SCENE_CHANGES = [2, 6, 10, 14, 20, 26];
+
+/** Where the service will draw personalized overlays; decoration fades out there. */
+const OVERLAY_BANDS = [
+  { t0: 2, t1: 6, y0: 470, y1: 590 },
+  { t0: 10, t1: 14, y0: 470, y1: 590 },
+  { t0: 20, t1: 26, y0: 380, y1: 620 },
+];
+function calm(t: number, y: number): number {
+  let k = 1;
+  for (const b of OVERLAY_BANDS) {
+    const tw = win(t, b.t0 - 0.5, b.t1 + 0.5, 0.5);
+    const yw = Math.min(smooth((y - (b.y0 - 60)) / 60), smooth((b.y1 + 60 - y) / 60));
+    k = Math.min(k, 1 - 0.85 * tw * yw);
+  }
+  return k;
+}
+
+// ---------------------------------------------------------------- background
+
+interface Blob {
+  color: string;
+  alpha: number;
+  r: number;
+  x: number;
+  y: number;
+  ax: number;
+  ay: number;
+  px: number; // period (s) of horizontal drift
+  py: number;
+  ph: number;
+  depth: number; // parallax factor
+}
+const BLOBS: Blob[] = [
+  { color: '#1d4f8f', alpha: 0.75, r: 620, x: 260, y: 180, ax: 120, ay: 60, px: 37, py: 29, ph: 0.3, depth: 0.2 },
+  { color: C.teal, alpha: 0.42, r: 520, x: 1040, y: 560, ax: 140, ay: 70, px: 31, py: 23, ph: 1.7, depth: 0.35 },
+  { color: '#ffb84a', alpha: 0.34, r: 380, x: 1010, y: 130, ax: 110, ay: 50, px: 27, py: 33, ph: 4.1, depth: 0.45 },
+  { color: '#2a7fb8', alpha: 0.4, r: 480, x: 180, y: 640, ax: 130, ay: 60, px: 41, py: 26, ph: 2.6, depth: 0.3 },
+  { color: C.teal, alpha: 0.22, r: 360, x: 620, y: 330, ax: 200, ay: 80, px: 23, py: 19, ph: 5.2, depth: 0.55 },
+];
+
+interface Particle {
+  x: number;
+  y: number;
+  r: number;
+  depth: number;
+  sway: number;
+  swayPeriod: number;
+  ph: number;
+  alpha: number;
+  color: string;
+}
+const PARTICLES: Particle[] = (() => {
+  const rnd = mulberry32(0x6b617361); // "kasa"
+  const colors = [C.tealLight, C.yellow, C.white, C.white];
+  const out: Particle[] = [];
+  for (let i = 0; i < 46; i++) {
+    const depth = 0.25 + 0.75 * rnd();
+    out.push({
+      x: rnd() * W,
+      y: rnd() * (H + 80),
+      r: 2.5 + 10 * depth * depth,
+      depth,
+      sway: 8 + 22 * rnd(),
+      swayPeriod: 6 + 8 * rnd(),
+      ph: rnd() * TAU,
+      alpha: 0.1 + 0.22 * rnd(),
+      color: colors[Math.floor(rnd() * colors.length)] ?? C.white,
+    });
+  }
+  return out;
+})();
+
+/** Slow horizontal "camera" drift used for parallax. */
+const camX = (t: number): number => 40 * Math.sin((TAU * t) / 30 - Math.PI / 2) + 40;
+
+function drawBackground(ctx: SKRSContext2D, t: number): void {
+  const g = ctx.createLinearGradient(0, 0, 0, H);
+  g.addColorStop(0, C.navyTop);
+  g.addColorStop(1, C.navyBottom);
+  ctx.fillStyle = g;
+  ctx.fillRect(0, 0, W, H);
+
+  // far layer: soft colour blobs
+  ctx.save();
+  ctx.globalCompositeOperation = 'screen';
+  const cam = camX(t);
+  for (const b of BLOBS) {
+    const x = b.x + b.ax * Math.sin((TAU * t) / b.px + b.ph) - cam * b.depth;
+    const y = b.y + b.ay * Math.sin((TAU * t) / b.py + b.ph * 1.3);
+    const r = b.r * (1 + 0.06 * Math.sin((TAU * t) / 17 + b.ph));
+    const rg = ctx.createRadialGradient(x, y, 0, x, y, r);
+    rg.addColorStop(0, rgba(b.color, b.alpha));
+    rg.addColorStop(0.45, rgba(b.color, b.alpha * 0.45));
+    rg.addColorStop(1, rgba(b.color, 0));
+    ctx.fillStyle = rg;
+    ctx.fillRect(x - r, y - r, 2 * r, 2 * r);
+  }
+  ctx.restore();
+
+  // mid layer: flowing "energy" lines along the bottom edge (below every overlay band)
+  ctx.save();
+  ctx.lineWidth = 1.6;
+  for (let i = 0; i < 4; i++) {
+    const base = 652 + i * 16;
+    const speed = 0.35 + i * 0.12;
+    ctx.strokeStyle = rgba(i % 2 === 0 ? C.tealLight : C.yellow, 0.1 + 0.03 * i);
+    ctx.beginPath();
+    for (let x = -20; x <= W + 20; x += 20) {
+      const xx = x + cam * 0.6;
+      const y =
+        base +
+        9 * Math.sin(xx / 160 + t * speed + i * 1.1) +
+        5 * Math.sin(xx / 71 - t * speed * 1.7 + i * 2.3);
+      if (x === -20) ctx.moveTo(x, y);
+      else ctx.lineTo(x, y);
+    }
+    ctx.stroke();
+  }
+  ctx.restore();
+
+  // near layer: drifting bokeh particles (faster when "closer")
+  for (const p of PARTICLES) {
+    const span = H + 80;
+    let y = (p.y - t * (6 + 22 * p.depth)) % span;
+    if (y < 0) y += span;
+    y -= 40;
+    let x = p.x + p.sway * Math.sin((TAU * t) / p.swayPeriod + p.ph) - cam * (0.6 + p.depth);
+    x = ((x % (W + 40)) + (W + 40)) % (W + 40) - 20;
+    const a = p.alpha * calm(t, y);
+    if (a < 0.004) continue;
+    const r = p.r * 2.2;
+    const rg = ctx.createRadialGradient(x, y, 0, x, y, r);
+    rg.addColorStop(0, rgba(p.color, a));
+    rg.addColorStop(0.4, rgba(p.color, a * 0.6));
+    rg.addColorStop(1, rgba(p.color, 0));
+    ctx.fillStyle = rg;
+    ctx.fillRect(x - r, y - r, 2 * r, 2 * r);
+  }
+}
+
+let vignette: Canvas | undefined;
+function drawVignette(ctx: SKRSContext2D): void {
+  if (!vignette) {
+    vignette = createCanvas(W, H);
+    const v = vignette.getContext('2d');
+    const rg = v.createRadialGradient(W / 2, H / 2, H * 0.35, W / 2, H / 2, W * 0.75);
+    rg.addColorStop(0, 'rgba(0,0,0,0)');
+    rg.addColorStop(1, 'rgba(0,6,20,0.55)');
+    v.fillStyle = rg;
+    v.fillRect(0, 0, W, H);
+  }
+  ctx.drawImage(vignette, 0, 0);
+}
+
+// ---------------------------------------------------------------- brand
+
+/** 「重ね」 logo: three stacked rhombus layers. s = half width. */
+function drawLogo(ctx: SKRSContext2D, cx: number, cy: number, s: number, alpha: number): void {
+  const layers: [string, number][] = [
+    ['#3b82c4', 0.55],
+    [C.teal, 0],
+    [C.yellow, -0.55],
+  ];
+  ctx.save();
+  ctx.globalAlpha = alpha;
+  ctx.lineJoin = 'round';
+  for (const [color, off] of layers) {
+    const y = cy + off * s;
+    ctx.beginPath();
+    ctx.moveTo(cx - s, y);
+    ctx.lineTo(cx, y - s * 0.5);
+    ctx.lineTo(cx + s, y);
+    ctx.lineTo(cx, y + s * 0.5);
+    ctx.closePath();
+    ctx.fillStyle = color;
+    ctx.strokeStyle = color;
+    ctx.lineWidth = s * 0.12;
+    ctx.globalAlpha = alpha * 0.92;
+    ctx.fill();
+    ctx.stroke();
+  }
+  ctx.restore();
+}
+
+function spacedText(ctx: SKRSContext2D, text: string, x: number, y: number, spacing: number): void {
+  ctx.save();
+  ctx.letterSpacing = `${spacing}px`;
+  ctx.textAlign = 'center';
+  // letter spacing adds trailing space after the last glyph; shift to stay centred
+  ctx.fillText(text, x + spacing / 2, y);
+  ctx.restore();
+}
+
+function drawTitleCard(ctx: SKRSContext2D, t: number): void {
+  const a = win(t, 0, 2, 0.3);
+  if (a <= 0) return;
+  const s = 1.04 - 0.04 * easeOut(t / 2);
+  ctx.save();
+  ctx.globalAlpha = a;
+  ctx.translate(W / 2, 350);
+  ctx.scale(s, s);
+  ctx.translate(-W / 2, -350);
+  const halo = ctx.createRadialGradient(W / 2, 330, 0, W / 2, 330, 360);
+  halo.addColorStop(0, 'rgba(120,220,210,0.16)');
+  halo.addColorStop(1, 'rgba(120,220,210,0)');
+  ctx.fillStyle = halo;
+  ctx.fillRect(W / 2 - 360, 0, 720, 700);
+  drawLogo(ctx, W / 2, 255, 54, 1);
+  ctx.fillStyle = C.white;
+  ctx.textAlign = 'center';
+  ctx.shadowColor = 'rgba(0,0,0,0.35)';
+  ctx.shadowBlur = 18;
+  ctx.font = `700 88px ${FONT}`;
+  ctx.fillText('かさねでんき', W / 2, 405);
+  ctx.shadowBlur = 0;
+  ctx.font = `700 18px ${FONT}`;
+  ctx.fillStyle = C.tealLight;
+  spacedText(ctx, 'KASANE DENKI', W / 2, 448, 9);
+  ctx.restore();
+}
+
+function drawCornerBug(ctx: SKRSContext2D, t: number): void {
+  const a = 0.92 * win(t, 2.1, 26, 0.5);
+  if (a <= 0) return;
+  ctx.save();
+  ctx.globalAlpha = a;
+  drawLogo(ctx, 58, 50, 15, 1);
+  ctx.fillStyle = C.white;
+  ctx.font = `700 21px ${FONT}`;
+  ctx.textAlign = 'left';
+  ctx.fillText('かさねでんき', 84, 58);
+  ctx.restore();
+}
+
+function drawFootnote(ctx: SKRSContext2D, t: number): void {
+  ctx.save();
+  ctx.globalAlpha = 0.5 * smooth(t / 0.5);
+  ctx.fillStyle = C.white;
+  ctx.font = `400 13px ${FONT}`;
+  ctx.textAlign = 'right';
+  ctx.fillText('※サンプル映像です。社名・内容は架空のものです。', W - 36, H - 22);
+  ctx.restore();
+}
+
+function drawCaption(ctx: SKRSContext2D, t: number, c: Caption): void {
+  const a = win(t, c.t0, c.t1, 0.3);
+  if (a <= 0) return;
+  const rise = (1 - easeOut((t - c.t0) / 0.5)) * 14;
+  ctx.save();
+  ctx.globalAlpha = a;
+  ctx.translate(0, rise);
+  ctx.textAlign = 'center';
+  ctx.fillStyle = C.tealLight;
+  ctx.font = `700 15px ${FONT}`;
+  spacedText(ctx, c.label, W / 2, 104, 5);
+  ctx.fillStyle = C.white;
+  ctx.shadowColor = 'rgba(0,10,30,0.45)';
+  ctx.shadowBlur = 14;
+  ctx.font = `700 50px ${FONT}`;
+  ctx.fillText(c.text, W / 2, 168);
+  ctx.shadowBlur = 0;
+  const lw = 80 * easeOut((t - c.t0 - 0.15) / 0.6);
+  ctx.fillStyle = C.yellow;
+  ctx.beginPath();
+  ctx.roundRect(W / 2 - lw / 2, 192, lw, 4, 2);
+  ctx.fill();
+  ctx.restore();
+}
+
+// ---------------------------------------------------------------- scene graphics
+
+function drawPlanChart(ctx: SKRSContext2D, t: number): void {
+  const a = win(t, 6.05, 10, 0.4);
+  if (a <= 0) return;
+  const lt = t - 6.05;
+  const float = 4 * Math.sin(lt * 1.3);
+  const x0 = 400;
+  const y0 = 252 + (1 - easeOut(lt / 0.6)) * 24 + float;
+  const pw = 480;
+  const ph = 350;
+  ctx.save();
+  ctx.globalAlpha = a;
+  ctx.fillStyle = 'rgba(255,255,255,0.08)';
+  ctx.strokeStyle = 'rgba(255,255,255,0.2)';
+  ctx.lineWidth = 1.5;
+  ctx.beginPath();
+  ctx.roundRect(x0, y0, pw, ph, 22);
+  ctx.fill();
+  ctx.stroke();
+
+  ctx.fillStyle = C.white;
+  ctx.font = `700 20px ${FONT}`;
+  ctx.textAlign = 'left';
+  ctx.fillText('月々の電気代（イメージ）', x0 + 32, y0 + 48);
+  ctx.fillStyle = C.tealLight;
+  ctx.font = `400 15px ${FONT}`;
+  ctx.fillText('新プランで、ムリなく節約', x0 + 32, y0 + 74);
+
+  const heights = [1.0, 0.93, 0.85, 0.77, 0.69, 0.62];
+  const baseY = y0 + ph - 58;
+  const maxH = 185;
+  const bw = 42;
+  const gap = (pw - 64 - heights.length * bw) / (heights.length - 1);
+  const tops: [number, number][] = [];
+  ctx.strokeStyle = 'rgba(255,255,255,0.25)';
+  ctx.beginPath();
+  ctx.moveTo(x0 + 28, baseY + 0.5);
+  ctx.lineTo(x0 + pw - 28, baseY + 0.5);
+  ctx.stroke();
+  heights.forEach((hRatio, i) => {
+    const grow = easeOutBack((lt - 0.25 - i * 0.12) / 0.7);
+    const bh = maxH * hRatio * grow;
+    const bx = x0 + 32 + i * (bw + gap);
+    const g = ctx.createLinearGradient(0, baseY - maxH, 0, baseY);
+    g.addColorStop(0, i === 0 ? '#8aa4c4' : C.yellow);
+    g.addColorStop(1, i === 0 ? '#4d6b92' : C.teal);
+    ctx.fillStyle = g;
+    if (bh > 0.5) {
+      ctx.beginPath();
+      ctx.roundRect(bx, baseY - bh, bw, bh, [8, 8, 0, 0]);
+      ctx.fill();
+    }
+    tops.push([bx + bw / 2, baseY - bh - 14]);
+    ctx.fillStyle = 'rgba(255,255,255,0.75)';
+    ctx.font = `400 14px ${FONT}`;
+    ctx.textAlign = 'center';
+    ctx.fillText(`${i + 1}月`, bx + bw / 2, baseY + 26);
+  });
+  // trend line drawn progressively once the bars are up
+  const prog = easeOut((lt - 1.2) / 1.2);
+  if (prog > 0) {
+    ctx.strokeStyle = rgba(C.yellow, 0.9);
+    ctx.lineWidth = 2.5;
+    ctx.setLineDash([7, 6]);
+    ctx.beginPath();
+    const n = (tops.length - 1) * prog;
+    for (let i = 0; i <= Math.ceil(n); i++) {
+      const p = tops[Math.min(i, tops.length - 1)];
+      const q = tops[Math.max(0, i - 1)];
+      if (!p || !q) continue;
+      const f = i > n ? n - (i - 1) : 1;
+      const x = q[0] + (p[0] - q[0]) * f;
+      const y = q[1] + (p[1] - q[1]) * f;
+      if (i === 0) ctx.moveTo(p[0], p[1]);
+      else ctx.lineTo(x, y);
+    }
+    ctx.stroke();
+    ctx.setLineDash([]);
+  }
+  ctx.restore();
+}
+
+function drawTurbine(ctx: SKRSContext2D, x: number, baseY: number, h: number, angle: number): void {
+  const hubY = baseY - h;
+  ctx.beginPath();
+  ctx.moveTo(x - h * 0.028, baseY);
+  ctx.lineTo(x - h * 0.012, hubY);
+  ctx.lineTo(x + h * 0.012, hubY);
+  ctx.lineTo(x + h * 0.028, baseY);
+  ctx.closePath();
+  ctx.fill();
+  const L = h * 0.58;
+  const w = h * 0.03;
+  for (let k = 0; k < 3; k++) {
+    ctx.save();
+    ctx.translate(x, hubY);
+    ctx.rotate(angle + (k * TAU) / 3);
+    ctx.beginPath();
+    ctx.moveTo(0, -w * 0.6);
+    ctx.quadraticCurveTo(L * 0.3, -w * 1.9, L, 0);
+    ctx.quadraticCurveTo(L * 0.3, w * 0.9, 0, w * 0.6);
+    ctx.closePath();
+    ctx.fill();
+    ctx.restore();
+  }
+  ctx.beginPath();
+  ctx.arc(x, hubY, w * 1.1, 0, TAU);
+  ctx.fill();
+}
+
+function hillPath(ctx: SKRSContext2D, base: number, amp: number, freq: number, shift: number): void {
+  ctx.beginPath();
+  ctx.moveTo(0, H);
+  for (let x = 0; x <= W; x += 16) {
+    ctx.lineTo(x, base - amp * (0.5 + 0.5 * Math.sin((x + shift) * freq)) - amp * 0.35 * Math.sin((x + shift) * freq * 2.3 + 1));
+  }
+  ctx.lineTo(W, H);
+  ctx.closePath();
+}
+
+function drawRenewable(ctx: SKRSContext2D, t: number): void {
+  const a = win(t, 14.05, 20, 0.45);
+  if (a <= 0) return;
+  const lt = t - 14.05;
+  const up = (1 - easeOut(lt / 0.9)) * 80;
+  const cam = camX(t);
+  ctx.save();
+  ctx.globalAlpha = a;
+
+  // sun
+  const sx = 1030 - cam * 0.15;
+  const sy = 318 + up * 0.3;
+  const glow = ctx.createRadialGradient(sx, sy, 0, sx, sy, 190);
+  glow.addColorStop(0, rgba(C.yellow, 0.45));
+  glow.addColorStop(1, rgba(C.yellow, 0));
+  ctx.fillStyle = glow;
+  ctx.fillRect(sx - 190, sy - 190, 380, 380);
+  ctx.strokeStyle = rgba(C.yellow, 0.55);
+  ctx.lineWidth = 3;
+  ctx.lineCap = 'round';
+  for (let k = 0; k < 12; k++) {
+    const ang = (k * TAU) / 12 + lt * 0.25;
+    ctx.beginPath();
+    ctx.moveTo(sx + Math.cos(ang) * 66, sy + Math.sin(ang) * 66);
+    ctx.lineTo(sx + Math.cos(ang) * 84, sy + Math.sin(ang) * 84);
+    ctx.stroke();
+  }
+  ctx.fillStyle = C.yellow;
+  ctx.beginPath();
+  ctx.arc(sx, sy, 48, 0, TAU);
+  ctx.fill();
+
+  // far hills + turbines (slow parallax), near hills + turbines (faster)
+  ctx.translate(0, up);
+  const farShift = cam * 0.4 + lt * 4;
+  ctx.fillStyle = 'rgba(22,110,120,0.55)';
+  hillPath(ctx, 610, 46, 0.0052, farShift);
+  ctx.fill();
+  ctx.fillStyle = 'rgba(235,248,250,0.55)';
+  drawTurbine(ctx, 820 - farShift * 0.3, 598, 150, lt * 1.5 + 0.7);
+  drawTurbine(ctx, 930 - farShift * 0.3, 604, 120, lt * 1.8 + 2.1);
+
+  const nearShift = cam * 0.9 + lt * 9;
+  const hg = ctx.createLinearGradient(0, 600, 0, H);
+  hg.addColorStop(0, 'rgba(34,184,170,0.85)');
+  hg.addColorStop(1, 'rgba(10,70,90,0.95)');
+  ctx.fillStyle = hg;
+  hillPath(ctx, 672, 40, 0.0038, nearShift + 300);
+  ctx.fill();
+  ctx.fillStyle = 'rgba(255,255,255,0.92)';
+  drawTurbine(ctx, 250 - nearShift * 0.2, 650, 250, lt * 1.2);
+  drawTurbine(ctx, 430 - nearShift * 0.2, 660, 190, lt * 1.35 + 1.2);
+  ctx.restore();
+}
+
+function drawEndCard(ctx: SKRSContext2D, t: number): void {
+  const a = win(t, 26.05, Infinity, 0.45);
+  if (a <= 0) return;
+  const lt = t - 26.05;
+  const rise = (1 - easeOut(lt / 0.7)) * 20;
+  ctx.save();
+  ctx.globalAlpha = a;
+  ctx.translate(0, rise);
+  drawLogo(ctx, W / 2 - 190, 340, 30, 1);
+  ctx.fillStyle = C.white;
+  ctx.font = `700 60px ${FONT}`;
+  ctx.textAlign = 'left';
+  ctx.fillText('かさねでんき', W / 2 - 145, 362);
+
+  // search box with typing animation
+  const bx = 390;
+  const by = 420;
+  const bw = 500;
+  const bh = 64;
+  ctx.shadowColor = 'rgba(0,0,0,0.3)';
+  ctx.shadowBlur = 20;
+  ctx.fillStyle = 'rgba(255,255,255,0.96)';
+  ctx.beginPath();
+  ctx.roundRect(bx, by, bw, bh, 32);
+  ctx.fill();
+  ctx.shadowBlur = 0;
+  ctx.fillStyle = C.teal;
+  ctx.beginPath();
+  ctx.roundRect(bx + bw - 118, by + 7, 111, bh - 14, 25);
+  ctx.fill();
+  ctx.fillStyle = C.white;
+  ctx.font = `700 22px ${FONT}`;
+  ctx.textAlign = 'center';
+  ctx.fillText('検索', bx + bw - 62, by + 40);
+
+  const query = 'かさねでんき';
+  const shown = Math.max(0, Math.min(query.length, Math.floor((lt - 0.5) / 0.12) + 1));
+  const typed = query.slice(0, shown);
+  ctx.fillStyle = '#10233f';
+  ctx.font = `400 25px ${FONT}`;
+  ctx.textAlign = 'left';
+  ctx.fillText(typed, bx + 34, by + 41);
+  const cursorX = bx + 34 + ctx.measureText(typed).width + 3;
+  if (Math.floor(lt / 0.5) % 2 === 0 || shown < query.length) {
+    ctx.fillStyle = rgba('#10233f', 0.8);
+    ctx.fillRect(cursorX, by + 18, 2, 28);
+  }
+
+  ctx.fillStyle = C.tealLight;
+  ctx.font = `400 18px ${FONT}`;
+  ctx.textAlign = 'center';
+  ctx.fillText('kasane-denki.example.jp', W / 2, by + bh + 46);
+  ctx.restore();
+}
+
+function drawFrame(ctx: SKRSContext2D, t: number): void {
+  drawBackground(ctx, t);
+  drawRenewable(ctx, t);
+  drawVignette(ctx);
+  drawPlanChart(ctx, t);
+  drawTitleCard(ctx, t);
+  drawEndCard(ctx, t);
+  for (const c of CAPTIONS) drawCaption(ctx, t, c);
+  drawCornerBug(ctx, t);
+  drawFootnote(ctx, t);
+}
+
+// ---------------------------------------------------------------- audio
+
+const midiHz = (m: number): number => 440 * Math.pow(2, (m - 69) / 12);
+
+interface Chord {
+  t0: number;
+  t1: number;
+  pad: number[];
+  bass: number;
+}
+// D major; changes line up with the scene changes.
+const CHORDS: Chord[] = [
+  { t0: 0, t1: 6, pad: [62, 66, 69, 73, 76], bass: 38 }, // Dmaj9
+  { t0: 6, t1: 10, pad: [62, 66, 69, 71], bass: 35 }, // Bm7
+  { t0: 10, t1: 14, pad: [62, 66, 67, 71], bass: 43 }, // Gmaj7
+  { t0: 14, t1: 17, pad: [61, 64, 69, 71], bass: 45 }, // Aadd9
+  { t0: 17, t1: 20, pad: [61, 64, 66, 69], bass: 42 }, // F#m7
+  { t0: 20, t1: 23, pad: [62, 66, 69, 71], bass: 43 }, // Gmaj9
+  { t0: 23, t1: 26, pad: [61, 64, 69, 71], bass: 45 }, // Aadd9
+  { t0: 26, t1: 30, pad: [62, 64, 66, 69, 74], bass: 38 }, // Dadd9
+];
+
+function addTone(
+  L: Float64Array,
+  R: Float64Array,
+  t0: number,
+  t1: number,
+  env: (t: number) => number,
+  partials: [number, number][],
+  pan: number, // -1..1
+  detune: number, // relative, applied as ± between channels
+): void {
+  const i0 = Math.max(0, Math.floor(t0 * SR));
+  const i1 = Math.min(SAMPLES, Math.ceil(t1 * SR));
+  const gl = Math.cos(((pan + 1) * Math.PI) / 4);
+  const gr = Math.sin(((pan + 1) * Math.PI) / 4);
+  const wl = partials.map(([f]) => (TAU * f * (1 - detune)) / SR);
+  const wr = partials.map(([f]) => (TAU * f * (1 + detune)) / SR);
+  const amps = partials.map(([, a]) => a);
+  for (let i = i0; i < i1; i++) {
+    const e = env(i / SR);
+    if (e === 0) continue;
+    let sl = 0;
+    let sr = 0;
+    for (let k = 0; k < amps.length; k++) {
+      const a = amps[k] ?? 0;
+      sl += a * Math.sin((wl[k] ?? 0) * i);
+      sr += a * Math.sin((wr[k] ?? 0) * i + 0.7 * k);
+    }
+    L[i] = (L[i] ?? 0) + e * gl * sl;
+    R[i] = (R[i] ?? 0) + e * gr * sr;
+  }
+}
+
+function synthesizeAudio(): Buffer {
+  const L = new Float64Array(SAMPLES);
+  const R = new Float64Array(SAMPLES);
+  const ATTACK = 1.3;
+  const RELEASE = 1.8;
+
+  for (const [ci, ch] of CHORDS.entries()) {
+    const last = ci === CHORDS.length - 1;
+    const start = ch.t0 === 0 ? 0 : ch.t0 - 0.25;
+    const end = last ? DURATION : ch.t1;
+    const env = (t: number): number => {
+      const att = smooth((t - start) / ATTACK);
+      const rel = t <= end ? 1 : 0.5 + 0.5 * Math.cos(Math.PI * clamp01((t - end) / RELEASE));
+      return att * rel * (1 + 0.08 * Math.sin(TAU * 0.23 * t + ci));
+    };
+    ch.pad.forEach((m, k) => {
+      const f = midiHz(m);
+      const pan = ((k / Math.max(1, ch.pad.length - 1)) * 2 - 1) * 0.6;
+      const partials: [number, number][] = [
+        [f, 0.11],
+        [f * 2, 0.03],
+        [f * 3, 0.011],
+        [f * 0.5, 0.02],
+      ];
+      addTone(L, R, start, end + RELEASE, env, partials, pan, 0.0014);
+    });
+    const fb = midiHz(ch.bass);
+    addTone(L, R, start, end + RELEASE, env, [[fb, 0.2], [fb * 2, 0.05]], 0, 0.0006);
+  }
+
+  // soft arpeggio (quarter notes at 120 bpm) from 2 s to 26 s
+  for (let n = 0; n < 48; n++) {
+    const t0 = 2 + n * 0.5;
+    const ch = CHORDS.find((c) => t0 >= c.t0 && t0 < c.t1) ?? CHORDS[0];
+    if (!ch) continue;
+    const pattern = [0, 2, 1, 3, 2, 1, 3, 2];
+    const idx = (pattern[n % pattern.length] ?? 0) % ch.pad.length;
+    const f = midiHz((ch.pad[idx] ?? 62) + 12);
+    const vel = n % 4 === 0 ? 1 : 0.7;
+    const fade = smooth((t0 - 2) / 2) * smooth((26 - t0) / 1.5);
+    const env = (t: number): number => {
+      const x = t - t0;
+      if (x < 0) return 0;
+      return vel * fade * Math.min(1, x / 0.006) * Math.exp(-x / 0.45);
+    };
+    addTone(L, R, t0, t0 + 2.5, env, [[f, 0.05], [f * 2, 0.012], [f * 3, 0.004]], n % 2 === 0 ? -0.4 : 0.4, 0.001);
+  }
+
+  // bells on scene changes (with a small ping-pong echo)
+  const bellNotes = [81, 78, 74, 76, 78, 81];
+  SCENE_CHANGES.forEach((sc, i) => {
+    const f = midiHz(bellNotes[i] ?? 81);
+    for (let echo = 0; echo < 4; echo++) {
+      const t0 = sc - 0.05 + echo * 0.375;
+      const g = Math.pow(0.38, echo);
+      const env = (t: number): number => {
+        const x = t - t0;
+        if (x < 0) return 0;
+        return g * Math.min(1, x / 0.004) * Math.exp(-x / 1.1);
+      };
+      const partials: [number, number][] = [
+        [f, 0.09],
+        [f * 2.0, 0.03],
+        [f * 2.76, 0.018],
+        [f * 5.4, 0.006],
+      ];
+      addTone(L, R, t0, t0 + 5, env, partials, echo % 2 === 0 ? -0.3 : 0.3, 0.0005);
+    }
+  });
+
+  // master fade in/out, normalize to −12 dBFS peak, quantize
+  let peak = 0;
+  for (let i = 0; i < SAMPLES; i++) {
+    const t = i / SR;
+    const m = smooth(t / 0.4) * (t < 27.5 ? 1 : 0.5 + 0.5 * Math.cos((Math.PI * (t - 27.5)) / 2.5));
+    const l = (L[i] ?? 0) * m;
+    const r = (R[i] ?? 0) * m;
+    L[i] = l;
+    R[i] = r;
+    peak = Math.max(peak, Math.abs(l), Math.abs(r));
+  }
+  const target = Math.pow(10, -12 / 20);
+  const gain = peak > 0 ? target / peak : 0;
+  const pcm = Buffer.alloc(SAMPLES * 4);
+  for (let i = 0; i < SAMPLES; i++) {
+    pcm.writeInt16LE(Math.round((L[i] ?? 0) * gain * 32767), i * 4);
+    pcm.writeInt16LE(Math.round((R[i] ?? 0) * gain * 32767), i * 4 + 2);
+  }
+  return pcm;
+}
+
+// ---------------------------------------------------------------- mp4 fix-up
+
+/**
+ * ffmpeg 4.x's mp4 muxer writes the AAC track's tkhd (and so mvhd) duration from the raw
+ * sample count, priming and the padded last frame included (30.022 s here), although the
+ * track's edit list already trims the audio to exactly 30.000 s. ISO/IEC 14496-12 says a
+ * track's tkhd duration is the sum of its edits, so set it (and mvhd, the longest track)
+ * from the edit lists. Same-size in-place field writes: no offsets move.
+ */
+function fixMp4Durations(file: string): { before: number; after: number; timescale: number } {
+  const buf = readFileSync(file);
+  interface Box {
+    type: string;
+    start: number; // body start
+    end: number;
+  }
+  const children = (start: number, end: number): Box[] => {
+    const out: Box[] = [];
+    let off = start;
+    while (off + 8 <= end) {
+      let size = buf.readUInt32BE(off);
+      const type = buf.toString('latin1', off + 4, off + 8);
+      let hdr = 8;
+      if (size === 1) {
+        size = Number(buf.readBigUInt64BE(off + 8));
+        hdr = 16;
+      } else if (size === 0) size = end - off;
+      if (size < hdr || off + size > end) throw new Error(`bad mp4 box ${type} at ${off}`);
+      out.push({ type, start: off + hdr, end: off + size });
+      off += size;
+    }
+    return out;
+  };
+  const find = (boxes: Box[], type: string): Box | undefined => boxes.find((b) => b.type === type);
+  const moov = find(children(0, buf.length), 'moov');
+  if (!moov) throw new Error('no moov box');
+  const moovKids = children(moov.start, moov.end);
+  const mvhd = find(moovKids, 'mvhd');
+  if (!mvhd) throw new Error('no mvhd box');
+  const mvhdV1 = buf[mvhd.start] === 1;
+  const mvhdDurOff = mvhd.start + (mvhdV1 ? 24 : 16);
+  const timescale = buf.readUInt32BE(mvhd.start + (mvhdV1 ? 20 : 12));
+  const readDur = (off: number, v1: boolean): number => (v1 ? Number(buf.readBigUInt64BE(off)) : buf.readUInt32BE(off));
+  const writeDur = (off: number, v1: boolean, v: number): void => {
+    if (v1) buf.writeBigUInt64BE(BigInt(v), off);
+    else buf.writeUInt32BE(v, off);
+  };
+  const before = readDur(mvhdDurOff, mvhdV1);
+  let longest = 0;
+  for (const trak of moovKids.filter((b) => b.type === 'trak')) {
+    const kids = children(trak.start, trak.end);
+    const tkhd = find(kids, 'tkhd');
+    if (!tkhd) continue;
+    const tkhdV1 = buf[tkhd.start] === 1;
+    const tkhdDurOff = tkhd.start + (tkhdV1 ? 28 : 20);
+    let dur = readDur(tkhdDurOff, tkhdV1);
+    const edts = find(kids, 'edts');
+    const elst = edts ? find(children(edts.start, edts.end), 'elst') : undefined;
+    if (elst) {
+      const v1 = buf[elst.start] === 1;
+      const n = buf.readUInt32BE(elst.start + 4);
+      let sum = 0;
+      for (let i = 0; i < n; i++) sum += readDur(elst.start + 8 + i * (v1 ? 20 : 12), v1);
+      if (sum > 0 && sum < dur) {
+        dur = sum;
+        writeDur(tkhdDurOff, tkhdV1, dur);
+      }
+    }
+    longest = Math.max(longest, dur);
+  }
+  if (longest > 0 && longest !== before) writeDur(mvhdDurOff, mvhdV1, longest);
+  writeFileSync(file, buf);
+  return { before, after: longest || before, timescale };
+}
+
+// ---------------------------------------------------------------- main
+
+async function main(): Promise<void> {
+  const started = Date.now();
+  const ffmpeg = process.env.FFMPEG_PATH || (require('@ffmpeg-installer/ffmpeg') as { path: string }).path;
+  registerFonts();
+
+  const tmp = mkdtempSync(path.join(tmpdir(), 'kasane-sample-'));
+  try {
+    const pcmPath = path.join(tmp, 'audio.s16le');
+    const pcm = synthesizeAudio();
+    writeFileSync(pcmPath, pcm);
+    console.log(`audio: ${SAMPLES} samples/channel (${(pcm.length / 1e6).toFixed(1)} MB PCM) in ${Date.now() - started} ms`);
+
+    mkdirSync(path.dirname(OUT), { recursive: true });
+    const args = [
+      '-hide_banner', '-loglevel', 'error', '-y',
+      '-f', 'rawvideo', '-pix_fmt', 'rgba', '-s', `${W}x${H}`, '-r', String(FPS), '-i', 'pipe:0',
+      '-f', 's16le', '-ar', String(SR), '-ac', '2', '-i', pcmPath,
+      '-map', '0:v:0', '-map', '1:a:0',
+      '-c:v', 'libx264', '-preset', 'medium', '-crf', '20', '-pix_fmt', 'yuv420p',
+      // a keyframe every 2 s so segment boundaries (and every overlay start/end) are cuttable
+      '-g', String(2 * FPS), '-keyint_min', String(2 * FPS), '-sc_threshold', '0',
+      '-c:a', 'aac', '-b:a', '128k', '-ar', String(SR), '-ac', '2',
+      '-map_metadata', '-1', '-fflags', '+bitexact',
+      '-movflags', '+faststart',
+      OUT,
+    ];
+    const child = spawn(ffmpeg, args, { stdio: ['pipe', 'inherit', 'pipe'] });
+    let stderr = '';
+    child.stderr.on('data', (d: Buffer) => {
+      stderr = (stderr + d.toString()).slice(-4000);
+    });
+    const exited = new Promise<number | null>((resolve, reject) => {
+      child.on('error', reject);
+      child.on('close', (code) => resolve(code));
+    });
+    let pipeError: Error | undefined;
+    child.stdin.on('error', (e) => {
+      pipeError = e;
+    });
+
+    const canvas = createCanvas(W, H);
+    const ctx = canvas.getContext('2d');
+    const videoStart = Date.now();
+    for (let f = 0; f < FRAMES; f++) {
+      if (pipeError) break;
+      drawFrame(ctx, f / FPS);
+      const img = ctx.getImageData(0, 0, W, H);
+      const buf = Buffer.from(img.data.buffer, img.data.byteOffset, img.data.byteLength);
+      if (!child.stdin.write(buf)) await Promise.race([once(child.stdin, 'drain'), exited]);
+      if ((f + 1) % 90 === 0) {
+        const el = (Date.now() - videoStart) / 1000;
+        console.log(`video: frame ${f + 1}/${FRAMES} (${((f + 1) / FPS).toFixed(1)} s) — ${((f + 1) / el).toFixed(1)} fps`);
+      }
+    }
+    child.stdin.end();
+    const code = await exited;
+    if (code !== 0 || pipeError) {
+      throw new Error(`ffmpeg failed (exit ${code})${pipeError ? `: ${pipeError.message}` : ''}\n${stderr}`);
+    }
+    const fix = fixMp4Durations(OUT);
+    console.log(`mp4: movie duration ${fix.before / fix.timescale} s -> ${fix.after / fix.timescale} s (from edit lists)`);
+    const size = statSync(OUT).size;
+    console.log(`wrote ${path.relative(process.cwd(), OUT) || OUT}: ${(size / 1024 / 1024).toFixed(2)} MB (${size} bytes) in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+  } finally {
+    rmSync(tmp, { recursive: true, force: true });
+  }
+}
+
+main().catch((err: unknown) => {
+  console.error(err instanceof Error ? (err.stack ?? err.message) : err);
+  process.exitCode = 1;
+});

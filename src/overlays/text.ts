@@ -1,0 +1,237 @@
+// Handlebars for overlay text. The output is painted on a canvas, never put
+// into markup, so there is no HTML escaping; the danger instead is a template
+// that throws mid-render, so every helper is total and calls to anything that
+// would throw at runtime (unknown helpers, partials) are rejected at compile time.
+import Handlebars from 'handlebars';
+import type { TextLayer } from './types.ts';
+
+export class TemplateSyntaxError extends Error {
+  override readonly name = 'TemplateSyntaxError';
+  constructor(
+    message: string,
+    readonly line?: number,
+    readonly column?: number,
+  ) {
+    super(message);
+  }
+}
+
+// Isolated environment: nobody else's registerHelper/registerPartial can change our output.
+const hb = Handlebars.create();
+
+const LOCALE = 'ja-JP';
+const yenFormat = new Intl.NumberFormat(LOCALE, { style: 'currency', currency: 'JPY' });
+const numberFormat = new Intl.NumberFormat(LOCALE);
+const percentFormats = new Map<number, Intl.NumberFormat>();
+const dateFormatTokyo = new Intl.DateTimeFormat(LOCALE, { year: 'numeric', month: 'long', day: 'numeric', timeZone: 'Asia/Tokyo' });
+const dateFormatUtc = new Intl.DateTimeFormat(LOCALE, { year: 'numeric', month: 'long', day: 'numeric', timeZone: 'UTC' });
+
+/** Handlebars appends its `options` object to every helper call; these are the real arguments. */
+function params(args: unknown[]): unknown[] {
+  return args.slice(0, -1);
+}
+
+const NUMERIC = /^[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?$/;
+
+// Field values often arrive as strings (CSV, form posts), so a plain numeric
+// string counts as a number; anything else is "not a number" and renders ''.
+function toNumber(v: unknown): number | undefined {
+  if (typeof v === 'number') return Number.isFinite(v) ? v : undefined;
+  if (typeof v === 'bigint') return Number(v);
+  if (typeof v === 'string' && NUMERIC.test(v.trim())) {
+    const n = Number(v.trim());
+    return Number.isFinite(n) ? n : undefined;
+  }
+  return undefined;
+}
+
+const DATE_ONLY = /^(\d{4})-(\d{2})-(\d{2})$/;
+
+function formatDate(v: unknown): string {
+  if (typeof v === 'string') {
+    const s = v.trim();
+    const m = DATE_ONLY.exec(s);
+    if (m) {
+      // A calendar date has no time zone; format it as written, not shifted by one.
+      const [y, mo, d] = [Number(m[1]), Number(m[2]), Number(m[3])];
+      const t = new Date(Date.UTC(y, mo - 1, d));
+      if (t.getUTCFullYear() !== y || t.getUTCMonth() !== mo - 1 || t.getUTCDate() !== d) return '';
+      return dateFormatUtc.format(t);
+    }
+    if (s === '') return '';
+    const t = new Date(s);
+    return Number.isNaN(t.getTime()) ? '' : dateFormatTokyo.format(t);
+  }
+  if (v instanceof Date) return Number.isNaN(v.getTime()) ? '' : dateFormatTokyo.format(v);
+  if (typeof v === 'number' && Number.isFinite(v)) {
+    const t = new Date(v);
+    return Number.isNaN(t.getTime()) ? '' : dateFormatTokyo.format(t);
+  }
+  return '';
+}
+
+const helpers: Record<string, (...args: unknown[]) => unknown> = {
+  yen(...args) {
+    const n = toNumber(params(args)[0]);
+    // ICU's ja-JP JPY symbol is the full-width '￥' (U+FFE5). Noto Sans JP has
+    // both glyphs; the ordinary '¥' (U+00A5) is proportional and sits better
+    // next to half-width digits, and is what people type and compare against.
+    return n === undefined ? '' : yenFormat.format(n).replace(/\uFFE5/g, '\u00A5');
+  },
+  number(...args) {
+    const n = toNumber(params(args)[0]);
+    return n === undefined ? '' : numberFormat.format(n);
+  },
+  percent(...args) {
+    const [value, digitsArg] = params(args);
+    const n = toNumber(value);
+    if (n === undefined) return '';
+    const d = toNumber(digitsArg);
+    const digits = d === undefined ? 1 : Math.min(20, Math.max(0, Math.trunc(d)));
+    let f = percentFormats.get(digits);
+    if (!f) percentFormats.set(digits, (f = new Intl.NumberFormat(LOCALE, { style: 'percent', maximumFractionDigits: digits })));
+    return f.format(n);
+  },
+  date(...args) {
+    return formatDate(params(args)[0]);
+  },
+  default(...args) {
+    const [value, fallback] = params(args);
+    const empty = value === undefined || value === null || (typeof value === 'string' && value.trim() === '') || (typeof value === 'number' && Number.isNaN(value));
+    return empty ? (fallback ?? '') : value;
+  },
+};
+
+for (const [name, fn] of Object.entries(helpers)) hb.registerHelper(name, fn);
+
+/** Helpers a template may call: ours plus the Handlebars built-ins that cannot throw on data. */
+export const HELPER_NAMES: readonly string[] = [...Object.keys(helpers), 'if', 'unless', 'each', 'with', 'lookup'];
+const callable = new Set(HELPER_NAMES);
+const ONE_ARG_BLOCKS = new Set(['if', 'unless', 'with', 'each']);
+
+type Node = hbs.AST.Node;
+
+function fail(message: string, node?: Node): never {
+  const line = node?.loc?.start.line;
+  const column = node?.loc?.start.column;
+  throw new TemplateSyntaxError(`Template error${line !== undefined ? ` on line ${line}` : ''}: ${message}`, line, column);
+}
+
+function helperName(path: Node): string | undefined {
+  if (path.type !== 'PathExpression') return undefined;
+  const p = path as hbs.AST.PathExpression;
+  return !p.data && p.depth === 0 && p.parts.length === 1 ? p.parts[0] : undefined;
+}
+
+// Handlebars only notices these at render time ("Missing helper", "#if requires
+// exactly one argument", missing partials), i.e. per viewer; catch them per template.
+function checkCall(node: Node, path: Node, args: Node[], hash: hbs.AST.Hash | undefined, isSubExpression: boolean): void {
+  const hasArgs = args.length > 0 || (hash?.pairs.length ?? 0) > 0;
+  const name = helperName(path);
+  const label = (path as Partial<hbs.AST.PathExpression>).original ?? path.type;
+  if ((hasArgs || isSubExpression) && (name === undefined || !callable.has(name))) {
+    fail(`unknown helper "${label}" (available: ${HELPER_NAMES.join(', ')})`, node);
+  }
+  for (const a of args) walk(a);
+  for (const pair of hash?.pairs ?? []) walk(pair.value);
+}
+
+function walk(node: Node | undefined): void {
+  if (!node) return;
+  switch (node.type) {
+    case 'Program':
+      for (const s of (node as hbs.AST.Program).body) walk(s);
+      return;
+    case 'MustacheStatement': {
+      const m = node as hbs.AST.MustacheStatement;
+      return checkCall(node, m.path, m.params, m.hash, false);
+    }
+    case 'SubExpression': {
+      const s = node as hbs.AST.SubExpression;
+      return checkCall(node, s.path, s.params, s.hash, true);
+    }
+    case 'BlockStatement': {
+      const b = node as hbs.AST.BlockStatement;
+      const name = helperName(b.path);
+      if (name !== undefined && ONE_ARG_BLOCKS.has(name) && b.params.length !== 1) fail(`{{#${name}}} needs exactly one argument`, node);
+      checkCall(node, b.path, b.params, b.hash, false);
+      walk(b.program);
+      walk(b.inverse);
+      return;
+    }
+    case 'PartialStatement':
+    case 'PartialBlockStatement':
+      return fail('partials ({{> name}}) are not supported in overlay text', node);
+    case 'Decorator':
+    case 'DecoratorBlock':
+      return fail('decorators ({{* name}}) are not supported in overlay text', node);
+    default:
+      return; // content, comments, literals, paths
+  }
+}
+
+const TOKEN_NAMES: Record<string, string> = {
+  EOF: 'end of text (a tag or block is not closed)',
+  CLOSE: "'}}'",
+  CLOSE_UNESCAPED: "'}}}'",
+  OPEN: "'{{'",
+  ID: 'name',
+};
+
+function fromHandlebarsError(e: unknown): TemplateSyntaxError {
+  const err = e as { message?: unknown; lineNumber?: unknown; column?: unknown };
+  const message = typeof err?.message === 'string' ? err.message : String(e);
+  // Jison: "Parse error on line N:\n<source excerpt>\n----^\nExpecting 'A', 'B', got 'X'"
+  const parse = /^Parse error on line (\d+):\n([^\n]*)\n(-*\^)\n[^\n]*got '([^']+)'/.exec(message);
+  if (parse) {
+    const line = Number(parse[1]);
+    const got = parse[4] ?? '';
+    const excerpt = parse[2] ?? '';
+    const caret = parse[3] ?? '';
+    const ch = excerpt[caret.length - 1];
+    const what = got === 'INVALID' && ch ? `'${ch}'` : (TOKEN_NAMES[got] ?? got.toLowerCase());
+    return new TemplateSyntaxError(
+      `Template syntax error on line ${line}: unexpected ${what}\n${excerpt}\n${caret}`,
+      line,
+      caret.length - 1,
+    );
+  }
+  const line = typeof err?.lineNumber === 'number' ? err.lineNumber : undefined;
+  const column = typeof err?.column === 'number' ? err.column : undefined;
+  const text = message.replace(/ - \d+:\d+$/, '');
+  return new TemplateSyntaxError(`Template syntax error${line !== undefined ? ` on line ${line}` : ''}: ${text}`, line, column);
+}
+
+const COMPILE_OPTIONS = { noEscape: true, strict: false } as const;
+const CACHE_LIMIT = 1000;
+const cache = new Map<string, (data: Record<string, unknown>) => string>();
+
+/** Compiles overlay text; throws TemplateSyntaxError for a source that could never render. */
+export function compileText(source: string): (data: Record<string, unknown>) => string {
+  const hit = cache.get(source);
+  if (hit) return hit;
+  let ast: hbs.AST.Program;
+  try {
+    ast = hb.parse(source);
+  } catch (e) {
+    throw fromHandlebarsError(e);
+  }
+  walk(ast);
+  let template: HandlebarsTemplateDelegate;
+  try {
+    // compile() is lazy and would only report compiler errors on first use;
+    // precompile() runs the same compiler now.
+    hb.precompile(source, COMPILE_OPTIONS);
+    template = hb.compile(source, COMPILE_OPTIONS);
+  } catch (e) {
+    throw fromHandlebarsError(e);
+  }
+  const render = (data: Record<string, unknown>): string => template(data ?? {});
+  if (cache.size >= CACHE_LIMIT) cache.delete(cache.keys().next().value as string);
+  cache.set(source, render);
+  return render;
+}
+
+export function resolveLayerText(layer: TextLayer, data: Record<string, unknown>): string {
+  return compileText(layer.text)(data);
+}

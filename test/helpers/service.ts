@@ -1,0 +1,63 @@
+// Starts a real Kasane (embedded redis-server, real ffmpeg, real HTTP) in a
+// temporary var dir. Prepared templates are cached across test files in one
+// shared storage dir, keyed by version hash, so each file does not re-encode.
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { startService, type Service } from '../../src/runtime.ts';
+
+export const SHARED_STORAGE = path.join(os.tmpdir(), 'kasane-test-storage');
+export const API_KEY = 'test-key-0123456789abcdef';
+
+export interface TestService {
+  svc: Service;
+  url: string;
+  varDir: string;
+  env: NodeJS.ProcessEnv;
+  api<T = any>(method: string, p: string, body?: unknown, headers?: Record<string, string>): Promise<{ status: number; body: T; headers: Headers }>;
+  close(): Promise<void>;
+}
+
+export async function startTestService(opts: { worker?: boolean; env?: Record<string, string> } = {}): Promise<TestService> {
+  const varDir = mkdtempSync(path.join(os.tmpdir(), 'kasane-test-var-'));
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    KASANE_VAR_DIR: varDir,
+    KASANE_STORAGE_DIR: SHARED_STORAGE,
+    KASANE_API_KEYS: API_KEY,
+    KASANE_SIGNING_KEYS: 'k1:test-signing-secret-0123456789',
+    KASANE_CONTENT_SECRET: 'test-content-secret-0123456789',
+    PORT: '0',
+    HOST: '127.0.0.1',
+    LOG_LEVEL: 'warn',
+    ...opts.env,
+  };
+  delete env.REDIS_URL;
+  const svc = await startService({ api: true, worker: opts.worker ?? true, env, logger: false });
+  // PUBLIC_URL must match the ephemeral port for the links we hand out.
+  const url = svc.url!;
+  svc.config.publicUrl = url;
+  return {
+    svc,
+    url,
+    varDir,
+    env: { ...env, PUBLIC_URL: url },
+    async api(method, p, body, headers = {}) {
+      const res = await fetch(url + p, {
+        method,
+        headers: { authorization: `Bearer ${API_KEY}`, ...(body !== undefined ? { 'content-type': 'application/json' } : {}), ...headers },
+        body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
+      });
+      const text = await res.text();
+      let parsed: any = text;
+      try {
+        parsed = JSON.parse(text);
+      } catch {}
+      return { status: res.status, body: parsed, headers: res.headers };
+    },
+    async close() {
+      await svc.close();
+      rmSync(varDir, { recursive: true, force: true });
+    },
+  };
+}

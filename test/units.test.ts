@@ -1,0 +1,46 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { planSegments } from '../src/templates/segment-plan.ts';
+import { validateData } from '../src/templates/fields.ts';
+import { signToken, verifyToken } from '../src/stream/signing.ts';
+
+test('segments start at every overlay edge and never exceed 6 s', () => {
+  const segs = planSegments(900, 30, [
+    { layerId: 'a', startFrame: 60, endFrame: 180 },
+    { layerId: 'b', startFrame: 300, endFrame: 420 },
+  ]);
+  const starts = segs.map((s) => s.startFrame);
+  for (const edge of [0, 60, 180, 300, 420]) assert.ok(starts.includes(edge), `boundary at ${edge}`);
+  assert.ok(segs.every((s) => s.frames <= 180));
+  assert.equal(segs.reduce((n, s) => n + s.frames, 0), 900);
+  assert.deepEqual(segs.filter((s) => s.layers.length).map((s) => [s.startFrame, s.frames, s.layers]), [[60, 120, ['a']], [300, 120, ['b']]]);
+});
+
+test('data validation lists every bad field by JSON pointer and drops undeclared fields', () => {
+  const fields = {
+    name: { type: 'string' as const, required: true, maxLength: 5 },
+    savings: { type: 'integer' as const, required: true, minimum: 0 },
+    'a/b': { type: 'string' as const, maxLength: 3 },
+  };
+  const bad = validateData(fields, { name: 'x'.repeat(10_000), savings: -1, 'a/b': 'okay🎉' });
+  assert.deepEqual(bad.problems.map((p) => p.pointer).sort(), ['/data/a~1b', '/data/a~1b', '/data/name', '/data/savings']);
+  assert.ok(bad.problems.every((p) => !p.message.includes('xxxxxxxx')), 'messages never echo the value');
+  const ok = validateData(fields, { name: '山田', savings: '12000', email: 'private@example.jp' });
+  assert.deepEqual(ok.problems, []);
+  assert.deepEqual(ok.value, { name: '山田', savings: 12000 });
+  assert.equal(validateData(fields, [1]).problems[0]!.pointer, '/data');
+});
+
+test('viewer tokens: valid, tampered, unknown key, expired; rotation keeps old links', () => {
+  const k1 = { id: 'k1', secret: Buffer.from('secret-one-0123456789') };
+  const k2 = { id: 'k2', secret: Buffer.from('secret-two-0123456789') };
+  const now = 1_800_000_000;
+  const t = signToken([k1], 'rABC123', now + 60);
+  assert.deepEqual(verifyToken([k1], t, now), { ok: true, renderId: 'rABC123', expiresAt: now + 60 });
+  assert.equal(verifyToken([k1], t.replace('rABC123', 'rABC124'), now).ok, false);
+  assert.equal(verifyToken([k1], t.slice(0, -1) + (t.endsWith('A') ? 'B' : 'A'), now).ok, false);
+  assert.deepEqual(verifyToken([k2], t, now), { ok: false, reason: 'unknown-key' });
+  assert.equal((verifyToken([k1], t, now + 61) as { reason: string }).reason, 'expired');
+  assert.equal(verifyToken([k2, k1], t, now).ok, true, 'a rotated-out key still verifies');
+  assert.equal(verifyToken([k1], 'garbage', now).ok, false);
+});
