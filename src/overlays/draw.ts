@@ -242,7 +242,8 @@ function fitShrink(R: Resolved, text: string): Layout {
   const size = R.minSize;
   const atMin = measureLines(R, size, [line], false);
   if (atMin.fitsWidth && !capped) return atMin; // too short a box: nothing more to do
-  return measureLines(R, size, [truncateLine(R, adv, size, gs)], true);
+  const cut = truncateLine(R, adv, size, gs);
+  return measureLines(R, size, cut ? [cut] : [], true);
 }
 
 function fitWrap(R: Resolved, text: string): Layout {
@@ -306,6 +307,8 @@ function fitWrap(R: Resolved, text: string): Layout {
     const changed = fixed.some((f, i) => f !== l.lines[i]);
     l = measureLines(R, size, fixed, truncated || changed);
   }
+  // A box too small for even '…' leaves empty lines; report them as nothing drawn.
+  if (l.lines.every((line) => line === '')) l = measureLines(R, size, [], l.truncated);
   return l;
 }
 

@@ -99,14 +99,18 @@ export function isFullWidth(g: string): boolean {
   );
 }
 
-/** Whether a line may break between gs[i-1] and gs[i]. */
+/**
+ * Whether a line may end before gs[i] (trailing spaces hang and are dropped)
+ * with the next line starting at gs[i].
+ */
 export function canBreakBefore(gs: readonly string[], i: number): boolean {
-  const a = gs[i - 1];
   const b = gs[i];
-  if (a === undefined || b === undefined) return false;
-  if (isSpace(b) || noStart(b)) return false; // spaces hang at the line end instead
-  if (isSpace(a)) return true;
-  if (noEnd(a)) return false;
+  if (b === undefined || isSpace(b) || noStart(b)) return false;
+  let p = i - 1;
+  while (p >= 0 && isSpace(gs[p]!)) p--;
+  const a = gs[p];
+  if (a === undefined || noEnd(a)) return false;
+  if (p < i - 1) return true; // a space between them
   // Latin words, numbers and amounts like '¥12,000' stay whole.
   return breaksAnywhere(a) || breaksAnywhere(b);
 }
@@ -161,12 +165,14 @@ export function breakLines(
       if (lines.length >= maxLines) return { lines, complete: false };
       let e = s;
       while (e < n && cum[e + 1]! - cum[s]! <= limit) e++;
+      // Spaces after the last fitting character hang past the limit.
+      let j = e;
+      while (j < n && isSpace(para[j]!)) j++;
       let brk: number;
-      if (e >= n) brk = n;
-      else if (isSpace(para[e]!)) brk = e;
+      if (j >= n) brk = n;
       else {
         brk = -1;
-        for (let b = e; b > s; b--) {
+        for (let b = j; b > s; b--) {
           if (canBreakBefore(para, b)) {
             brk = b;
             break;

@@ -54,8 +54,8 @@ export function messagePosition(msg: string): number | undefined {
   const m =
     /detected at (-?\d+(?:\.\d+)?)/.exec(msg) ??
     /audio frames @ (-?\d+(?:\.\d+)?)s/.exec(msg) ??
-    /Audio frame @ (-?\d+(?:\.\d+)?)s/.exec(msg) ??
     /adjusting currentTime from (-?\d+(?:\.\d+)?)/.exec(msg);
+  // Not parsed: "Audio frame @ Xs overlaps marker" - X there is the absolute PTS, not a playlist position.
   return m ? Number(m[1]) : undefined;
 }
 
