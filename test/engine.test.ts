@@ -222,8 +222,7 @@ test('lazy mode renders nothing until the link is opened', async () => {
   assert.equal(st.body.state, 'lazy');
   assert.equal(st.body.progress.ready, 0);
   assert.equal((await fetch(res.body.playlist_url)).status, 200);
-  st = await waitDone(res.body.id);
-  assert.equal(st.state, 'done');
+  assert.equal((await waitDone(res.body.id)).state, 'done');
 });
 
 test('the player page and health check answer', async () => {

@@ -139,6 +139,7 @@ test('rare kanji 髙 and 﨑 render as glyphs, not tofu', async () => {
     assert.notDeepEqual(g.data, tofu.data, `${ch} drew the missing-glyph box`);
   }
   assert.notDeepEqual((await glyph('髙')).data, (await glyph('高')).data, '髙 is not substituted by 高');
+  assert.notDeepEqual((await glyph('﨑')).data, (await glyph('崎')).data, '﨑 is not substituted by 崎');
 });
 
 test('bold draws more ink than regular', async () => {

@@ -52,7 +52,8 @@ function resolve(layer: TextLayer): Resolved {
   const height = Math.max(1, Math.round(num(layer.box?.height, 1)));
   const maxSize = Math.min(2000, Math.max(1, num(style.fontSize, 48)));
   const minSize = Math.min(maxSize, Math.max(1, num(style.minFontSize, Math.max(12, maxSize * 0.5))));
-  const weight = style.fontWeight === 400 ? 400 : 700;
+  // Only 400 and 700 are registered; anything else from loosely typed JSON goes to the nearer one.
+  const weight = num(style.fontWeight, 700) < 550 ? 400 : 700;
 
   // Keep stroke, shadow and the card's padding inside the canvas: text is laid
   // out in what is left, so nothing gets cut off at the PNG's edge.
@@ -112,8 +113,8 @@ function measureLine(ctx: SKRSContext2D, text: string): LineMetrics {
   };
 }
 
-// Advance per 1px of font size, per font and grapheme. Advances scale linearly
-// with the size (no hinting of advances in Skia), so one measurement serves all sizes.
+// Advance per 1px of font size, per font and grapheme. Skia's advances are
+// unhinted (fractional), so they scale with the size and one measurement serves all sizes.
 const advanceCache = new Map<string, Map<string, number>>();
 
 class Advances {

@@ -12,7 +12,7 @@ export interface TextStyle {
   align?: 'left' | 'center' | 'right';     // default 'center'
   valign?: 'top' | 'middle' | 'bottom';    // default 'middle'
   lineHeight?: number;          // multiple of font size, default 1.3
-  stroke?: { color: string; width: number };
+  stroke?: { color: string; width: number };   // width: outline px outside the glyph (like ffmpeg drawtext's borderw)
   shadow?: { color: string; blur: number; offsetX?: number; offsetY?: number };
   background?: { color: string; radius?: number; padding?: number };  // a rounded "pill/card" behind the text, drawn to the box
 }
