@@ -21,12 +21,14 @@ function have(bin, candidates) {
   return spawnSync('sh', ['-c', `command -v ${bin}`], { stdio: 'ignore' }).status === 0;
 }
 
-// 1. node modules: install when missing or older than the lockfile.
-const lock = path.join(root, 'package-lock.json');
+// 1. node modules: install when missing or older than package.json / the lockfile.
+// `npm install`, not `npm ci`: with npm 11 and omit-lockfile-registry-resolved (as on
+// our machines) `npm ci` rejects a lockfile that lacks other platforms' optional packages.
 const marker = path.join(root, 'node_modules', '.package-lock.json');
-if (!existsSync(marker) || (existsSync(lock) && statSync(lock).mtimeMs > statSync(marker).mtimeMs + 1000)) {
-  say('installing node modules (npm ci)…');
-  run('npm', ['ci', '--no-audit', '--no-fund']);
+const newer = (f) => existsSync(f) && statSync(f).mtimeMs > statSync(marker).mtimeMs + 1000;
+if (!existsSync(marker) || newer(path.join(root, 'package.json')) || newer(path.join(root, 'package-lock.json'))) {
+  say('installing node modules (npm install)…');
+  run('npm', ['install', '--no-audit', '--no-fund']);
 }
 
 // 2. system packages from Debian: redis-server always (the embedded Redis), chromium for browser tests.

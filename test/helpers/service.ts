@@ -5,8 +5,10 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { startService, type Service } from '../../src/runtime.ts';
+import { PROJECT_ROOT } from '../../src/config/index.ts';
 
-export const SHARED_STORAGE = path.join(os.tmpdir(), 'kasane-test-storage');
+// Under the checkout's var/ (git-ignored): a fresh clone prepares from scratch, reruns reuse it.
+export const SHARED_STORAGE = path.join(PROJECT_ROOT, 'var', 'test-storage');
 export const API_KEY = 'test-key-0123456789abcdef';
 
 export interface TestService {
