@@ -37,7 +37,7 @@ export async function startService(opts: { api: boolean; worker: boolean; env?: 
   const redis = connect(target);
   const storage = new LocalStorage(config.storageDir);
   const registry = new TemplateRegistry(redis, storage);
-  const rq = renderQueue(connection);
+  const rq = renderQueue(connection, { attempts: config.renderAttempts, delayMs: config.retryDelayMs });
   const pq = prepareQueue(connection);
   const closers: Array<() => Promise<unknown>> = [];
   const log = (obj: Record<string, unknown>, msg: string) => {

@@ -25,6 +25,9 @@ export interface Config {
   defaultExpiresIn: number;
   maxExpiresIn: number;
   workerConcurrency: number;
+  /** Render attempts before a render is marked failed, and the first retry delay (doubles each time). */
+  renderAttempts: number;
+  retryDelayMs: number;
   /** How long a viewer's request for a not-yet-rendered segment may wait. */
   jitWaitMs: number;
   bodyLimit: number;
@@ -95,6 +98,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     defaultExpiresIn: int(env, 'KASANE_DEFAULT_EXPIRES_IN', 30 * 24 * 3600, 60, 400 * 24 * 3600),
     maxExpiresIn: int(env, 'KASANE_MAX_EXPIRES_IN', 400 * 24 * 3600, 60, 10 * 365 * 24 * 3600),
     workerConcurrency: int(env, 'KASANE_WORKER_CONCURRENCY', 1, 1, 64),
+    renderAttempts: int(env, 'KASANE_RENDER_ATTEMPTS', 4, 1, 20),
+    retryDelayMs: int(env, 'KASANE_RETRY_DELAY_MS', 2000, 10, 600_000),
     jitWaitMs: int(env, 'KASANE_JIT_WAIT_MS', 8000, 0, 60_000),
     bodyLimit: int(env, 'KASANE_BODY_LIMIT', 256 * 1024, 1024, 64 * 1024 * 1024),
     logLevel: env.LOG_LEVEL || 'info',

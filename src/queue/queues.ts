@@ -17,12 +17,12 @@ export interface PrepareJobData {
 
 export type RenderQueue = ReturnType<typeof renderQueue>;
 
-export function renderQueue(connection: ConnectionOptions) {
+export function renderQueue(connection: ConnectionOptions, retry: { attempts: number; delayMs: number } = { attempts: 4, delayMs: 2000 }) {
   return new Queue<RenderJobData>(RENDER_QUEUE, {
     connection,
     defaultJobOptions: {
-      attempts: 4,
-      backoff: { type: 'exponential', delay: 2000 },
+      attempts: retry.attempts,
+      backoff: { type: 'exponential', delay: retry.delayMs },
       removeOnComplete: { age: 3600, count: 10_000 },
       removeOnFail: { age: 7 * 24 * 3600 },
     },

@@ -10,6 +10,7 @@ import { prepareTemplate } from '../templates/prepare.ts';
 import type { TemplateRegistry } from '../templates/registry.ts';
 import { renderPersonalSegments, resolveTexts } from '../render/personalize.ts';
 import { ffmpegVersion } from '../render/ffmpeg.ts';
+import { ensureFonts } from '../overlays/index.ts';
 import { RenderStore } from '../renders/store.ts';
 import { PREPARE_QUEUE, RENDER_QUEUE, type PrepareJobData, type RenderJobData } from './queues.ts';
 
@@ -27,6 +28,8 @@ const LOCK_MS = 10_000;
 
 export function startWorkers(d: WorkerDeps): { render: Worker; prepare: Worker; close(): Promise<void> } {
   const store = new RenderStore(d.redis);
+  // Font registration costs ~0.5 s; pay it at start, not in the first viewer's render.
+  ensureFonts();
 
   const render = new Worker<RenderJobData>(
     RENDER_QUEUE,

@@ -73,6 +73,10 @@ export class RenderStore {
     return m ? (JSON.parse(m) as RenderMeta) : null;
   }
 
+  async state(id: string): Promise<RenderState | null> {
+    return (await this.redis.hget(key(id), 'state')) as RenderState | null;
+  }
+
   /** Personal data, read only by the worker that draws it. */
   async data(id: string): Promise<Record<string, unknown> | null> {
     const d = await this.redis.hget(key(id), 'data');

@@ -58,6 +58,10 @@ export function viewerRoutes(app: FastifyInstance, ctx: ApiContext) {
     }
     const key = meta.segKeys[String(seg.index)]!;
     if (!(await ctx.storage.head(key))) {
+      if ((await ctx.store.state(meta.id)) === 'failed') {
+        // Rendering gave up: the viewer still gets a whole video, without this overlay.
+        return sendObject(reply, seg.key, 'private, no-store');
+      }
       await startIfLazy(meta);
       await bumpRender(ctx.renderQueue, meta.id);
       const ok = await ctx.waiter.wait(key, ctx.config.jitWaitMs);

@@ -1,0 +1,103 @@
+// The paths around the happy one: a render that fails, a viewer jumping the
+// queue, and the one-shot CLI. Uses a small template the test builds itself.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { startTestService, type TestService } from './helpers/service.ts';
+import { checkStream } from './support/hls-checks.ts';
+import { startStaticServer } from './support/static-server.ts';
+import { runFfmpeg } from '../src/render/ffmpeg.ts';
+import { PROJECT_ROOT } from '../src/config/index.ts';
+
+const root = mkdtempSync(path.join(os.tmpdir(), 'kasane-small-'));
+const templates = path.join(root, 'templates');
+const storage = path.join(root, 'storage');
+let t: TestService;
+
+before(async () => {
+  const dir = path.join(templates, 'small');
+  mkdirSync(dir, { recursive: true });
+  await runFfmpeg(['-y', '-f', 'lavfi', '-i', 'testsrc2=s=640x360:r=25', '-f', 'lavfi', '-i', 'sine=f=330:r=44100', '-t', '6', '-c:v', 'libx264', '-preset', 'ultrafast', '-pix_fmt', 'yuv420p', '-c:a', 'aac', '-shortest', path.join(dir, 'clip.mp4')]);
+  writeFileSync(path.join(dir, 'template.json'), JSON.stringify({
+    id: 'small',
+    name: 'small test template',
+    video: { file: 'clip.mp4' },
+    encoder: { preset: 'ultrafast' },
+    fields: { name: { type: 'string', required: true, maxLength: 10 } },
+    layers: [{ id: 'hello', type: 'text', start: 2, end: 4, box: { x: 40, y: 240, width: 560, height: 80 }, text: 'こんにちは {{name}} さん', style: { fontSize: 40, color: '#ffffff' } }],
+  }));
+  t = await startTestService({ env: { KASANE_TEMPLATES_DIR: templates, KASANE_STORAGE_DIR: storage, KASANE_RENDER_ATTEMPTS: '2', KASANE_RETRY_DELAY_MS: '100', KASANE_JIT_WAIT_MS: '1500' } });
+  await t.svc.prepareBundled();
+});
+
+after(async () => {
+  await t?.close();
+  rmSync(root, { recursive: true, force: true });
+});
+
+async function waitState(id: string, want: string[], ms = 60_000): Promise<any> {
+  const end = Date.now() + ms;
+  for (;;) {
+    const r = (await t.api('GET', `/v1/renders/${id}`)).body;
+    if (want.includes(r.state)) return r;
+    if (Date.now() > end) throw new Error(`render ${id} still ${r.state}`);
+    await new Promise((res) => setTimeout(res, 50));
+  }
+}
+
+test('a viewer waiting on a segment moves that render ahead of the queue', async () => {
+  const ids: string[] = [];
+  for (const name of ['一郎', '二郎', '三郎', '四郎']) ids.push((await t.api('POST', '/v1/renders', { template: 'small', data: { name: `${name}${Date.now() % 1000}` } })).body.id);
+  const last = (await t.api('GET', `/v1/renders/${ids[3]}`)).body;
+  // The viewer of the last render opens the personalized part right away.
+  const seg = fetch(last.playlist_url.replace('index.m3u8', '1.ts'));
+  const done = await Promise.all(ids.map((id) => waitState(id, ['done'])));
+  assert.equal((await seg).status, 200);
+  const started = done.map((d) => Date.parse(d.started_at));
+  assert.ok(started[3]! < started[1]! && started[3]! < started[2]!, `bumped render started 2nd: ${started.map((s) => s - started[0]!).join(', ')}`);
+});
+
+test('a failing render retries, reports why without personal data, and viewers still get a whole video', async () => {
+  const name = '失敗太郎';
+  const r = (await t.api('POST', '/v1/renders', { template: 'small', data: { name }, mode: 'lazy' })).body;
+  // Break this version's mezzanine: every attempt's ffmpeg run fails.
+  const plan = JSON.parse(readFileSync(path.join(storage, 'templates/small', r.version, 'plan.json'), 'utf8'));
+  const mezz = path.join(storage, plan.segments.find((s: any) => s.kind === 'dynamic').mezzanine);
+  const good = readFileSync(mezz);
+  writeFileSync(mezz, Buffer.from('not a video'));
+  try {
+    assert.equal((await fetch(r.playlist_url)).status, 200); // starts the lazy render
+    const st = await waitState(r.id, ['failed']);
+    assert.equal(st.attempts, 2);
+    assert.ok(st.error && st.error.length > 0);
+    assert.ok(!st.error.includes(name));
+    assert.ok(st.segments.some((s: any) => s.state === 'failed'));
+    const report = await checkStream(r.playlist_url);
+    assert.deepEqual(report.failures, [], 'the un-personalized fallback still plays cleanly');
+  } finally {
+    writeFileSync(mezz, good);
+  }
+});
+
+test('kasane render writes a playable personalized HLS folder without Redis or HTTP', async () => {
+  const out = path.join(root, 'cli-out');
+  const data = path.join(root, 'data.json');
+  writeFileSync(data, JSON.stringify({ name: '佐藤' }));
+  const run = spawnSync(process.execPath, [path.join(PROJECT_ROOT, 'bin/kasane.js'), 'render', '--template', path.join(templates, 'small'), '--data', data, '--out', out, '--cache', storage], { encoding: 'utf8', env: { ...process.env, REDIS_URL: 'redis://127.0.0.1:1' } });
+  assert.equal(run.status, 0, run.stderr);
+  assert.match(run.stderr, /segment 1: rendered/);
+  const server = await startStaticServer(out);
+  try {
+    const report = await checkStream(`${server.origin}/index.m3u8`);
+    assert.deepEqual(report.failures, []);
+  } finally {
+    await server.close();
+  }
+  writeFileSync(data, JSON.stringify({ name: 'x'.repeat(50) }));
+  const bad = spawnSync(process.execPath, [path.join(PROJECT_ROOT, 'bin/kasane.js'), 'render', '--template', path.join(templates, 'small'), '--data', data, '--out', out, '--cache', storage], { encoding: 'utf8' });
+  assert.equal(bad.status, 1);
+  assert.match(bad.stderr, /\/data\/name: must be at most 10 characters/);
+});
