@@ -57,7 +57,12 @@ export async function startService(opts: { api: boolean; worker: boolean; env?: 
     await app.listen({ port: config.port, host: config.host });
     const addr = app.server.address();
     url = typeof addr === 'object' && addr ? `http://127.0.0.1:${addr.port}` : undefined;
-    closers.push(() => app!.close());
+    closers.push(async () => {
+      // Graceful, but bounded: a viewer who stopped reading a segment must not hold shutdown forever.
+      const force = setTimeout(() => app!.server.closeAllConnections(), 5000);
+      await app!.close();
+      clearTimeout(force);
+    });
   }
 
   async function prepareBundled() {

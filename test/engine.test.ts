@@ -71,6 +71,7 @@ test('accept answers before any segment exists, and the first segment plays at o
   assert.match(text, /#EXT-X-ENDLIST/);
   const first = await fetch(res.body.playlist_url.replace('index.m3u8', '0.ts'));
   assert.equal(first.status, 200);
+  assert.equal((await first.arrayBuffer()).byteLength, Number(first.headers.get('content-length')));
   const before = await t.api('GET', `/v1/renders/${res.body.id}`);
   assert.ok(before.body.state !== 'done', 'the first segment did not wait for the whole render');
   // A personalized segment requested early waits for the worker and is served whole.
@@ -206,7 +207,7 @@ test('viewer links: missing, tampered and expired tokens are refused', async () 
   const res = await t.api('POST', '/v1/renders', { template: TEMPLATE, data: person(), mode: 'lazy' });
   const url: string = res.body.playlist_url;
   const token = url.split('/v/')[1]!.split('/')[0]!;
-  assert.equal((await fetch(url)).status, 200);
+  assert.equal((await (await fetch(url)).text()).startsWith('#EXTM3U'), true);
   for (const bad of [url.replace(token, ''), url.replace(token, token.slice(0, -2) + 'AA'), url.replace(token, token.replace(/\.(\d+)\./, (_m, e) => `.${Number(e) + 1}.`))]) {
     for (const file of ['index.m3u8', '0.ts', '1.ts']) {
       const r = await fetch(bad.replace('index.m3u8', file));
@@ -219,8 +220,10 @@ test('viewer links: missing, tampered and expired tokens are refused', async () 
   // Static segments are shared and cacheable; personal ones are private.
   const s0 = await fetch(url.replace('index.m3u8', '0.ts'));
   assert.match(s0.headers.get('cache-control')!, /public/);
+  await s0.arrayBuffer();
   const s1 = await fetch(url.replace('index.m3u8', '1.ts'));
   assert.match(s1.headers.get('cache-control')!, /private/);
+  await s1.arrayBuffer();
   // Repeated playlist GETs are byte-identical.
   assert.equal(await (await fetch(url)).text(), await (await fetch(url)).text());
 });
@@ -242,7 +245,9 @@ test('the player page and health check answer', async () => {
   const page = await fetch(res.body.player_url);
   assert.equal(page.status, 200);
   assert.match(await page.text(), /index\.m3u8/);
-  assert.equal((await fetch(`${t.url}/player/hls.min.js`)).status, 200);
+  const js = await fetch(`${t.url}/player/hls.min.js`);
+  assert.equal(js.status, 200);
+  assert.ok((await js.text()).length > 100_000);
   const h = await fetch(`${t.url}/healthz`);
   assert.equal(h.status, 200);
   assert.deepEqual(await h.json(), { ok: true, checks: { redis: 'ok', storage: 'ok' } });

@@ -55,7 +55,9 @@ test('a viewer waiting on a segment moves that render ahead of the queue', async
   // The viewer of the last render opens the personalized part right away.
   const seg = fetch(last.playlist_url.replace('index.m3u8', '1.ts'));
   const done = await Promise.all(ids.map((id) => waitState(id, ['done'])));
-  assert.equal((await seg).status, 200);
+  const segRes = await seg;
+  assert.equal(segRes.status, 200);
+  assert.ok((await segRes.arrayBuffer()).byteLength > 0);
   const started = done.map((d) => Date.parse(d.started_at));
   assert.ok(started[3]! < started[1]! && started[3]! < started[2]!, `bumped render started 2nd: ${started.map((s) => s - started[0]!).join(', ')}`);
 });
