@@ -43,12 +43,26 @@ const START_LAZY_LUA = `
 if redis.call('HGET', KEYS[1], 'state') == 'lazy' then redis.call('HSET', KEYS[1], 'state', 'queued') return 1 end
 return 0`;
 
+type Scripted = Redis & {
+  kasaneCreateRender(key: string, meta: string, data: string, state: string, expireAt: string): Promise<string | null>;
+  kasaneStartLazy(key: string): Promise<number>;
+};
+
 export class RenderStore {
-  constructor(private readonly redis: Redis) {}
+  private readonly redis: Scripted;
+
+  constructor(redis: Redis) {
+    // EVALSHA via defineCommand: the script body is not resent on every accept.
+    if (!('kasaneCreateRender' in redis)) {
+      redis.defineCommand('kasaneCreateRender', { numberOfKeys: 1, lua: CREATE_LUA });
+      redis.defineCommand('kasaneStartLazy', { numberOfKeys: 1, lua: START_LAZY_LUA });
+    }
+    this.redis = redis as Scripted;
+  }
 
   /** Returns null when created, or the existing record's meta when it already existed. */
   async createIfAbsent(meta: RenderMeta, data: Record<string, unknown>, state: RenderState): Promise<RenderMeta | null> {
-    const existing = (await this.redis.eval(CREATE_LUA, 1, key(meta.id), JSON.stringify(meta), JSON.stringify(data), state, String(meta.expiresAt + GRACE_SEC))) as string | null;
+    const existing = await this.redis.kasaneCreateRender(key(meta.id), JSON.stringify(meta), JSON.stringify(data), state, String(meta.expiresAt + GRACE_SEC));
     return existing ? (JSON.parse(existing) as RenderMeta) : null;
   }
 
@@ -85,7 +99,7 @@ export class RenderStore {
 
   /** Flips a lazy render to queued exactly once; true for the caller that won. */
   async startLazy(id: string): Promise<boolean> {
-    return (await this.redis.eval(START_LAZY_LUA, 1, key(id))) === 1;
+    return (await this.redis.kasaneStartLazy(key(id))) === 1;
   }
 
   async markStarted(id: string, attempt: number): Promise<void> {
