@@ -4,7 +4,7 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { startService } from './runtime.ts';
 import { LocalStorage } from './storage/storage.ts';
-import { prepareTemplate } from './templates/prepare.ts';
+import { loadPlan, prepareTemplate } from './templates/prepare.ts';
 import { exampleData, validateData } from './templates/fields.ts';
 import { ManifestError } from './templates/manifest.ts';
 import { renderPersonalSegments, resolveTexts, segmentKeys } from './render/personalize.ts';
@@ -53,7 +53,7 @@ async function start(api: boolean, worker: boolean): Promise<number> {
     console.log(`\nKasane is running on ${svc.config.publicUrl}`);
     console.log(`API key (Authorization: Bearer …): ${key}${process.env.KASANE_API_KEYS ? '' : `  (kept in ${path.join(svc.config.varDir, 'api-key')})`}`);
     for (const p of prepared) {
-      const plan = await (await import('./templates/prepare.ts')).loadPlan(new LocalStorage(svc.config.storageDir), p.templateId, p.version);
+      const plan = await loadPlan(new LocalStorage(svc.config.storageDir), p.templateId, p.version);
       const res = await svc.app!.inject({
         method: 'POST',
         url: '/v1/renders',

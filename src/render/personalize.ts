@@ -3,7 +3,7 @@
 // encode), draw overlays and render the segments in playback order.
 import { createHmac } from 'node:crypto';
 import type { TemplatePlan, SegmentInfo } from '../templates/plan.ts';
-import { versionPrefix } from '../templates/plan.ts';
+import { layerFrames, versionPrefix } from '../templates/plan.ts';
 import type { Storage } from '../storage/storage.ts';
 import { resolveLayerText, drawTextLayer } from '../overlays/index.ts';
 import { renderDynamicSegment, type PlacedOverlay } from './dynamic-segment.ts';
@@ -36,7 +36,6 @@ export function segmentKeys(plan: TemplatePlan, texts: LayerTexts, secret: Buffe
 }
 
 export async function overlaysFor(plan: TemplatePlan, seg: SegmentInfo, texts: LayerTexts): Promise<PlacedOverlay[]> {
-  const fps = plan.fps.num / plan.fps.den;
   const out: PlacedOverlay[] = [];
   for (const id of seg.layers) {
     const layer = plan.manifest.layers.find((l) => l.id === id);
@@ -47,8 +46,7 @@ export async function overlaysFor(plan: TemplatePlan, seg: SegmentInfo, texts: L
       png: drawn.png,
       x: layer.box.x,
       y: layer.box.y,
-      startFrame: Math.round(layer.start * fps),
-      endFrame: Math.min(plan.frameCount, Math.round(layer.end * fps)),
+      ...layerFrames(layer, plan.fps, plan.frameCount),
       fadeIn: layer.fade?.in,
       fadeOut: layer.fade?.out,
     });

@@ -9,6 +9,9 @@ export interface SegmentInfo {
   frames: number;
   /** Seconds, exact: frames * fps.den / fps.num. */
   duration: number;
+  /** First video PTS/DTS in the single-pass encode (90 kHz); personal segments keep them. */
+  pts: number;
+  dts: number;
   kind: 'static' | 'dynamic';
   /** Layer ids drawn in this segment (dynamic only). */
   layers: string[];
@@ -41,4 +44,12 @@ export function versionPrefix(templateId: string, version: string): string {
 
 export function planKey(templateId: string, version: string): string {
   return `${versionPrefix(templateId, version)}/plan.json`;
+}
+
+/** A layer's time window in frames (end exclusive), snapped to the frame grid. */
+export function layerFrames(layer: { start: number; end: number }, fps: { num: number; den: number }, frameCount: number): { startFrame: number; endFrame: number } {
+  return {
+    startFrame: Math.min(frameCount, Math.round((layer.start * fps.num) / fps.den)),
+    endFrame: Math.min(frameCount, Math.round((layer.end * fps.num) / fps.den)),
+  };
 }

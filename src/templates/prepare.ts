@@ -12,12 +12,12 @@ import { audioEncoderArgs, forceKeyframesExpr, fpsValue, toRational, videoEncode
 import { cutSegments } from '../render/ts/segmenter.ts';
 import type { Storage } from '../storage/storage.ts';
 import { encoderSettings, loadManifest, ManifestError, type Manifest } from './manifest.ts';
-import { planKey, versionPrefix, type SegmentInfo, type TemplatePlan } from './plan.ts';
+import { layerFrames, planKey, versionPrefix, type SegmentInfo, type TemplatePlan } from './plan.ts';
 import { planSegments, type Window } from './segment-plan.ts';
 import type { FieldProblem } from './fields.ts';
 
 /** Bump when the prepared layout changes, so old preparations are not reused. */
-const PREPARE_FORMAT = 1;
+const PREPARE_FORMAT = 2;
 export const MAX_DURATION_SEC = 600;
 
 export interface PrepareOptions {
@@ -64,11 +64,7 @@ export async function prepareTemplate(dir: string, storage: Storage, opts: Prepa
   log(`${manifest.id}: counting frames`);
   const frameCount = await countFrames(videoFile, fps);
   const duration = (frameCount * fps.den) / fps.num;
-  const windows: Window[] = manifest.layers.map((l) => ({
-    layerId: l.id,
-    startFrame: Math.min(frameCount, Math.round((l.start * fps.num) / fps.den)),
-    endFrame: Math.min(frameCount, Math.round((l.end * fps.num) / fps.den)),
-  }));
+  const windows: Window[] = manifest.layers.map((l) => ({ layerId: l.id, ...layerFrames(l, fps, frameCount) }));
   const planned = planSegments(frameCount, fpsValue(fps), windows);
   const prefix = versionPrefix(manifest.id, version);
   const encoder = encoderSettings(manifest);
@@ -108,6 +104,8 @@ export async function prepareTemplate(dir: string, storage: Storage, opts: Prepa
         startFrame: s.startFrame,
         frames: s.frames,
         duration: (s.frames * fps.den) / fps.num,
+        pts: c.firstPts,
+        dts: c.firstDts,
         kind: s.layers.length ? 'dynamic' : 'static',
         layers: s.layers,
         key,

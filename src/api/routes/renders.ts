@@ -1,5 +1,5 @@
 import { createHmac } from 'node:crypto';
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { ApiContext } from '../context.ts';
 import { ApiError, type Problem } from '../errors.ts';
 import { validateData } from '../../templates/fields.ts';
@@ -90,7 +90,7 @@ export function status(ctx: ApiContext, r: RenderRecord, plan: TemplatePlan | nu
   };
 }
 
-export function renderRoutes(app: FastifyInstance, ctx: ApiContext, auth: (req: any) => Promise<void>) {
+export function renderRoutes(app: FastifyInstance, ctx: ApiContext, auth: (req: FastifyRequest) => Promise<void>) {
   app.post('/v1/renders', { onRequest: auth }, async (req, reply) => {
     const body = parseBody(req.body, ctx.config.maxExpiresIn);
     const plan = await ctx.registry.activePlan(body.template);

@@ -1,4 +1,4 @@
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { ApiContext } from '../context.ts';
 import { ApiError } from '../errors.ts';
 import { exampleData } from '../../templates/fields.ts';
@@ -22,7 +22,7 @@ function summary(p: TemplatePlan) {
   };
 }
 
-export function templateRoutes(app: FastifyInstance, ctx: ApiContext, auth: (req: any) => Promise<void>) {
+export function templateRoutes(app: FastifyInstance, ctx: ApiContext, auth: (req: FastifyRequest) => Promise<void>) {
   app.get('/v1/templates', { onRequest: auth }, async () => ({ templates: (await ctx.registry.list()).map(summary) }));
   app.get<{ Params: { id: string } }>('/v1/templates/:id', { onRequest: auth }, async (req) => {
     const p = await ctx.registry.activePlan(req.params.id);

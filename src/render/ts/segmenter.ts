@@ -8,6 +8,9 @@ export interface CutSegment {
   /** Index of the first video frame (decode order == PES order) in the segment. */
   startFrame: number;
   frames: number;
+  /** First video access unit's timestamps (90 kHz), as the encoder wrote them. */
+  firstPts: number;
+  firstDts: number;
   bytes: Buffer;
 }
 
@@ -19,10 +22,8 @@ export function cutSegments(ts: Buffer, boundaries: number[]): CutSegment[] {
   const streams = findStreams(packets);
   const video = collectPes(packets, streams.videoPid);
   if (video.length === 0) throw new Error('encode has no video');
-  // Frames are found by presentation time: boundary frame f has PTS = firstPts + f * frameDur.
+  // Boundary frame f is the f-th frame in presentation order.
   const ptsSorted = video.map((v) => v.pts!).sort((a, b) => a - b);
-  const firstPts = ptsSorted[0]!;
-  const frameDur = ptsSorted.length > 1 ? ptsSorted[1]! - firstPts : 3000;
   const cutAt: number[] = []; // packet index where each segment starts
   for (const f of boundaries) {
     const want = ptsSorted[f];
@@ -31,7 +32,6 @@ export function cutSegments(ts: Buffer, boundaries: number[]): CutSegment[] {
     if (!pes.randomAccess && f !== 0) throw new Error(`frame ${f} is not a keyframe; the encode ignored a forced keyframe`);
     cutAt.push(f === 0 ? 0 : pes.packets[0]!);
   }
-  void frameDur;
   const pat = packets.find((p) => p.pid === PAT_PID && p.pusi)!;
   const pmt = packets.find((p) => p.pid === streams.pmtPid && p.pusi)!;
   const psiCc = new Map<number, number>([
@@ -61,7 +61,8 @@ export function cutSegments(ts: Buffer, boundaries: number[]): CutSegment[] {
     for (const p of slice) emit(p);
     const startFrame = boundaries[s]!;
     const endFrame = s + 1 < boundaries.length ? boundaries[s + 1]! : video.length;
-    segments.push({ startFrame, frames: endFrame - startFrame, bytes: Buffer.concat(out) });
+    const head = video.find((v) => v.packets[0]! >= from)!;
+    segments.push({ startFrame, frames: endFrame - startFrame, firstPts: head.pts!, firstDts: head.dts!, bytes: Buffer.concat(out) });
   }
   return segments;
 }
