@@ -13,7 +13,8 @@ import { parseArgs } from 'node:util';
 import { PROJECT_ROOT } from '../src/config/index.ts';
 import { LocalStorage } from '../src/storage/storage.ts';
 import { loadPlan } from '../src/templates/prepare.ts';
-import { overlaysFor, resolveTexts } from '../src/render/personalize.ts';
+import { drawContext, overlaysFor } from '../src/render/personalize.ts';
+import { DEFAULT_FETCH_POLICY } from '../src/overlays/index.ts';
 import { runFfmpeg } from '../src/render/ffmpeg.ts';
 import { audioEncoderArgs, forceKeyframesExpr, fpsValue, videoEncoderArgs } from '../src/render/encoder.ts';
 
@@ -97,12 +98,13 @@ try {
   const storage = new LocalStorage(path.join(varDir, 'storage'));
   const list = (await (await fetch(`${base}/v1/templates/${TEMPLATE}`, { headers })).json()) as any;
   const plan = (await loadPlan(storage, TEMPLATE, list.version))!;
-  const texts = resolveTexts(plan, person());
+  const benchData = person();
+  const ctx = drawContext(plan, storage, DEFAULT_FETCH_POLICY);
   const work = mkdtempSync(path.join(os.tmpdir(), 'kasane-bench-full-'));
   const fullMs: number[] = [];
   for (let i = 0; i < RENDERS; i++) {
     const t = performance.now();
-    const overlays = (await Promise.all(plan.segments.filter((s) => s.kind === 'dynamic').map((s) => overlaysFor(plan, s, texts)))).flat();
+    const overlays = (await Promise.all(plan.segments.filter((s) => s.kind === 'dynamic').map((s) => overlaysFor(plan, s, benchData, ctx)))).flat();
     const args = ['-y', '-i', path.join(PROJECT_ROOT, 'templates', TEMPLATE, plan.manifest.video.file)];
     const fps = fpsValue(plan.fps);
     let graph = `[0:v]fps=${plan.fps.num}/${plan.fps.den},scale=${plan.width}:${plan.height},format=yuv420p[b0]`;

@@ -7,7 +7,7 @@ import { LocalStorage } from './storage/storage.ts';
 import { loadPlan, prepareTemplate } from './templates/prepare.ts';
 import { exampleData, validateData } from './templates/fields.ts';
 import { ManifestError } from './templates/manifest.ts';
-import { renderPersonalSegments, resolveTexts, segmentKeys } from './render/personalize.ts';
+import { drawContext, renderPersonalSegments, resolveInputs, segmentKeys } from './render/personalize.ts';
 import { mediaPlaylist } from './stream/playlist.ts';
 import { loadConfig, ConfigError } from './config/index.ts';
 
@@ -97,9 +97,8 @@ async function renderOnce(args: string[]): Promise<number> {
     for (const p of problems) console.error(`${p.pointer}: ${p.message}`);
     return 1;
   }
-  const texts = resolveTexts(plan, value);
-  const keys = segmentKeys(plan, texts, Buffer.from('kasane-cli'));
-  await renderPersonalSegments(plan, texts, keys, storage, {
+  const keys = segmentKeys(plan, resolveInputs(plan, value), Buffer.from('kasane-cli'));
+  await renderPersonalSegments(plan, value, keys, storage, drawContext(plan, storage, loadConfig().imageFetch), {
     onSegment: (d) => console.error(`segment ${d.index}: ${d.reused ? 'reused' : `rendered in ${d.ms.toFixed(0)} ms`}`),
   });
   const t2 = performance.now();

@@ -4,7 +4,7 @@ import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
-import { resolveTexts, segmentKeys } from '../src/render/personalize.ts';
+import { resolveInputs, segmentKeys } from '../src/render/personalize.ts';
 import path from 'node:path';
 import { startTestService, SHARED_STORAGE, type TestService } from './helpers/service.ts';
 import { checkStream } from './support/hls-checks.ts';
@@ -55,7 +55,7 @@ test('SIGKILL of the worker mid-render: nothing partial is served, and the rende
   assert.equal(r3.headers.get('retry-after'), '2');
   // Whatever the killed worker left behind is at most a temp file, never the segment's own key.
   const plan = JSON.parse(readFileSync(path.join(SHARED_STORAGE, 'templates', 'energy-savings', st.version, 'plan.json'), 'utf8'));
-  const keys = segmentKeys(plan, resolveTexts(plan, data), Buffer.from('test-content-secret-0123456789'));
+  const keys = segmentKeys(plan, resolveInputs(plan, data), Buffer.from('test-content-secret-0123456789'));
   assert.equal(existsSync(path.join(SHARED_STORAGE, keys[1]!)), true, 'finished segment is stored');
   assert.equal(existsSync(path.join(SHARED_STORAGE, keys[3]!)), false, 'unfinished segment does not exist, not even partially');
 

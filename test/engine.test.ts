@@ -10,8 +10,9 @@ import { checkStream } from './support/hls-checks.ts';
 import { playInChromium, playbackFailures } from './support/player.ts';
 import { drawTextLayer } from '../src/overlays/index.ts';
 import { signToken } from '../src/stream/signing.ts';
-import { resolveTexts, segmentKeys } from '../src/render/personalize.ts';
+import { resolveInputs, segmentKeys } from '../src/render/personalize.ts';
 import type { TemplatePlan } from '../src/templates/plan.ts';
+import type { TextLayer } from '../src/overlays/types.ts';
 
 let t: TestService;
 let plan: TemplatePlan;
@@ -61,7 +62,7 @@ test('accept answers before any segment exists, and the first segment plays at o
   const res = await t.api('POST', '/v1/renders', { template: TEMPLATE, data });
   assert.equal(res.status, 201);
   // Nothing personal exists yet when the link is handed out …
-  const keys = segmentKeys(plan, resolveTexts(plan, data), Buffer.from('test-content-secret-0123456789'));
+  const keys = segmentKeys(plan, resolveInputs(plan, data), Buffer.from('test-content-secret-0123456789'));
   assert.deepEqual(Object.keys(keys), ['1', '3']);
   for (const k of Object.values(keys)) assert.equal(existsSync(path.join(SHARED_STORAGE, k)), false, 'accept did not wait for rendering');
   // … yet the playlist is complete and the first (shared) segment comes back immediately.
@@ -121,7 +122,7 @@ test('a frame inside an overlay window shows the personalized text; frames outsi
   const name = '髙﨑 花子';
   const res = await t.api('POST', '/v1/renders', { template: TEMPLATE, data: { name, savings: 34567 } });
   await waitDone(res.body.id);
-  const layer = plan.manifest.layers.find((l) => l.id === 'greeting')!;
+  const layer = plan.manifest.layers.find((l) => l.id === 'greeting') as TextLayer;
   const box = layer.box;
   const inside = 4 * 30; // 4 s: middle of the 2–6 s window, fade finished
   const [mine, base] = await Promise.all([frameRgb(res.body.playlist_url, inside, box), frameRgb(ref.url, inside, box)]);

@@ -32,6 +32,8 @@ export interface Config {
   jitWaitMs: number;
   bodyLimit: number;
   logLevel: string;
+  /** Images fetched from URLs in the data: allowed hosts and limits. */
+  imageFetch: { allowHosts: string[]; allowPrivate: boolean; maxBytes: number; maxPixels: number; timeoutMs: number };
 }
 
 export class ConfigError extends Error {}
@@ -103,5 +105,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     jitWaitMs: int(env, 'KASANE_JIT_WAIT_MS', 8000, 0, 60_000),
     bodyLimit: int(env, 'KASANE_BODY_LIMIT', 256 * 1024, 1024, 64 * 1024 * 1024),
     logLevel: env.LOG_LEVEL || 'info',
+    imageFetch: {
+      allowHosts: (env.KASANE_IMAGE_HOSTS || '').split(',').map((h) => h.trim().toLowerCase()).filter(Boolean),
+      allowPrivate: env.KASANE_IMAGE_ALLOW_PRIVATE === '1' || env.KASANE_IMAGE_ALLOW_PRIVATE === 'true',
+      maxBytes: int(env, 'KASANE_IMAGE_MAX_BYTES', 5 * 1024 * 1024, 1024, 100 * 1024 * 1024),
+      maxPixels: int(env, 'KASANE_IMAGE_MAX_PIXELS', 4096 * 4096, 1024, 100_000_000),
+      timeoutMs: int(env, 'KASANE_IMAGE_TIMEOUT_MS', 3000, 100, 60_000),
+    },
   };
 }

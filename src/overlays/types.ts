@@ -17,12 +17,25 @@ export interface TextStyle {
   background?: { color: string; radius?: number; padding?: number };  // a rounded "pill/card" behind the text, drawn to the box
 }
 
-export interface TextLayer {
+/** Enter/exit animation, rendered by ffmpeg on the still overlay (never by redrawing frames). */
+export interface Animation {
+  fade?: { in?: number; out?: number };  // seconds
+  slide?: {
+    in?: { from: 'left' | 'right' | 'top' | 'bottom'; duration: number; distance?: number };   // distance px, default 80
+    out?: { to: 'left' | 'right' | 'top' | 'bottom'; duration: number; distance?: number };
+  };
+}
+
+/** What every layer has: an id, a time window and a box on the video frame. */
+export interface LayerBase extends Animation {
   id: string;
-  type: 'text';
   start: number;   // seconds in the video (used by the caller, not by the drawing)
   end: number;
   box: Box;        // where the overlay goes on the video frame, in pixels
+}
+
+export interface TextLayer extends LayerBase {
+  type: 'text';
   text: string;    // Handlebars source, e.g. '{{name}}様なら、年間{{yen savings}}お得になります'
   style: TextStyle;
   /**
@@ -31,7 +44,60 @@ export interface TextLayer {
    * box height, finally the last line truncated with '…'.
    */
   fit?: 'shrink' | 'wrap';
-  fade?: { in?: number; out?: number };  // seconds (caller uses it)
 }
 
-export type Layer = TextLayer;  // more layer kinds come later
+/** An SVG designed in Figma/Illustrator with Handlebars placeholders; values are XML-escaped. */
+export interface SvgLayer extends LayerBase {
+  type: 'svg';
+  file: string;    // package-relative path, e.g. 'overlays/badge.svg'
+}
+
+/** A packaged image, or an https image URL taken from the data (e.g. a product photo). */
+export interface ImageLayer extends LayerBase {
+  type: 'image';
+  file?: string;       // package-relative path (png/jpeg/webp)
+  url?: string;        // Handlebars, e.g. '{{product_image}}'; fetched under the image fetch policy
+  fallback?: string;   // package-relative image used when the URL is missing or fails
+  fit?: 'contain' | 'cover';   // default 'contain'
+  radius?: number;     // rounded corners, px
+}
+
+/** A list or grid of recommended products from an array field: 1..maxItems cards laid out automatically. */
+export interface ItemsLayer extends LayerBase {
+  type: 'items';
+  field: string;       // data field holding an array of { name, price?, image?, badge? }
+  maxItems?: number;   // default 3
+  columns?: number;    // default: all in one row (≤ 3), else a grid
+  gap?: number;        // px between cards, default 24
+  imageFallback?: string;   // package-relative image for items whose image is missing or fails
+  card?: {
+    background?: string;    // default 'rgba(255,255,255,0.92)'
+    radius?: number;        // default 20
+    padding?: number;       // default 16
+    nameStyle?: Partial<TextStyle>;
+    priceStyle?: Partial<TextStyle>;   // price is drawn with the yen helper
+    badgeStyle?: { color?: string; background?: string; fontSize?: number };
+  };
+}
+
+/** A bar or line chart from numeric array fields (e.g. monthly bills before and after). */
+export interface ChartLayer extends LayerBase {
+  type: 'chart';
+  kind: 'bar' | 'line';
+  series: Array<{ field: string; label?: string; color: string }>;
+  labels?: string[];        // x-axis labels, e.g. ['1月', '2月', …]
+  labelsField?: string;     // or taken from a string-array field
+  valueFormat?: 'yen' | 'number' | 'percent';
+  title?: string;           // Handlebars
+  style?: {
+    fontSize?: number;      // default 22
+    textColor?: string;     // default '#ffffff'
+    gridColor?: string;     // default 'rgba(255,255,255,0.25)'
+    background?: string;    // optional card behind the chart
+    radius?: number;
+    showValues?: boolean;   // value labels on bars / points, default true
+    legend?: boolean;       // default true when more than one series
+  };
+}
+
+export type Layer = TextLayer | SvgLayer | ImageLayer | ItemsLayer | ChartLayer;

@@ -8,7 +8,8 @@ import type { ConnectionOptions } from 'bullmq';
 import type { Storage } from '../storage/storage.ts';
 import { prepareTemplate } from '../templates/prepare.ts';
 import type { TemplateRegistry } from '../templates/registry.ts';
-import { renderPersonalSegments, resolveTexts } from '../render/personalize.ts';
+import { drawContext, renderPersonalSegments } from '../render/personalize.ts';
+import type { ImageFetchPolicy } from '../overlays/index.ts';
 import { ffmpegVersion } from '../render/ffmpeg.ts';
 import { ensureFonts } from '../overlays/index.ts';
 import { RenderStore } from '../renders/store.ts';
@@ -20,6 +21,7 @@ export interface WorkerDeps {
   storage: Storage;
   registry: TemplateRegistry;
   concurrency: number;
+  fetchPolicy: ImageFetchPolicy;
   log: (obj: Record<string, unknown>, msg: string) => void;
 }
 
@@ -45,10 +47,9 @@ export function startWorkers(d: WorkerDeps): { render: Worker; prepare: Worker; 
       }
       const data = (await store.data(renderId)) ?? {};
       await store.markStarted(renderId, job.attemptsMade + 1);
-      const texts = resolveTexts(plan, data);
       const t0 = Date.now();
       let rendered = 0;
-      await renderPersonalSegments(plan, texts, Object.fromEntries(Object.entries(meta.segKeys).map(([k, v]) => [Number(k), v])), d.storage, {
+      await renderPersonalSegments(plan, data, Object.fromEntries(Object.entries(meta.segKeys).map(([k, v]) => [Number(k), v])), d.storage, drawContext(plan, d.storage, d.fetchPolicy), {
         signal,
         onSegment: async (s) => {
           if (!s.reused) rendered++;

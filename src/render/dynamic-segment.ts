@@ -9,6 +9,7 @@ import type { Storage } from '../storage/storage.ts';
 import { runFfmpeg } from './ffmpeg.ts';
 import { forceKeyframesExpr, fpsValue, videoEncoderArgs } from './encoder.ts';
 import { spliceSegment } from './ts/splice.ts';
+import type { Animation } from '../overlays/types.ts';
 
 export interface PlacedOverlay {
   layerId: string;
@@ -20,6 +21,7 @@ export interface PlacedOverlay {
   endFrame: number;
   fadeIn?: number;
   fadeOut?: number;
+  slide?: Animation['slide'];
 }
 
 export async function renderDynamicSegment(

@@ -1,22 +1,39 @@
-// From one person's data to their personalized segments: resolve each
-// layer's text, derive content-addressed keys (equal overlays → one shared
+// From one person's data to their personalized segments: resolve what each
+// layer draws, derive content-addressed keys (equal overlays → one shared
 // encode), draw overlays and render the segments in playback order.
 import { createHmac } from 'node:crypto';
 import type { TemplatePlan, SegmentInfo } from '../templates/plan.ts';
 import { layerFrames, versionPrefix } from '../templates/plan.ts';
 import type { Storage } from '../storage/storage.ts';
-import { resolveLayerText, drawTextLayer } from '../overlays/index.ts';
+import { drawLayer, layerInputs, type DrawContext, type ImageFetchPolicy, type AssetSource } from '../overlays/index.ts';
 import { renderDynamicSegment, type PlacedOverlay } from './dynamic-segment.ts';
 
 /** Bump when drawing changes, so cached segments drawn the old way are not reused. */
 export const DRAW_VERSION = 1;
 
-export type LayerTexts = Record<string, string>;
+/** Per layer id: exactly what the layer draws for this person (text, items, URLs…). */
+export type LayerInputs = Record<string, unknown>;
 
-export function resolveTexts(plan: TemplatePlan, data: Record<string, unknown>): LayerTexts {
-  const out: LayerTexts = {};
-  for (const layer of plan.manifest.layers) out[layer.id] = resolveLayerText(layer, data);
+export function resolveInputs(plan: TemplatePlan, data: Record<string, unknown>): LayerInputs {
+  const out: LayerInputs = {};
+  for (const layer of plan.manifest.layers) out[layer.id] = layerInputs(layer, data);
   return out;
+}
+
+/** Package files (images, SVGs, fonts) of a prepared version, read from storage. */
+export function versionAssets(plan: TemplatePlan, storage: Storage): AssetSource {
+  const prefix = `${versionPrefix(plan.templateId, plan.version)}/assets/`;
+  return {
+    read: async (rel) => {
+      const b = await storage.get(prefix + rel);
+      if (!b) throw new Error(`template file ${rel} is missing from the prepared version`);
+      return b;
+    },
+  };
+}
+
+export function drawContext(plan: TemplatePlan, storage: Storage, fetchPolicy: ImageFetchPolicy): DrawContext {
+  return { assets: versionAssets(plan, storage), fetchPolicy };
 }
 
 /**
@@ -24,23 +41,23 @@ export function resolveTexts(plan: TemplatePlan, data: Record<string, unknown>):
  * drawn in it, so two people with the same overlay content share one encode,
  * and the name reveals nothing about the person.
  */
-export function segmentKeys(plan: TemplatePlan, texts: LayerTexts, secret: Buffer): Record<number, string> {
+export function segmentKeys(plan: TemplatePlan, inputs: LayerInputs, secret: Buffer): Record<number, string> {
   const keys: Record<number, string> = {};
   for (const seg of plan.segments) {
     if (seg.kind !== 'dynamic') continue;
-    const drawn = seg.layers.map((id) => [id, texts[id] ?? '']);
+    const drawn = seg.layers.map((id) => [id, inputs[id] ?? null]);
     const mac = createHmac('sha256', secret).update(JSON.stringify([DRAW_VERSION, plan.version, seg.index, drawn])).digest('base64url').slice(0, 32);
     keys[seg.index] = `${versionPrefix(plan.templateId, plan.version)}/p/${seg.index}-${mac}.ts`;
   }
   return keys;
 }
 
-export async function overlaysFor(plan: TemplatePlan, seg: SegmentInfo, texts: LayerTexts): Promise<PlacedOverlay[]> {
+export async function overlaysFor(plan: TemplatePlan, seg: SegmentInfo, data: Record<string, unknown>, ctx: DrawContext): Promise<PlacedOverlay[]> {
   const out: PlacedOverlay[] = [];
   for (const id of seg.layers) {
     const layer = plan.manifest.layers.find((l) => l.id === id);
     if (!layer) throw new Error(`layer ${id} missing from plan`);
-    const drawn = await drawTextLayer(layer, texts[id] ?? '');
+    const drawn = await drawLayer(layer, data, ctx);
     out.push({
       layerId: id,
       png: drawn.png,
@@ -49,6 +66,7 @@ export async function overlaysFor(plan: TemplatePlan, seg: SegmentInfo, texts: L
       ...layerFrames(layer, plan.fps, plan.frameCount),
       fadeIn: layer.fade?.in,
       fadeOut: layer.fade?.out,
+      slide: layer.slide,
     });
   }
   return out;
@@ -65,9 +83,10 @@ export interface SegmentDone {
 /** Renders every missing dynamic segment in playback order. Safe to re-run after a crash. */
 export async function renderPersonalSegments(
   plan: TemplatePlan,
-  texts: LayerTexts,
+  data: Record<string, unknown>,
   keys: Record<number, string>,
   storage: Storage,
+  ctx: DrawContext,
   opts: { signal?: AbortSignal; onSegment?: (d: SegmentDone) => Promise<void> | void; order?: number[] } = {},
 ): Promise<SegmentDone[]> {
   const done: SegmentDone[] = [];
@@ -80,7 +99,7 @@ export async function renderPersonalSegments(
     let reused = true;
     if (!(await storage.head(key))) {
       reused = false;
-      const bytes = await renderDynamicSegment(plan, seg, await overlaysFor(plan, seg, texts), storage, { signal: opts.signal });
+      const bytes = await renderDynamicSegment(plan, seg, await overlaysFor(plan, seg, data, ctx), storage, { signal: opts.signal });
       await storage.put(key, bytes);
     }
     const d = { index, key, reused, ms: performance.now() - t0 };

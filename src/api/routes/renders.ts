@@ -3,7 +3,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { ApiContext } from '../context.ts';
 import { ApiError, type Problem } from '../errors.ts';
 import { validateData } from '../../templates/fields.ts';
-import { resolveTexts, segmentKeys } from '../../render/personalize.ts';
+import { resolveInputs, segmentKeys } from '../../render/personalize.ts';
 import { signToken } from '../../stream/signing.ts';
 import { enqueueRender, PRIORITY } from '../../queue/queues.ts';
 import type { RenderMeta, RenderMode, RenderRecord } from '../../renders/store.ts';
@@ -108,7 +108,7 @@ export function renderRoutes(app: FastifyInstance, ctx: ApiContext, auth: (req: 
       createdAt: new Date().toISOString(),
       expiresAt,
       token: signToken(ctx.config.signingKeys, id, expiresAt),
-      segKeys: segmentKeys(plan, resolveTexts(plan, value), ctx.config.contentSecret),
+      segKeys: segmentKeys(plan, resolveInputs(plan, value), ctx.config.contentSecret),
     };
     const existing = await ctx.store.createIfAbsent(meta, value, body.mode === 'lazy' ? 'lazy' : 'queued');
     if (existing) {
