@@ -5,7 +5,8 @@
 // A 30 s, 1280x720, 30 fps commercial for the fictional power company
 // 「かさねでんき」 (Kasane Denki). Every frame is drawn with @napi-rs/canvas and
 // piped into ffmpeg as raw RGBA; the soundtrack (soft pad, arpeggio, bells) is
-// synthesized here as s16le PCM and handed to ffmpeg through a temp file.
+// synthesized as s16le PCM and handed to ffmpeg through a temp file. Shared
+// pieces (easing, fonts, synth, encoder pipe, mp4 fix-up) live in scripts/lib/.
 // No network, no external assets, no unseeded randomness.
 //
 // Bands the service later fills with personalized overlays (kept calm here):
@@ -13,16 +14,14 @@
 //   10–14 s savings amount   y 470..590
 //   20–26 s items row        y 380..620
 // Our own captions live in the top third (y < 240).
-import { spawn } from 'node:child_process';
-import { once } from 'node:events';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { type Canvas, createCanvas, GlobalFonts, type SKRSContext2D } from '@napi-rs/canvas';
+import { type Canvas, createCanvas, type SKRSContext2D } from '@napi-rs/canvas';
+import { easeOut, easeOutBack, mulberry32, rgba, smooth, TAU, win } from './lib/anim.ts';
+import { encodeMp4 } from './lib/encode.ts';
+import { registerFonts } from './lib/fonts.ts';
+import { type Chord, synthesize } from './lib/synth.ts';
 
-const require = createRequire(import.meta.url);
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const OUT = path.resolve(process.argv[2] ?? path.join(ROOT, 'templates/energy-savings/base.mp4'));
 
@@ -32,7 +31,6 @@ const FPS = 30;
 const DURATION = 30;
 const FRAMES = FPS * DURATION; // 900
 const SR = 48000;
-const SAMPLES = SR * DURATION; // 1,440,000 per channel
 
 const FONT = '"Noto Sans JP"';
 const C = {
@@ -43,55 +41,6 @@ const C = {
   yellow: '#f6c453',
   white: '#ffffff',
 };
-
-// ---------------------------------------------------------------- helpers
-
-const clamp01 = (x: number): number => (x < 0 ? 0 : x > 1 ? 1 : x);
-const smooth = (x: number): number => {
-  const c = clamp01(x);
-  return c * c * (3 - 2 * c);
-};
-const easeOut = (x: number): number => 1 - Math.pow(1 - clamp01(x), 3);
-const easeOutBack = (x: number): number => {
-  const c = clamp01(x);
-  const k = 1.4;
-  return 1 + (k + 1) * Math.pow(c - 1, 3) + k * Math.pow(c - 1, 2);
-};
-/** 0 → 1 over `fade` after t0, 1 → 0 over `fade` before t1. */
-const win = (t: number, t0: number, t1: number, fade = 0.3): number =>
-  Math.min(smooth((t - t0) / fade), smooth((t1 - t) / fade));
-const TAU = Math.PI * 2;
-
-/** mulberry32: tiny seeded PRNG so the "random" decoration is reproducible. */
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let x = a;
-    x = Math.imul(x ^ (x >>> 15), x | 1);
-    x ^= x + Math.imul(x ^ (x >>> 7), x | 61);
-    return ((x ^ (x >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-function rgba(hex: string, a: number): string {
-  const n = parseInt(hex.slice(1), 16);
-  return `rgba(${(n >> 16) & 255},${(n >> 8) & 255},${n & 255},${a.toFixed(4)})`;
-}
-
-// ---------------------------------------------------------------- fonts
-
-function registerFonts(): void {
-  const dir = path.join(path.dirname(require.resolve('@fontsource/noto-sans-jp/package.json')), 'files');
-  let n = 0;
-  for (const f of readdirSync(dir).sort()) {
-    if (/^noto-sans-jp-.+-(400|700)-normal\.woff2$/.test(f)) {
-      if (GlobalFonts.registerFromPath(path.join(dir, f), 'Noto Sans JP')) n++;
-    }
-  }
-  if (n === 0) throw new Error(`no Noto Sans JP woff2 files registered from ${dir}`);
-  console.log(`fonts: registered ${n} Noto Sans JP subset files (400 + 700)`);
-}
 
 // ---------------------------------------------------------------- timeline
 
@@ -625,14 +574,6 @@ function drawFrame(ctx: SKRSContext2D, t: number): void {
 
 // ---------------------------------------------------------------- audio
 
-const midiHz = (m: number): number => 440 * Math.pow(2, (m - 69) / 12);
-
-interface Chord {
-  t0: number;
-  t1: number;
-  pad: number[];
-  bass: number;
-}
 // D major; changes line up with the scene changes.
 const CHORDS: Chord[] = [
   { t0: 0, t1: 6, pad: [62, 66, 69, 73, 76], bass: 38 }, // Dmaj9
@@ -645,272 +586,39 @@ const CHORDS: Chord[] = [
   { t0: 26, t1: 30, pad: [62, 64, 66, 69, 74], bass: 38 }, // Dadd9
 ];
 
-function addTone(
-  L: Float64Array,
-  R: Float64Array,
-  t0: number,
-  t1: number,
-  env: (t: number) => number,
-  partials: [number, number][],
-  pan: number, // -1..1
-  detune: number, // relative, applied as ± between channels
-): void {
-  const i0 = Math.max(0, Math.floor(t0 * SR));
-  const i1 = Math.min(SAMPLES, Math.ceil(t1 * SR));
-  const gl = Math.cos(((pan + 1) * Math.PI) / 4);
-  const gr = Math.sin(((pan + 1) * Math.PI) / 4);
-  const wl = partials.map(([f]) => (TAU * f * (1 - detune)) / SR);
-  const wr = partials.map(([f]) => (TAU * f * (1 + detune)) / SR);
-  const amps = partials.map(([, a]) => a);
-  for (let i = i0; i < i1; i++) {
-    const e = env(i / SR);
-    if (e === 0) continue;
-    let sl = 0;
-    let sr = 0;
-    for (let k = 0; k < amps.length; k++) {
-      const a = amps[k] ?? 0;
-      sl += a * Math.sin((wl[k] ?? 0) * i);
-      sr += a * Math.sin((wr[k] ?? 0) * i + 0.7 * k);
-    }
-    L[i] = (L[i] ?? 0) + e * gl * sl;
-    R[i] = (R[i] ?? 0) + e * gr * sr;
-  }
-}
-
+/** Soft pad, quarter-note arpeggio from 2 s to 26 s, bells on scene changes (scripts/lib/synth.ts). */
 function synthesizeAudio(): Buffer {
-  const L = new Float64Array(SAMPLES);
-  const R = new Float64Array(SAMPLES);
-  const ATTACK = 1.3;
-  const RELEASE = 1.8;
-
-  for (const [ci, ch] of CHORDS.entries()) {
-    const last = ci === CHORDS.length - 1;
-    const start = ch.t0 === 0 ? 0 : ch.t0 - 0.25;
-    const end = last ? DURATION : ch.t1;
-    const env = (t: number): number => {
-      const att = smooth((t - start) / ATTACK);
-      const rel = t <= end ? 1 : 0.5 + 0.5 * Math.cos(Math.PI * clamp01((t - end) / RELEASE));
-      return att * rel * (1 + 0.08 * Math.sin(TAU * 0.23 * t + ci));
-    };
-    ch.pad.forEach((m, k) => {
-      const f = midiHz(m);
-      const pan = ((k / Math.max(1, ch.pad.length - 1)) * 2 - 1) * 0.6;
-      const partials: [number, number][] = [
-        [f, 0.11],
-        [f * 2, 0.03],
-        [f * 3, 0.011],
-        [f * 0.5, 0.02],
-      ];
-      addTone(L, R, start, end + RELEASE, env, partials, pan, 0.0014);
-    });
-    const fb = midiHz(ch.bass);
-    addTone(L, R, start, end + RELEASE, env, [[fb, 0.2], [fb * 2, 0.05]], 0, 0.0006);
-  }
-
-  // soft arpeggio (quarter notes at 120 bpm) from 2 s to 26 s
-  for (let n = 0; n < 48; n++) {
-    const t0 = 2 + n * 0.5;
-    const ch = CHORDS.find((c) => t0 >= c.t0 && t0 < c.t1) ?? CHORDS[0];
-    if (!ch) continue;
-    const pattern = [0, 2, 1, 3, 2, 1, 3, 2];
-    const idx = (pattern[n % pattern.length] ?? 0) % ch.pad.length;
-    const f = midiHz((ch.pad[idx] ?? 62) + 12);
-    const vel = n % 4 === 0 ? 1 : 0.7;
-    const fade = smooth((t0 - 2) / 2) * smooth((26 - t0) / 1.5);
-    const env = (t: number): number => {
-      const x = t - t0;
-      if (x < 0) return 0;
-      return vel * fade * Math.min(1, x / 0.006) * Math.exp(-x / 0.45);
-    };
-    addTone(L, R, t0, t0 + 2.5, env, [[f, 0.05], [f * 2, 0.012], [f * 3, 0.004]], n % 2 === 0 ? -0.4 : 0.4, 0.001);
-  }
-
-  // bells on scene changes (with a small ping-pong echo)
-  const bellNotes = [81, 78, 74, 76, 78, 81];
-  SCENE_CHANGES.forEach((sc, i) => {
-    const f = midiHz(bellNotes[i] ?? 81);
-    for (let echo = 0; echo < 4; echo++) {
-      const t0 = sc - 0.05 + echo * 0.375;
-      const g = Math.pow(0.38, echo);
-      const env = (t: number): number => {
-        const x = t - t0;
-        if (x < 0) return 0;
-        return g * Math.min(1, x / 0.004) * Math.exp(-x / 1.1);
-      };
-      const partials: [number, number][] = [
-        [f, 0.09],
-        [f * 2.0, 0.03],
-        [f * 2.76, 0.018],
-        [f * 5.4, 0.006],
-      ];
-      addTone(L, R, t0, t0 + 5, env, partials, echo % 2 === 0 ? -0.3 : 0.3, 0.0005);
-    }
+  return synthesize({
+    sr: SR,
+    duration: DURATION,
+    chords: CHORDS,
+    padAttack: 1.3,
+    padRelease: 1.8,
+    arpeggio: { start: 2, step: 0.5, count: 48, pattern: [0, 2, 1, 3, 2, 1, 3, 2], fadeIn: 2, end: 26, fadeOut: 1.5 },
+    bells: { times: SCENE_CHANGES, notes: [81, 78, 74, 76, 78, 81], echoes: 4, echoDelay: 0.375, feedback: 0.38 },
+    master: { fadeIn: 0.4, fadeOutStart: 27.5, fadeOutLength: 2.5, peakDb: -12 },
   });
-
-  // master fade in/out, normalize to −12 dBFS peak, quantize
-  let peak = 0;
-  for (let i = 0; i < SAMPLES; i++) {
-    const t = i / SR;
-    const m = smooth(t / 0.4) * (t < 27.5 ? 1 : 0.5 + 0.5 * Math.cos((Math.PI * (t - 27.5)) / 2.5));
-    const l = (L[i] ?? 0) * m;
-    const r = (R[i] ?? 0) * m;
-    L[i] = l;
-    R[i] = r;
-    peak = Math.max(peak, Math.abs(l), Math.abs(r));
-  }
-  const target = Math.pow(10, -12 / 20);
-  const gain = peak > 0 ? target / peak : 0;
-  const pcm = Buffer.alloc(SAMPLES * 4);
-  for (let i = 0; i < SAMPLES; i++) {
-    pcm.writeInt16LE(Math.round((L[i] ?? 0) * gain * 32767), i * 4);
-    pcm.writeInt16LE(Math.round((R[i] ?? 0) * gain * 32767), i * 4 + 2);
-  }
-  return pcm;
-}
-
-// ---------------------------------------------------------------- mp4 fix-up
-
-/**
- * ffmpeg 4.x's mp4 muxer writes the AAC track's tkhd (and so mvhd) duration from the raw
- * sample count, priming and the padded last frame included (30.022 s here), although the
- * track's edit list already trims the audio to exactly 30.000 s. ISO/IEC 14496-12 says a
- * track's tkhd duration is the sum of its edits, so set it (and mvhd, the longest track)
- * from the edit lists. Same-size in-place field writes: no offsets move.
- */
-function fixMp4Durations(file: string): { before: number; after: number; timescale: number } {
-  const buf = readFileSync(file);
-  interface Box {
-    type: string;
-    start: number; // body start
-    end: number;
-  }
-  const children = (start: number, end: number): Box[] => {
-    const out: Box[] = [];
-    let off = start;
-    while (off + 8 <= end) {
-      let size = buf.readUInt32BE(off);
-      const type = buf.toString('latin1', off + 4, off + 8);
-      let hdr = 8;
-      if (size === 1) {
-        size = Number(buf.readBigUInt64BE(off + 8));
-        hdr = 16;
-      } else if (size === 0) size = end - off;
-      if (size < hdr || off + size > end) throw new Error(`bad mp4 box ${type} at ${off}`);
-      out.push({ type, start: off + hdr, end: off + size });
-      off += size;
-    }
-    return out;
-  };
-  const find = (boxes: Box[], type: string): Box | undefined => boxes.find((b) => b.type === type);
-  const moov = find(children(0, buf.length), 'moov');
-  if (!moov) throw new Error('no moov box');
-  const moovKids = children(moov.start, moov.end);
-  const mvhd = find(moovKids, 'mvhd');
-  if (!mvhd) throw new Error('no mvhd box');
-  const mvhdV1 = buf[mvhd.start] === 1;
-  const mvhdDurOff = mvhd.start + (mvhdV1 ? 24 : 16);
-  const timescale = buf.readUInt32BE(mvhd.start + (mvhdV1 ? 20 : 12));
-  const readDur = (off: number, v1: boolean): number => (v1 ? Number(buf.readBigUInt64BE(off)) : buf.readUInt32BE(off));
-  const writeDur = (off: number, v1: boolean, v: number): void => {
-    if (v1) buf.writeBigUInt64BE(BigInt(v), off);
-    else buf.writeUInt32BE(v, off);
-  };
-  const before = readDur(mvhdDurOff, mvhdV1);
-  let longest = 0;
-  for (const trak of moovKids.filter((b) => b.type === 'trak')) {
-    const kids = children(trak.start, trak.end);
-    const tkhd = find(kids, 'tkhd');
-    if (!tkhd) continue;
-    const tkhdV1 = buf[tkhd.start] === 1;
-    const tkhdDurOff = tkhd.start + (tkhdV1 ? 28 : 20);
-    let dur = readDur(tkhdDurOff, tkhdV1);
-    const edts = find(kids, 'edts');
-    const elst = edts ? find(children(edts.start, edts.end), 'elst') : undefined;
-    if (elst) {
-      const v1 = buf[elst.start] === 1;
-      const n = buf.readUInt32BE(elst.start + 4);
-      let sum = 0;
-      for (let i = 0; i < n; i++) sum += readDur(elst.start + 8 + i * (v1 ? 20 : 12), v1);
-      if (sum > 0 && sum < dur) {
-        dur = sum;
-        writeDur(tkhdDurOff, tkhdV1, dur);
-      }
-    }
-    longest = Math.max(longest, dur);
-  }
-  if (longest > 0 && longest !== before) writeDur(mvhdDurOff, mvhdV1, longest);
-  writeFileSync(file, buf);
-  return { before, after: longest || before, timescale };
 }
 
 // ---------------------------------------------------------------- main
 
 async function main(): Promise<void> {
   const started = Date.now();
-  const ffmpeg = process.env.FFMPEG_PATH || (require('@ffmpeg-installer/ffmpeg') as { path: string }).path;
   registerFonts();
-
-  const tmp = mkdtempSync(path.join(tmpdir(), 'kasane-sample-'));
-  try {
-    const pcmPath = path.join(tmp, 'audio.s16le');
-    const pcm = synthesizeAudio();
-    writeFileSync(pcmPath, pcm);
-    console.log(`audio: ${SAMPLES} samples/channel (${(pcm.length / 1e6).toFixed(1)} MB PCM) in ${Date.now() - started} ms`);
-
-    mkdirSync(path.dirname(OUT), { recursive: true });
-    const args = [
-      '-hide_banner', '-loglevel', 'error', '-y',
-      '-f', 'rawvideo', '-pix_fmt', 'rgba', '-s', `${W}x${H}`, '-r', String(FPS), '-i', 'pipe:0',
-      '-f', 's16le', '-ar', String(SR), '-ac', '2', '-i', pcmPath,
-      '-map', '0:v:0', '-map', '1:a:0',
-      '-c:v', 'libx264', '-preset', 'medium', '-crf', '20', '-pix_fmt', 'yuv420p',
-      // a keyframe every 2 s so segment boundaries (and every overlay start/end) are cuttable
-      '-g', String(2 * FPS), '-keyint_min', String(2 * FPS), '-sc_threshold', '0',
-      '-c:a', 'aac', '-b:a', '128k', '-ar', String(SR), '-ac', '2',
-      '-map_metadata', '-1', '-fflags', '+bitexact',
-      '-movflags', '+faststart',
-      OUT,
-    ];
-    const child = spawn(ffmpeg, args, { stdio: ['pipe', 'inherit', 'pipe'] });
-    let stderr = '';
-    child.stderr.on('data', (d: Buffer) => {
-      stderr = (stderr + d.toString()).slice(-4000);
-    });
-    const exited = new Promise<number | null>((resolve, reject) => {
-      child.on('error', reject);
-      child.on('close', (code) => resolve(code));
-    });
-    let pipeError: Error | undefined;
-    child.stdin.on('error', (e) => {
-      pipeError = e;
-    });
-
-    const canvas = createCanvas(W, H);
-    const ctx = canvas.getContext('2d');
-    const videoStart = Date.now();
-    for (let f = 0; f < FRAMES; f++) {
-      if (pipeError) break;
-      drawFrame(ctx, f / FPS);
-      const img = ctx.getImageData(0, 0, W, H);
-      const buf = Buffer.from(img.data.buffer, img.data.byteOffset, img.data.byteLength);
-      if (!child.stdin.write(buf)) await Promise.race([once(child.stdin, 'drain'), exited]);
-      if ((f + 1) % 90 === 0) {
-        const el = (Date.now() - videoStart) / 1000;
-        console.log(`video: frame ${f + 1}/${FRAMES} (${((f + 1) / FPS).toFixed(1)} s) — ${((f + 1) / el).toFixed(1)} fps`);
-      }
-    }
-    child.stdin.end();
-    const code = await exited;
-    if (code !== 0 || pipeError) {
-      throw new Error(`ffmpeg failed (exit ${code})${pipeError ? `: ${pipeError.message}` : ''}\n${stderr}`);
-    }
-    const fix = fixMp4Durations(OUT);
-    console.log(`mp4: movie duration ${fix.before / fix.timescale} s -> ${fix.after / fix.timescale} s (from edit lists)`);
-    const size = statSync(OUT).size;
-    console.log(`wrote ${path.relative(process.cwd(), OUT) || OUT}: ${(size / 1024 / 1024).toFixed(2)} MB (${size} bytes) in ${((Date.now() - started) / 1000).toFixed(1)} s`);
-  } finally {
-    rmSync(tmp, { recursive: true, force: true });
-  }
+  await encodeMp4({
+    out: OUT,
+    width: W,
+    height: H,
+    fps: FPS,
+    frames: FRAMES,
+    drawFrame,
+    synthesizeAudio,
+    sampleRate: SR,
+    x264: { preset: 'medium', crf: 20, gopSeconds: 2 },
+    audioBitrate: '128k',
+    tmpPrefix: 'kasane-sample-',
+    started,
+  });
 }
 
 main().catch((err: unknown) => {

@@ -4,7 +4,8 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { startService } from './runtime.ts';
 import { LocalStorage } from './storage/storage.ts';
-import { loadPlan, prepareTemplate } from './templates/prepare.ts';
+import { loadPlan, packageFiles, prepareTemplate } from './templates/prepare.ts';
+import { zipFiles } from './templates/zip-writer.ts';
 import { exampleData, validateData } from './templates/fields.ts';
 import { ManifestError } from './templates/manifest.ts';
 import { drawContext, renderPersonalSegments, resolveInputs, segmentKeys } from './render/personalize.ts';
@@ -16,6 +17,8 @@ const USAGE = `usage:
   kasane api                   HTTP API only (REDIS_URL or the embedded Redis)
   kasane worker                background worker only
   kasane prepare <template-dir>   prepare a template version locally and print its plan summary
+  kasane template push <dir> [--url <api>] [--key <api key>] [--no-activate] [--no-wait]
+                               upload a template folder as a new version (validated; problems listed)
   kasane render --template <dir> --data <file.json> --out <dir> [--cache <dir>]
                                render one personalized video to an HLS folder, without Redis or HTTP`;
 
@@ -32,6 +35,10 @@ async function main(argv: string[]): Promise<number> {
       return prepare(rest);
     case 'render':
       return renderOnce(rest);
+    case 'template':
+      if (rest[0] === 'push') return templatePush(rest.slice(1));
+      console.error(USAGE);
+      return 2;
     default:
       console.error(USAGE);
       return cmd === undefined || cmd === 'help' || cmd === '--help' ? 0 : 2;
@@ -77,6 +84,33 @@ async function prepare(args: string[]): Promise<number> {
   const storage = new LocalStorage(path.join(loadConfig().varDir, 'storage'));
   const plan = await prepareTemplate(path.resolve(dir), storage, { log: (m) => console.error(m) });
   console.log(JSON.stringify({ template: plan.templateId, version: plan.version, segments: plan.segments.map((s) => ({ index: s.index, kind: s.kind, duration: s.duration, layers: s.layers })) }, null, 2));
+  return 0;
+}
+
+async function templatePush(args: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({ args, allowPositionals: true, options: { url: { type: 'string' }, key: { type: 'string' }, 'no-activate': { type: 'boolean' }, 'no-wait': { type: 'boolean' } } });
+  const dir = positionals[0];
+  if (!dir) {
+    console.error(USAGE);
+    return 2;
+  }
+  const cfg = loadConfig();
+  const url = (values.url ?? process.env.KASANE_URL ?? cfg.publicUrl).replace(/\/+$/, '');
+  const key = values.key ?? process.env.KASANE_API_KEY ?? cfg.apiKeys[0]!;
+  const files = await packageFiles(path.resolve(dir));
+  const zip = zipFiles(await Promise.all(files.map(async (name) => ({ name, data: await readFile(path.join(path.resolve(dir), name)) }))));
+  console.error(`uploading ${files.length} files (${(zip.length / 1e6).toFixed(1)} MB) to ${url} …`);
+  const form = new FormData();
+  form.append('package', new Blob([new Uint8Array(zip)], { type: 'application/zip' }), `${path.basename(path.resolve(dir))}.zip`);
+  const qs = new URLSearchParams({ activate: values['no-activate'] ? 'false' : 'true', wait: values['no-wait'] ? 'false' : 'true' });
+  const res = await fetch(`${url}/v1/templates?${qs}`, { method: 'POST', headers: { authorization: `Bearer ${key}` }, body: form });
+  const body = (await res.json()) as { error?: { message: string; problems?: Array<{ pointer: string; message: string; message_ja?: string }> } } & Record<string, unknown>;
+  if (!res.ok) {
+    console.error(`rejected (${res.status}): ${body.error?.message}`);
+    for (const p of body.error?.problems ?? []) console.error(`  ${p.pointer}: ${p.message}${p.message_ja ? `\n    ${p.message_ja}` : ''}`);
+    return 1;
+  }
+  console.log(JSON.stringify(body, null, 2));
   return 0;
 }
 

@@ -53,7 +53,7 @@ export async function startService(opts: { api: boolean; worker: boolean; env?: 
   if (opts.api) {
     const waiter = new ReadyWaiter(connect(target), storage);
     closers.push(() => waiter.close());
-    app = buildApp({ config, redis, storage, registry, store: new RenderStore(redis), renderQueue: rq, waiter }, { logger: opts.logger });
+    app = buildApp({ config, redis, storage, registry, store: new RenderStore(redis), renderQueue: rq, prepareQueue: pq, waiter }, { logger: opts.logger });
     await app.listen({ port: config.port, host: config.host });
     const addr = app.server.address();
     url = typeof addr === 'object' && addr ? `http://127.0.0.1:${addr.port}` : undefined;
@@ -74,7 +74,7 @@ export async function startService(opts: { api: boolean; worker: boolean; env?: 
     const events = new QueueEvents(PREPARE_QUEUE, { connection });
     try {
       await events.waitUntilReady();
-      const jobs = await Promise.all(dirs.map((dir) => pq.add('prepare', { dir, activate: true })));
+      const jobs = await Promise.all(dirs.map((dir) => pq.add('prepare', { dir, activate: 'unless-uploaded' as const, source: 'bundled' as const })));
       return await Promise.all(jobs.map((j) => j.waitUntilFinished(events, 30 * 60_000) as Promise<{ templateId: string; version: string }>));
     } finally {
       await events.close();

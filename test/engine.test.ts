@@ -255,3 +255,16 @@ test('the player page and health check answer', async () => {
   assert.deepEqual(await h.json(), { ok: true, checks: { redis: 'ok', storage: 'ok' } });
   assert.ok(existsSync(path.join(t.varDir, 'redis', 'appendonlydir')) || existsSync(path.join(t.varDir, 'redis', 'appendonly.aof')), 'embedded Redis keeps an AOF under var/');
 });
+
+test('the portrait sample (items grid and savings chart) renders and passes the stream checks', async () => {
+  const tpl = await t.api('GET', '/v1/templates/phone-plan');
+  assert.equal(tpl.status, 200);
+  assert.equal(tpl.body.width, 1080);
+  assert.equal(tpl.body.height, 1920);
+  const res = await t.api('POST', '/v1/renders', { template: 'phone-plan', data: { ...tpl.body.example, name: `縦型${seq++}` } });
+  assert.equal(res.status, 201, JSON.stringify(res.body));
+  const done = await waitDone(res.body.id, 180_000);
+  assert.equal(done.state, 'done', done.error);
+  const report = await checkStream(res.body.playlist_url);
+  assert.deepEqual(report.failures, []);
+});

@@ -1,4 +1,5 @@
 import Fastify, { type FastifyInstance } from 'fastify';
+import multipart from '@fastify/multipart';
 import type { ApiContext } from './context.ts';
 import { handleError, errorBody } from './errors.ts';
 import { makeAuth } from './auth.ts';
@@ -23,6 +24,8 @@ export function buildApp(ctx: ApiContext, opts: { logger?: boolean } = {}): Fast
     reply.header('x-request-id', req.id);
   });
   app.setErrorHandler(handleError);
+  // Template packages arrive as multipart uploads; only the upload route reads them.
+  void app.register(multipart, { limits: { fileSize: ctx.config.packageMaxBytes, files: 1, fields: 10 } });
   app.setNotFoundHandler((req, reply) => reply.code(404).send(errorBody('not_found', `no route ${req.method} ${req.url.replace(/\/v\/[^/]+/, '/v/<token>').slice(0, 200)}`)));
   const auth = makeAuth(ctx.config.apiKeys);
 

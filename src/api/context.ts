@@ -3,7 +3,7 @@ import type { Config } from '../config/index.ts';
 import type { Storage } from '../storage/storage.ts';
 import type { TemplateRegistry } from '../templates/registry.ts';
 import type { RenderStore } from '../renders/store.ts';
-import type { RenderQueue } from '../queue/queues.ts';
+import type { RenderQueue, PrepareQueue } from '../queue/queues.ts';
 import type { ReadyWaiter } from '../stream/ready-waiter.ts';
 
 /** Everything a route needs; built once per API process. */
@@ -14,5 +14,6 @@ export interface ApiContext {
   registry: TemplateRegistry;
   store: RenderStore;
   renderQueue: RenderQueue;
+  prepareQueue: PrepareQueue;
   waiter: ReadyWaiter;
 }

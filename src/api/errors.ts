@@ -5,6 +5,8 @@ import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 export interface Problem {
   pointer: string;
   message: string;
+  /** Japanese, for CRM operators (template problems carry it). */
+  message_ja?: string;
 }
 
 export class ApiError extends Error {

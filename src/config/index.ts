@@ -31,6 +31,8 @@ export interface Config {
   /** How long a viewer's request for a not-yet-rendered segment may wait. */
   jitWaitMs: number;
   bodyLimit: number;
+  /** Largest template package upload. */
+  packageMaxBytes: number;
   logLevel: string;
   /** Images fetched from URLs in the data: allowed hosts and limits. */
   imageFetch: { allowHosts: string[]; allowPrivate: boolean; maxBytes: number; maxPixels: number; timeoutMs: number };
@@ -104,6 +106,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     retryDelayMs: int(env, 'KASANE_RETRY_DELAY_MS', 2000, 10, 600_000),
     jitWaitMs: int(env, 'KASANE_JIT_WAIT_MS', 8000, 0, 60_000),
     bodyLimit: int(env, 'KASANE_BODY_LIMIT', 256 * 1024, 1024, 64 * 1024 * 1024),
+    packageMaxBytes: int(env, 'KASANE_PACKAGE_MAX_BYTES', 500 * 1024 * 1024, 1024, 4 * 1024 * 1024 * 1024),
     logLevel: env.LOG_LEVEL || 'info',
     imageFetch: {
       allowHosts: (env.KASANE_IMAGE_HOSTS || '').split(',').map((h) => h.trim().toLowerCase()).filter(Boolean),

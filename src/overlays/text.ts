@@ -35,7 +35,7 @@ const NUMERIC = /^[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?$/;
 
 // Field values often arrive as strings (CSV, form posts), so a plain numeric
 // string counts as a number; anything else is "not a number" and renders ''.
-function toNumber(v: unknown): number | undefined {
+export function toNumber(v: unknown): number | undefined {
   if (typeof v === 'number') return Number.isFinite(v) ? v : undefined;
   if (typeof v === 'bigint') return Number(v);
   if (typeof v === 'string' && NUMERIC.test(v.trim())) {
@@ -103,6 +103,16 @@ const helpers: Record<string, (...args: unknown[]) => unknown> = {
 };
 
 for (const [name, fn] of Object.entries(helpers)) hb.registerHelper(name, fn);
+
+/** Registers the ja-JP helpers in another isolated environment (the SVG layer's, which escapes). */
+export function registerOverlayHelpers(env: typeof Handlebars): void {
+  for (const [name, fn] of Object.entries(helpers)) env.registerHelper(name, fn);
+}
+
+/** '¥12,800' for a number or numeric string, '' otherwise: the yen helper, callable from code. */
+export function formatYen(v: unknown): string {
+  return String(helpers['yen']!(v, {}));
+}
 
 /** Helpers a template may call: ours plus the Handlebars built-ins that cannot throw on data. */
 export const HELPER_NAMES: readonly string[] = [...Object.keys(helpers), 'if', 'unless', 'each', 'with', 'lookup'];
@@ -230,6 +240,25 @@ export function compileText(source: string): (data: Record<string, unknown>) => 
   if (cache.size >= CACHE_LIMIT) cache.delete(cache.keys().next().value as string);
   cache.set(source, render);
   return render;
+}
+
+/**
+ * The checks compileText makes (syntax, unknown helpers, partials), for a
+ * template another environment compiles; throws TemplateSyntaxError.
+ */
+export function checkTemplate(source: string): void {
+  let ast: hbs.AST.Program;
+  try {
+    ast = hb.parse(source);
+  } catch (e) {
+    throw fromHandlebarsError(e);
+  }
+  walk(ast);
+  try {
+    hb.precompile(source, { strict: false });
+  } catch (e) {
+    throw fromHandlebarsError(e);
+  }
 }
 
 export function resolveLayerText(layer: TextLayer, data: Record<string, unknown>): string {

@@ -50,6 +50,12 @@ export interface TextLayer extends LayerBase {
 export interface SvgLayer extends LayerBase {
   type: 'svg';
   file: string;    // package-relative path, e.g. 'overlays/badge.svg'
+  /**
+   * The file's text, embedded by the server when a version is prepared
+   * (embedSvgSources), never written by authors: layerInputs is synchronous
+   * and needs it to give the filled-in SVG as the layer's inputs.
+   */
+  svgText?: string;
 }
 
 /** A packaged image, or an https image URL taken from the data (e.g. a product photo). */

@@ -10,9 +10,17 @@ export interface RenderJobData {
   renderId: string;
 }
 export interface PrepareJobData {
+  /** A package folder readable by the worker (bundled templates/, or an upload in shared storage). */
   dir: string;
-  /** Make this version the active one once prepared. */
-  activate: boolean;
+  /**
+   * Make this version the active one once prepared. 'unless-uploaded' (bundled samples):
+   * activate unless an operator's uploaded version is active — an upload always wins.
+   */
+  activate: boolean | 'unless-uploaded';
+  source: 'bundled' | 'upload';
+  /** Known for uploads (computed at upload); lets a failure be recorded against the version. */
+  templateId?: string;
+  version?: string;
 }
 
 export type RenderQueue = ReturnType<typeof renderQueue>;
@@ -28,6 +36,8 @@ export function renderQueue(connection: ConnectionOptions, retry: { attempts: nu
     },
   });
 }
+
+export type PrepareQueue = ReturnType<typeof prepareQueue>;
 
 export function prepareQueue(connection: ConnectionOptions) {
   return new Queue<PrepareJobData>(PREPARE_QUEUE, {

@@ -7,6 +7,7 @@ import type { Redis } from 'ioredis';
 import type { ConnectionOptions } from 'bullmq';
 import type { Storage } from '../storage/storage.ts';
 import { prepareTemplate } from '../templates/prepare.ts';
+import { ManifestError } from '../templates/manifest.ts';
 import type { TemplateRegistry } from '../templates/registry.ts';
 import { drawContext, renderPersonalSegments } from '../render/personalize.ts';
 import type { ImageFetchPolicy } from '../overlays/index.ts';
@@ -74,9 +75,23 @@ export function startWorkers(d: WorkerDeps): { render: Worker; prepare: Worker; 
   const prepare = new Worker<PrepareJobData>(
     PREPARE_QUEUE,
     async (job, _token, signal) => {
-      const plan = await prepareTemplate(job.data.dir, d.storage, { signal, log: (m) => d.log({ job: job.id }, m) });
-      if (job.data.activate) await d.registry.activate(plan);
-      return { templateId: plan.templateId, version: plan.version };
+      const { templateId, version } = job.data;
+      try {
+        const plan = await prepareTemplate(job.data.dir, d.storage, { signal, log: (m) => d.log({ job: job.id }, m) });
+        await d.registry.addVersion(plan.templateId, plan.version, job.data.source);
+        const activate = job.data.activate === 'unless-uploaded' ? !(await d.registry.uploadIsActive(plan.templateId)) : job.data.activate;
+        if (activate) await d.registry.activate(plan);
+        else await d.registry.markReady(plan);
+        return { templateId: plan.templateId, version: plan.version };
+      } catch (e) {
+        if (templateId && version) {
+          const problems = e instanceof ManifestError ? e.problems : undefined;
+          await d.registry.markFailed(templateId, version, problems ? 'template has problems' : safeMessage(e as Error), problems);
+        }
+        // A template problem will not fix itself on retry.
+        if (e instanceof ManifestError) throw new UnrecoverableError(e.message);
+        throw e;
+      }
     },
     { connection: d.connection, concurrency: 1, lockDuration: 60_000 },
   );

@@ -24,6 +24,36 @@ export interface PlacedOverlay {
   slide?: Animation['slide'];
 }
 
+/**
+ * Overlay position as ffmpeg expressions of t (seconds since the segment start):
+ * slides move the still image in from / out to an edge, in ffmpeg, per frame.
+ */
+export function slidePosition(o: PlacedOverlay, seg: SegmentInfo, fps: number): { x: string; y: string } {
+  const t0 = (o.startFrame - seg.startFrame) / fps; // may be negative: started in an earlier segment
+  const t1 = (o.endFrame - seg.startFrame) / fps;
+  let x = String(o.x);
+  let y = String(o.y);
+  const sIn = o.slide?.in;
+  if (sIn && sIn.duration > 0) {
+    const d = sIn.distance ?? 80;
+    const off = `${d}*max(0,1-(t-(${t0.toFixed(4)}))/${sIn.duration})`;
+    if (sIn.from === 'left') x += `-${off}`;
+    if (sIn.from === 'right') x += `+${off}`;
+    if (sIn.from === 'top') y += `-${off}`;
+    if (sIn.from === 'bottom') y += `+${off}`;
+  }
+  const sOut = o.slide?.out;
+  if (sOut && sOut.duration > 0) {
+    const d = sOut.distance ?? 80;
+    const off = `${d}*max(0,(t-(${(t1 - sOut.duration).toFixed(4)}))/${sOut.duration})`;
+    if (sOut.to === 'left') x += `-${off}`;
+    if (sOut.to === 'right') x += `+${off}`;
+    if (sOut.to === 'top') y += `-${off}`;
+    if (sOut.to === 'bottom') y += `+${off}`;
+  }
+  return { x, y };
+}
+
 export async function renderDynamicSegment(
   plan: TemplatePlan,
   seg: SegmentInfo,
@@ -51,7 +81,8 @@ export async function renderDynamicSegment(
       if (o.fadeIn && o.startFrame >= seg.startFrame) fades.push(`fade=t=in:st=${from / fpsValue(fps)}:d=${o.fadeIn}:alpha=1`);
       if (o.fadeOut && o.endFrame <= seg.startFrame + seg.frames) fades.push(`fade=t=out:st=${Math.max(0, to / fpsValue(fps) - o.fadeOut)}:d=${o.fadeOut}:alpha=1`);
       graph += `;[${i + 1}:v]${fades.join(',')}[o${i}]`;
-      graph += `;[${last}][o${i}]overlay=x=${o.x}:y=${o.y}:eof_action=pass:enable='between(n,${from},${to - 1})'[b${i + 1}]`;
+      const pos = slidePosition(o, seg, fpsValue(fps));
+      graph += `;[${last}][o${i}]overlay=x='${pos.x}':y='${pos.y}':eof_action=pass:enable='between(n,${from},${to - 1})'[b${i + 1}]`;
       last = `b${i + 1}`;
     }
     graph += `;[${last}]format=yuv420p[v]`;

@@ -2,6 +2,7 @@
 // layer draws, derive content-addressed keys (equal overlays → one shared
 // encode), draw overlays and render the segments in playback order.
 import { createHmac } from 'node:crypto';
+import { GlobalFonts } from '@napi-rs/canvas';
 import type { TemplatePlan, SegmentInfo } from '../templates/plan.ts';
 import { layerFrames, versionPrefix } from '../templates/plan.ts';
 import type { Storage } from '../storage/storage.ts';
@@ -22,7 +23,7 @@ export function resolveInputs(plan: TemplatePlan, data: Record<string, unknown>)
 
 /** Package files (images, SVGs, fonts) of a prepared version, read from storage. */
 export function versionAssets(plan: TemplatePlan, storage: Storage): AssetSource {
-  const prefix = `${versionPrefix(plan.templateId, plan.version)}/assets/`;
+  const prefix = `${versionPrefix(plan.templateId, plan.version)}/package/`;
   return {
     read: async (rel) => {
       const b = await storage.get(prefix + rel);
@@ -30,6 +31,17 @@ export function versionAssets(plan: TemplatePlan, storage: Storage): AssetSource
       return b;
     },
   };
+}
+
+const registeredFonts = new Set<string>();
+
+/** Registers a version's packaged fonts with the canvas (once per process and version). */
+export async function registerPackageFonts(plan: TemplatePlan, storage: Storage): Promise<void> {
+  const tag = `${plan.templateId}@${plan.version}`;
+  if (registeredFonts.has(tag) || !plan.manifest.fonts?.length) return;
+  const assets = versionAssets(plan, storage);
+  for (const f of plan.manifest.fonts) GlobalFonts.register(await assets.read(f.file), f.family);
+  registeredFonts.add(tag);
 }
 
 export function drawContext(plan: TemplatePlan, storage: Storage, fetchPolicy: ImageFetchPolicy): DrawContext {
@@ -90,6 +102,7 @@ export async function renderPersonalSegments(
   opts: { signal?: AbortSignal; onSegment?: (d: SegmentDone) => Promise<void> | void; order?: number[] } = {},
 ): Promise<SegmentDone[]> {
   const done: SegmentDone[] = [];
+  await registerPackageFonts(plan, storage);
   const dynamic = plan.segments.filter((s) => s.kind === 'dynamic');
   const order = opts.order ?? dynamic.map((s) => s.index);
   for (const index of order) {

@@ -2,10 +2,17 @@
 // every problem at once with a JSON pointer, and keeps only declared fields
 // (MA tools send whole contact records; we store no more than we draw).
 
-export type FieldType = 'string' | 'integer' | 'number' | 'boolean';
+export type FieldType = 'string' | 'integer' | 'number' | 'boolean' | 'array';
+
+/** Elements of an array field: a scalar spec, or an object with scalar properties (e.g. product cards). */
+export type ItemSpec = FieldSpec | { type: 'object'; properties: Record<string, FieldSpec> };
 
 export interface FieldSpec {
   type: FieldType;
+  /** For arrays. */
+  items?: ItemSpec;
+  minItems?: number;
+  maxItems?: number;
   required?: boolean;
   description?: string;
   minLength?: number;
@@ -14,12 +21,15 @@ export interface FieldSpec {
   enum?: Array<string | number>;
   minimum?: number;
   maximum?: number;
-  default?: string | number | boolean;
+  default?: FieldValue;
   /** Typical value, used for previews and the demo. */
-  example?: string | number | boolean;
+  example?: FieldValue;
   /** Longest / largest value a campaign may send; previews and validation use it. */
-  worst?: string | number | boolean;
+  worst?: FieldValue;
 }
+
+export type Scalar = string | number | boolean;
+export type FieldValue = Scalar | Array<Scalar | Record<string, Scalar>>;
 
 export interface FieldProblem {
   pointer: string;
@@ -39,64 +49,101 @@ export function validateData(
   fields: Record<string, FieldSpec>,
   data: unknown,
   base = '/data',
-): { value: Record<string, string | number | boolean>; problems: FieldProblem[] } {
+): { value: Record<string, FieldValue>; problems: FieldProblem[] } {
   const problems: FieldProblem[] = [];
-  const value: Record<string, string | number | boolean> = {};
   if (typeof data !== 'object' || data === null || Array.isArray(data)) {
-    return { value, problems: [{ pointer: base, message: 'must be an object of field values' }] };
+    return { value: {}, problems: [{ pointer: base, message: 'must be an object of field values' }] };
   }
-  const input = data as Record<string, unknown>;
+  const value = validateObject(fields, data as Record<string, unknown>, base, problems);
+  return { value, problems };
+}
+
+function validateObject(fields: Record<string, FieldSpec>, input: Record<string, unknown>, base: string, problems: FieldProblem[]): Record<string, FieldValue> {
+  const value: Record<string, FieldValue> = {};
   for (const [name, spec] of Object.entries(fields)) {
     const ptr = `${base}/${escapePointer(name)}`;
-    let v = input[name];
+    const v = input[name];
     if (v === undefined || v === null || v === '') {
       if (spec.default !== undefined) value[name] = spec.default;
       else if (spec.required) problems.push({ pointer: ptr, message: `is required (${describe(spec)})` });
       continue;
     }
-    // MA tools often send numbers as strings ("12000"); accept clean numerals.
-    if ((spec.type === 'integer' || spec.type === 'number') && typeof v === 'string' && /^-?\d+(\.\d+)?$/.test(v.trim())) {
-      v = Number(v.trim());
+    const ok = validateValue(spec, v, ptr, problems);
+    if (ok !== undefined) value[name] = ok;
+  }
+  return value;
+}
+
+/** Returns the cleaned value, or undefined (with problems pushed) when invalid. */
+function validateValue(spec: FieldSpec, raw: unknown, ptr: string, problems: FieldProblem[]): FieldValue | undefined {
+  let v = raw;
+  // MA tools often send numbers as strings ("12000"); accept clean numerals.
+  if ((spec.type === 'integer' || spec.type === 'number') && typeof v === 'string' && /^-?\d+(\.\d+)?$/.test(v.trim())) {
+    v = Number(v.trim());
+  }
+  const before = problems.length;
+  switch (spec.type) {
+    case 'string': {
+      if (typeof v !== 'string') {
+        problems.push({ pointer: ptr, message: `must be a string, got ${typeOf(v)}` });
+        return undefined;
+      }
+      const s = v.normalize('NFC');
+      const len = [...s].length;
+      if (LONE_SURROGATE.test(s)) problems.push({ pointer: ptr, message: 'contains an invalid UTF-16 sequence' });
+      if (CONTROL.test(s)) problems.push({ pointer: ptr, message: 'contains control characters' });
+      if (PICTOGRAPHIC.test(s)) problems.push({ pointer: ptr, message: 'contains emoji, which the template fonts cannot draw' });
+      if (spec.minLength !== undefined && len < spec.minLength) problems.push({ pointer: ptr, message: `must be at least ${spec.minLength} characters, got ${len}` });
+      if (spec.maxLength !== undefined && len > spec.maxLength) problems.push({ pointer: ptr, message: `must be at most ${spec.maxLength} characters, got ${len}` });
+      if (spec.pattern !== undefined && !new RegExp(spec.pattern, 'u').test(s)) problems.push({ pointer: ptr, message: `does not match the pattern ${spec.pattern}` });
+      if (spec.enum && !spec.enum.includes(s)) problems.push({ pointer: ptr, message: `must be one of ${spec.enum.join(', ')}` });
+      return problems.length === before ? s : undefined;
     }
-    const before = problems.length;
-    switch (spec.type) {
-      case 'string': {
-        if (typeof v !== 'string') {
-          problems.push({ pointer: ptr, message: `must be a string, got ${typeOf(v)}` });
-          break;
-        }
-        const s = v.normalize('NFC');
-        const len = [...s].length;
-        if (LONE_SURROGATE.test(s)) problems.push({ pointer: ptr, message: 'contains an invalid UTF-16 sequence' });
-        if (CONTROL.test(s)) problems.push({ pointer: ptr, message: 'contains control characters' });
-        if (PICTOGRAPHIC.test(s)) problems.push({ pointer: ptr, message: 'contains emoji, which the template fonts cannot draw' });
-        if (spec.minLength !== undefined && len < spec.minLength) problems.push({ pointer: ptr, message: `must be at least ${spec.minLength} characters, got ${len}` });
-        if (spec.maxLength !== undefined && len > spec.maxLength) problems.push({ pointer: ptr, message: `must be at most ${spec.maxLength} characters, got ${len}` });
-        if (spec.pattern !== undefined && !new RegExp(spec.pattern, 'u').test(s)) problems.push({ pointer: ptr, message: `does not match the pattern ${spec.pattern}` });
-        if (spec.enum && !spec.enum.includes(s)) problems.push({ pointer: ptr, message: `must be one of ${spec.enum.join(', ')}` });
-        if (problems.length === before) value[name] = s;
-        break;
+    case 'integer':
+    case 'number': {
+      if (typeof v !== 'number' || !Number.isFinite(v)) {
+        problems.push({ pointer: ptr, message: `must be a ${spec.type}, got ${typeOf(v)}` });
+        return undefined;
       }
-      case 'integer':
-      case 'number': {
-        if (typeof v !== 'number' || !Number.isFinite(v)) {
-          problems.push({ pointer: ptr, message: `must be a ${spec.type}, got ${typeOf(v)}` });
-          break;
-        }
-        if (spec.type === 'integer' && !Number.isInteger(v)) problems.push({ pointer: ptr, message: `must be an integer, got ${v}` });
-        if (spec.minimum !== undefined && v < spec.minimum) problems.push({ pointer: ptr, message: `must be ≥ ${spec.minimum}, got ${v}` });
-        if (spec.maximum !== undefined && v > spec.maximum) problems.push({ pointer: ptr, message: `must be ≤ ${spec.maximum}, got ${v}` });
-        if (spec.enum && !spec.enum.includes(v)) problems.push({ pointer: ptr, message: `must be one of ${spec.enum.join(', ')}` });
-        if (problems.length === before) value[name] = v;
-        break;
+      if (spec.type === 'integer' && !Number.isInteger(v)) problems.push({ pointer: ptr, message: `must be an integer, got ${v}` });
+      if (spec.minimum !== undefined && v < spec.minimum) problems.push({ pointer: ptr, message: `must be ≥ ${spec.minimum}, got ${v}` });
+      if (spec.maximum !== undefined && v > spec.maximum) problems.push({ pointer: ptr, message: `must be ≤ ${spec.maximum}, got ${v}` });
+      if (spec.enum && !spec.enum.includes(v)) problems.push({ pointer: ptr, message: `must be one of ${spec.enum.join(', ')}` });
+      return problems.length === before ? v : undefined;
+    }
+    case 'boolean':
+      if (typeof v !== 'boolean') {
+        problems.push({ pointer: ptr, message: `must be true or false, got ${typeOf(v)}` });
+        return undefined;
       }
-      case 'boolean':
-        if (typeof v !== 'boolean') problems.push({ pointer: ptr, message: `must be true or false, got ${typeOf(v)}` });
-        else value[name] = v;
-        break;
+      return v;
+    case 'array': {
+      if (!Array.isArray(v)) {
+        problems.push({ pointer: ptr, message: `must be an array, got ${typeOf(v)}` });
+        return undefined;
+      }
+      if (spec.minItems !== undefined && v.length < spec.minItems) problems.push({ pointer: ptr, message: `must have at least ${spec.minItems} items, got ${v.length}` });
+      if (spec.maxItems !== undefined && v.length > spec.maxItems) {
+        problems.push({ pointer: ptr, message: `must have at most ${spec.maxItems} items, got ${v.length}` });
+        return undefined; // don't walk a huge array
+      }
+      const out: Array<Scalar | Record<string, Scalar>> = [];
+      v.forEach((el, i) => {
+        const p = `${ptr}/${i}`;
+        const item = spec.items;
+        if (!item) return problems.push({ pointer: ptr, message: 'the template declares no item type for this array' });
+        if (item.type === 'object') {
+          if (typeof el !== 'object' || el === null || Array.isArray(el)) return problems.push({ pointer: p, message: `must be an object, got ${typeOf(el)}` });
+          out.push(validateObject(item.properties, el as Record<string, unknown>, p, problems) as Record<string, Scalar>);
+        } else {
+          if (el === undefined || el === null || el === '') return problems.push({ pointer: p, message: 'must not be empty' });
+          const ok = validateValue(item, el, p, problems);
+          if (ok !== undefined) out.push(ok as Scalar);
+        }
+      });
+      return problems.length === before ? out : undefined;
     }
   }
-  return { value, problems };
 }
 
 function typeOf(v: unknown): string {
@@ -113,11 +160,41 @@ function describe(spec: FieldSpec): string {
 }
 
 /** The example record declared by the template (used by the demo link and previews). */
-export function exampleData(fields: Record<string, FieldSpec>): Record<string, string | number | boolean> {
-  const out: Record<string, string | number | boolean> = {};
+export function exampleData(fields: Record<string, FieldSpec>): Record<string, FieldValue> {
+  const out: Record<string, FieldValue> = {};
   for (const [k, f] of Object.entries(fields)) {
     const v = f.example ?? f.default;
     if (v !== undefined) out[k] = v;
   }
   return out;
+}
+
+/** The worst-case record: each field's declared `worst`, else one derived from its limits. */
+export function worstData(fields: Record<string, FieldSpec>): Record<string, FieldValue> {
+  const out: Record<string, FieldValue> = {};
+  for (const [k, f] of Object.entries(fields)) {
+    const v = f.worst ?? derivedWorst(f);
+    if (v !== undefined) out[k] = v;
+  }
+  return out;
+}
+
+function derivedWorst(f: FieldSpec): FieldValue | undefined {
+  switch (f.type) {
+    case 'string':
+      // Full-width characters are the widest in Japanese text.
+      return f.maxLength !== undefined ? '髙'.repeat(f.maxLength) : f.example;
+    case 'integer':
+    case 'number':
+      return f.maximum ?? f.example;
+    case 'boolean':
+      return f.example ?? true;
+    case 'array': {
+      const n = f.maxItems ?? (Array.isArray(f.example) ? f.example.length : 1);
+      const item = f.items;
+      if (!item) return f.example;
+      const one = item.type === 'object' ? (Object.fromEntries(Object.entries(item.properties).map(([k, p]) => [k, derivedWorst(p)]).filter(([, v]) => v !== undefined)) as Record<string, Scalar>) : (derivedWorst(item) as Scalar);
+      return Array.from({ length: n }, () => one);
+    }
+  }
 }

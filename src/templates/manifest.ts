@@ -36,6 +36,8 @@ export interface Manifest {
   video: { file: string };
   output?: { width?: number; height?: number; fps?: number };
   encoder?: Partial<EncoderSettings>;
+  /** Packaged fonts; text styles refer to them by family. Noto Sans JP is always available. */
+  fonts?: Array<{ family: string; file: string; weight?: 400 | 700 }>;
   fields: Record<string, FieldSpec>;
   layers: Layer[];
 }
@@ -108,7 +110,8 @@ export function validateManifest(m: unknown): FieldProblem[] {
         add(ptr, 'must be an object');
         continue;
       }
-      if (!['string', 'integer', 'number', 'boolean'].includes(f.type as string)) add(`${ptr}/type`, 'must be one of string, integer, number, boolean');
+      if (!['string', 'integer', 'number', 'boolean', 'array'].includes(f.type as string)) add(`${ptr}/type`, 'must be one of string, integer, number, boolean, array');
+      if (f.type === 'array' && !isObj(f.items)) add(`${ptr}/items`, 'array fields need "items": the type of their elements');
       if (f.type === 'string' && f.maxLength === undefined) add(`${ptr}/maxLength`, 'string fields need a maxLength so the longest value can be checked against its box');
       if (f.pattern !== undefined) {
         try {
@@ -128,11 +131,22 @@ export function validateManifest(m: unknown): FieldProblem[] {
       if (typeof l.id !== 'string' || !/^[A-Za-z0-9_-]{1,64}$/.test(l.id)) add(`${ptr}/id`, 'must be 1-64 of A-Z a-z 0-9 _ -');
       else if (ids.has(l.id)) add(`${ptr}/id`, `duplicate layer id "${l.id}"`);
       else ids.add(l.id);
-      if (l.type !== 'text') add(`${ptr}/type`, 'must be "text"');
+      if (!['text', 'svg', 'image', 'items', 'chart'].includes(l.type as string)) add(`${ptr}/type`, 'must be one of text, svg, image, items, chart');
       if (!isNum(l.start) || l.start < 0) add(`${ptr}/start`, 'must be a number of seconds ≥ 0');
       if (!isNum(l.end) || (isNum(l.start) && l.end <= l.start)) add(`${ptr}/end`, 'must be a number of seconds after start');
       if (!isObj(l.box) || !['x', 'y', 'width', 'height'].every((k) => Number.isInteger((l.box as Record<string, unknown>)[k]))) add(`${ptr}/box`, 'must have integer x, y, width, height');
       else if ((l.box.width as number) <= 0 || (l.box.height as number) <= 0) add(`${ptr}/box`, 'width and height must be positive');
+      const arrayField = (name: unknown, where: string) => {
+        const f = isObj(m.fields) ? (m.fields as Record<string, Record<string, unknown>>)[name as string] : undefined;
+        if (typeof name !== 'string' || !f) add(where, `refers to unknown field "${String(name)}"`);
+        else if (f.type !== 'array') add(where, `field "${name}" must be an array field`);
+      };
+      if (l.type === 'items') arrayField(l.field, `${ptr}/field`);
+      if (l.type === 'chart') {
+        if (!Array.isArray(l.series) || l.series.length === 0) add(`${ptr}/series`, 'needs at least one series');
+        else l.series.forEach((se: unknown, k: number) => arrayField(isObj(se) ? se.field : undefined, `${ptr}/series/${k}/field`));
+      }
+      if (l.type !== 'text') return;
       if (typeof l.text !== 'string') add(`${ptr}/text`, 'must be a Handlebars string');
       else {
         try {

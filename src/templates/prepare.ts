@@ -4,36 +4,55 @@
 // lossless mezzanine of their frames for per-person compositing.
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { ffmpegVersion, probe, runFfmpeg, type ProbeResult } from '../render/ffmpeg.ts';
 import { audioEncoderArgs, forceKeyframesExpr, fpsValue, toRational, videoEncoderArgs, type Rational } from '../render/encoder.ts';
 import { cutSegments } from '../render/ts/segmenter.ts';
+import { validatePackage, blocking } from './validate-package.ts';
+import { embedSvgSources } from '../overlays/index.ts';
 import type { Storage } from '../storage/storage.ts';
 import { encoderSettings, loadManifest, ManifestError, type Manifest } from './manifest.ts';
 import { layerFrames, planKey, versionPrefix, type SegmentInfo, type TemplatePlan } from './plan.ts';
 import { planSegments, type Window } from './segment-plan.ts';
-import type { FieldProblem } from './fields.ts';
 
 /** Bump when the prepared layout changes, so old preparations are not reused. */
-const PREPARE_FORMAT = 2;
-export const MAX_DURATION_SEC = 600;
+const PREPARE_FORMAT = 3;
 
 export interface PrepareOptions {
   signal?: AbortSignal;
   log?: (msg: string) => void;
 }
 
+/** Every regular file of a package folder, relative, sorted; hidden files and symlinks skipped. */
+export async function packageFiles(dir: string): Promise<string[]> {
+  const out: string[] = [];
+  const walk = async (rel: string) => {
+    for (const e of await readdir(path.join(dir, rel), { withFileTypes: true })) {
+      if (e.name.startsWith('.')) continue;
+      const r = rel ? `${rel}/${e.name}` : e.name;
+      if (e.isDirectory()) await walk(r);
+      else if (e.isFile()) out.push(r);
+    }
+  };
+  await walk('');
+  return out.sort();
+}
+
+/** Content hash of the whole package (manifest, video, images, fonts) and the encoder build. */
 export async function templateVersion(dir: string, manifest: Manifest): Promise<string> {
   const h = createHash('sha256');
   h.update(JSON.stringify({ PREPARE_FORMAT, manifest, ffmpeg: await ffmpegVersion() }));
-  await new Promise<void>((resolve, reject) => {
-    createReadStream(path.join(dir, manifest.video.file))
-      .on('data', (b) => h.update(b))
-      .on('end', () => resolve())
-      .on('error', reject);
-  });
+  for (const rel of await packageFiles(dir)) {
+    h.update(`\0${rel}\0`);
+    await new Promise<void>((resolve, reject) => {
+      createReadStream(path.join(dir, rel))
+        .on('data', (b) => h.update(b))
+        .on('end', () => resolve())
+        .on('error', reject);
+    });
+  }
   return 'v' + h.digest('hex').slice(0, 16);
 }
 
@@ -45,7 +64,14 @@ export async function loadPlan(storage: Storage, templateId: string, version: st
 export async function prepareTemplate(dir: string, storage: Storage, opts: PrepareOptions = {}): Promise<TemplatePlan> {
   const log = opts.log ?? (() => {});
   const manifest = await loadManifest(dir);
+  // The same checks as an upload (bundled templates included): fonts, overflow, files, video.
+  const report = await validatePackage(dir);
+  const stop = blocking(report.problems);
+  if (stop.length) throw new ManifestError(stop);
   const version = await templateVersion(dir, manifest);
+  // After hashing (the upload route hashes the same package without it): SVG layers key
+  // their content by the filled-in SVG text, so the plan carries the source.
+  await embedSvgSources(manifest.layers, { read: (rel) => readFile(path.join(dir, rel)) });
   const existing = await loadPlan(storage, manifest.id, version);
   if (existing) return existing;
 
@@ -59,7 +85,6 @@ export async function prepareTemplate(dir: string, storage: Storage, opts: Prepa
   const fps = toRational(manifest.output?.fps ?? src.fps);
   const width = manifest.output?.width ?? even(src.width);
   const height = manifest.output?.height ?? even(src.height);
-  checkAgainstVideo(manifest, src, width, height);
 
   log(`${manifest.id}: counting frames`);
   const frameCount = await countFrames(videoFile, fps);
@@ -133,6 +158,11 @@ export async function prepareTemplate(dir: string, storage: Storage, opts: Prepa
       segments,
       source: { width: src.width, height: src.height, fps: src.fps, duration: src.durationSec, hasAudio: src.hasAudio, videoCodec: src.videoCodec },
     };
+    // Package files the overlays draw from (images, SVGs, fonts); the base video is not needed again.
+    for (const rel of await packageFiles(dir)) {
+      if (rel === manifest.video.file) continue;
+      await storage.put(`${prefix}/package/${rel}`, await readFile(path.join(dir, rel)));
+    }
     // The plan is written last: its presence means the version is complete.
     await storage.put(planKey(manifest.id, version), Buffer.from(JSON.stringify(plan, null, 2)));
     log(`${manifest.id}: prepared ${version}`);
@@ -152,21 +182,4 @@ async function countFrames(file: string, fps: Rational): Promise<number> {
   const n = Number(all[all.length - 1]?.[1]);
   if (!Number.isFinite(n) || n <= 0) throw new Error('could not count the frames of the base video');
   return n;
-}
-
-function checkAgainstVideo(m: Manifest, src: ProbeResult, width: number, height: number): void {
-  const p: FieldProblem[] = [];
-  const landscape = width >= height;
-  if ((landscape && (width > 1920 || height > 1080)) || (!landscape && (width > 1080 || height > 1920))) {
-    p.push({ pointer: '/output', message: `${width}x${height} is larger than 1920x1080 (or 1080x1920 portrait)` });
-  }
-  if (src.durationSec > MAX_DURATION_SEC) p.push({ pointer: '/video/file', message: `base video is ${src.durationSec.toFixed(1)} s; the limit is ${MAX_DURATION_SEC} s` });
-  m.layers.forEach((l, i) => {
-    if (l.end > src.durationSec + 0.001) p.push({ pointer: `/layers/${i}/end`, message: `ends at ${l.end} s, after the video's ${src.durationSec.toFixed(2)} s` });
-    const b = l.box;
-    if (b.x < 0 || b.y < 0 || b.x + b.width > width || b.y + b.height > height) {
-      p.push({ pointer: `/layers/${i}/box`, message: `box ${b.x},${b.y} ${b.width}x${b.height} is outside the ${width}x${height} frame` });
-    }
-  });
-  if (p.length) throw new ManifestError(p);
 }

@@ -1,0 +1,366 @@
+// Fetches an image named by a URL in a person's data (a product photo) under
+// the fetch policy. The URL is attacker-influenced, so: https only, allowed
+// hosts only, our own DNS resolution with private ranges refused, and the
+// connection made to exactly the address we checked (no DNS rebinding), with
+// byte, pixel and time limits. Errors carry a short reason code and never the URL.
+import dns from 'node:dns';
+import http from 'node:http';
+import https from 'node:https';
+import net from 'node:net';
+import { loadImage } from '@napi-rs/canvas';
+import type { ImageFetchPolicy } from './draw-layer.ts';
+
+export type ImageFetchReason =
+  | 'bad_url'
+  | 'not_https'
+  | 'not_allowed_host'
+  | 'private_address'
+  | 'dns_failed'
+  | 'timeout'
+  | 'network'
+  | 'http_status'
+  | 'too_many_redirects'
+  | 'too_large'
+  | 'too_many_pixels'
+  | 'not_an_image';
+
+export class ImageFetchError extends Error {
+  override readonly name = 'ImageFetchError';
+  constructor(
+    readonly reason: ImageFetchReason,
+    detail?: string,
+  ) {
+    // Only the code and non-personal detail (a status code): messages end up in logs.
+    super(detail ? `${reason} (${detail})` : reason);
+  }
+}
+
+const MAX_REDIRECTS = 2;
+const IMAGE_TYPES = new Set(['image/png', 'image/jpeg', 'image/jpg', 'image/webp', 'image/gif']);
+// Header dimensions are looked for in the first bytes only; JPEG's frame header
+// usually follows EXIF/ICC data, which is rarely larger than this.
+const SNIFF_LIMIT = 512 * 1024;
+
+// ---------------------------------------------------------------- addresses
+
+function parseIPv4(s: string): number[] | undefined {
+  const parts = s.split('.');
+  if (parts.length !== 4) return undefined;
+  const out = parts.map((p) => (/^\d{1,3}$/.test(p) ? Number(p) : NaN));
+  return out.every((n) => n >= 0 && n <= 255) ? out : undefined;
+}
+
+/** 16 bytes of an IPv6 address (with an embedded dotted IPv4 tail allowed), or undefined. */
+function parseIPv6(s: string): number[] | undefined {
+  let str = s.replace(/%.*$/, ''); // zone id
+  let tail: number[] = [];
+  const lastColon = str.lastIndexOf(':');
+  if (str.includes('.', lastColon)) {
+    const v4 = parseIPv4(str.slice(lastColon + 1));
+    if (!v4) return undefined;
+    tail = v4;
+    str = str.slice(0, lastColon + 1) + '0:0';
+  }
+  const halves = str.split('::');
+  if (halves.length > 2) return undefined;
+  const groups = (h: string) => (h === '' ? [] : h.split(':'));
+  const head = groups(halves[0]!);
+  const rest = halves.length === 2 ? groups(halves[1]!) : [];
+  const missing = 8 - head.length - rest.length;
+  if ((halves.length === 1 && missing !== 0) || missing < 0) return undefined;
+  const all = [...head, ...Array<string>(halves.length === 2 ? missing : 0).fill('0'), ...rest];
+  const bytes: number[] = [];
+  for (const g of all) {
+    if (!/^[0-9a-f]{1,4}$/i.test(g)) return undefined;
+    const n = parseInt(g, 16);
+    bytes.push(n >> 8, n & 0xff);
+  }
+  if (tail.length) bytes.splice(12, 4, ...tail);
+  return bytes.length === 16 ? bytes : undefined;
+}
+
+function privateV4(b: number[]): boolean {
+  const [a = 0, c = 0] = b;
+  return (
+    a === 0 || // "this network", 0.0.0.0
+    a === 10 ||
+    a === 127 ||
+    (a === 100 && c >= 64 && c <= 127) || // carrier-grade NAT
+    (a === 169 && c === 254) ||
+    (a === 172 && c >= 16 && c <= 31) ||
+    (a === 192 && c === 168) ||
+    (a === 192 && c === 0 && b[2] === 0) || // IETF protocol assignments
+    (a === 198 && (c === 18 || c === 19)) || // benchmarking
+    a >= 224 // multicast, reserved, broadcast
+  );
+}
+
+/**
+ * True for every address a fetch must not reach: loopback, private, link-local,
+ * unique-local, unspecified, multicast, and IPv6 forms embedding such an IPv4
+ * address (mapped, compatible, NAT64, 6to4). Unparseable input counts as private.
+ */
+export function isPrivateAddress(ip: string): boolean {
+  const v4 = parseIPv4(ip);
+  if (v4) return privateV4(v4);
+  const b = parseIPv6(ip);
+  if (!b) return true;
+  const zeros = (from: number, to: number) => b.slice(from, to).every((x) => x === 0);
+  if (zeros(0, 16)) return true; // ::
+  if (zeros(0, 15) && b[15] === 1) return true; // ::1
+  if (zeros(0, 10) && b[10] === 0xff && b[11] === 0xff) return privateV4(b.slice(12)); // ::ffff:a.b.c.d
+  if (zeros(0, 12)) return true; // ::a.b.c.d (deprecated IPv4-compatible)
+  if (b[0] === 0x00 && b[1] === 0x64 && b[2] === 0xff && b[3] === 0x9b) return privateV4(b.slice(12)); // 64:ff9b::/96 NAT64
+  if (b[0] === 0x20 && b[1] === 0x02) return privateV4(b.slice(2, 6)); // 2002::/16 6to4
+  if ((b[0]! & 0xfe) === 0xfc) return true; // fc00::/7 unique local
+  if (b[0] === 0xfe && (b[1]! & 0xc0) === 0x80) return true; // fe80::/10 link local
+  if (b[0] === 0xfe && (b[1]! & 0xc0) === 0xc0) return true; // fec0::/10 old site local
+  if (b[0] === 0xff) return true; // multicast
+  return false;
+}
+
+/** 'cdn.example.jp' matches only itself; '*.example.jp' matches any subdomain (not example.jp). */
+export function hostAllowed(host: string, allowHosts: readonly string[]): boolean {
+  const h = host.toLowerCase().replace(/\.$/, '');
+  return allowHosts.some((raw) => {
+    const p = String(raw).trim().toLowerCase().replace(/\.$/, '');
+    if (p.startsWith('*.')) return h.endsWith(p.slice(1)) && h.length > p.length - 1;
+    return p !== '' && h === p;
+  });
+}
+
+// ---------------------------------------------------------------- image headers
+
+export type ImageFormat = 'png' | 'jpeg' | 'gif' | 'webp';
+
+/** The format from the magic bytes, and the dimensions from the header once enough bytes are there. */
+export function imageInfo(b: Buffer): { format: ImageFormat; width?: number; height?: number } | undefined {
+  if (b.length >= 8 && b.readUInt32BE(0) === 0x89504e47 && b.readUInt32BE(4) === 0x0d0a1a0a) {
+    if (b.length >= 24 && b.toString('latin1', 12, 16) === 'IHDR') return { format: 'png', width: b.readUInt32BE(16), height: b.readUInt32BE(20) };
+    return { format: 'png' };
+  }
+  if (b.length >= 6 && /^GIF8[79]a$/.test(b.toString('latin1', 0, 6))) {
+    return b.length >= 10 ? { format: 'gif', width: b.readUInt16LE(6), height: b.readUInt16LE(8) } : { format: 'gif' };
+  }
+  if (b.length >= 12 && b.toString('latin1', 0, 4) === 'RIFF' && b.toString('latin1', 8, 12) === 'WEBP') {
+    if (b.length < 30) return { format: 'webp' };
+    const chunk = b.toString('latin1', 12, 16);
+    if (chunk === 'VP8 ') return { format: 'webp', width: b.readUInt16LE(26) & 0x3fff, height: b.readUInt16LE(28) & 0x3fff };
+    if (chunk === 'VP8L' && b[20] === 0x2f) {
+      const bits = b.readUInt32LE(21);
+      return { format: 'webp', width: (bits & 0x3fff) + 1, height: ((bits >>> 14) & 0x3fff) + 1 };
+    }
+    if (chunk === 'VP8X') return { format: 'webp', width: b.readUIntLE(24, 3) + 1, height: b.readUIntLE(27, 3) + 1 };
+    return { format: 'webp' };
+  }
+  if (b.length >= 3 && b[0] === 0xff && b[1] === 0xd8 && b[2] === 0xff) {
+    let i = 2;
+    while (i + 4 <= b.length) {
+      if (b[i] !== 0xff) return { format: 'jpeg' }; // lost sync: dimensions unknown
+      const m = b[i + 1]!;
+      if (m === 0xff) {
+        i++; // fill byte
+        continue;
+      }
+      if (m === 0x01 || (m >= 0xd0 && m <= 0xd9)) {
+        i += 2; // markers without a length
+        continue;
+      }
+      const len = b.readUInt16BE(i + 2);
+      // Start-of-frame markers carry the size; C4 (DHT), C8 (JPG) and CC (DAC) do not.
+      if (m >= 0xc0 && m <= 0xcf && m !== 0xc4 && m !== 0xc8 && m !== 0xcc) {
+        if (i + 9 > b.length) return { format: 'jpeg' };
+        return { format: 'jpeg', height: b.readUInt16BE(i + 5), width: b.readUInt16BE(i + 7) };
+      }
+      if (m === 0xda) return { format: 'jpeg' }; // scan data before any frame header
+      i += 2 + len;
+    }
+    return { format: 'jpeg' };
+  }
+  return undefined;
+}
+
+// ---------------------------------------------------------------- fetching
+
+function parseTarget(raw: string, policy: ImageFetchPolicy): URL {
+  let u: URL;
+  try {
+    u = new URL(String(raw).trim());
+  } catch {
+    throw new ImageFetchError('bad_url');
+  }
+  if ((u.protocol !== 'https:' && u.protocol !== 'http:') || u.username || u.password) throw new ImageFetchError('bad_url');
+  if (!hostAllowed(hostOf(u), policy.allowHosts)) throw new ImageFetchError('not_allowed_host');
+  return u;
+}
+
+// Plain http only where private addresses are allowed too (tests, on-prem
+// image servers). Checked after the address, so a URL to a private address
+// reports that, the more fundamental refusal; either way nothing is sent.
+function checkScheme(u: URL, policy: ImageFetchPolicy): void {
+  if (u.protocol !== 'https:' && !policy.allowPrivate) throw new ImageFetchError('not_https');
+}
+
+function hostOf(u: URL): string {
+  return u.hostname.replace(/^\[|\]$/g, '').replace(/\.$/, '');
+}
+
+function abortable<T>(p: Promise<T>, signal: AbortSignal): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(new ImageFetchError('timeout'));
+    if (signal.aborted) return onAbort();
+    signal.addEventListener('abort', onAbort, { once: true });
+    p.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
+  });
+}
+
+interface Checked { address: string; family: 4 | 6 }
+
+async function resolveChecked(host: string, policy: ImageFetchPolicy, signal: AbortSignal): Promise<Checked[]> {
+  let addrs: Array<{ address: string; family: number }>;
+  const literal = net.isIP(host);
+  if (literal) addrs = [{ address: host, family: literal }];
+  else {
+    try {
+      // IPv4 first: containers often have no IPv6 route.
+      addrs = await abortable(dns.promises.lookup(host, { all: true, verbatim: false }), signal);
+    } catch (e) {
+      if (e instanceof ImageFetchError) throw e;
+      throw new ImageFetchError('dns_failed');
+    }
+  }
+  if (addrs.length === 0) throw new ImageFetchError('dns_failed');
+  // One private address among several is refused too: which one a client picks is not ours to know.
+  if (!policy.allowPrivate && addrs.some((a) => isPrivateAddress(a.address))) throw new ImageFetchError('private_address');
+  return addrs.map((a) => ({ address: a.address, family: a.family === 6 ? 6 : 4 }));
+}
+
+type Hop = { kind: 'redirect'; location: string } | { kind: 'body'; body: Buffer };
+
+function requestOnce(u: URL, to: Checked[], policy: ImageFetchPolicy, signal: AbortSignal): Promise<Hop> {
+  return new Promise<Hop>((resolve, reject) => {
+    let settled = false;
+    const finish = (err: unknown, hop?: Hop) => {
+      if (settled) return;
+      settled = true;
+      signal.removeEventListener('abort', onAbort);
+      if (err) {
+        req.destroy();
+        reject(err instanceof ImageFetchError ? err : new ImageFetchError('network'));
+      } else resolve(hop!);
+    };
+    const onAbort = () => finish(new ImageFetchError('timeout'));
+    // Whatever name the socket layer asks about, it gets the addresses that were
+    // checked (all of them when it tries several, as Node's happy eyeballs does).
+    const first = to[0]!;
+    const lookup: net.LookupFunction = (_host, opts, cb) => {
+      if (opts.all) cb(null, to.map((a) => ({ address: a.address, family: a.family })));
+      else cb(null, first.address, first.family);
+    };
+    const mod = u.protocol === 'https:' ? https : http;
+    const req = mod.request(
+      {
+        protocol: u.protocol,
+        hostname: hostOf(u),
+        port: u.port || undefined,
+        path: `${u.pathname}${u.search}`,
+        method: 'GET',
+        headers: { accept: 'image/png,image/jpeg,image/webp,image/gif', 'accept-encoding': 'identity', 'user-agent': 'kasane-image-fetch/1' },
+        lookup,
+        agent: false, // no pooled sockets: each fetch connects to its own checked address
+      },
+      (res) => {
+        const status = res.statusCode ?? 0;
+        if ([301, 302, 303, 307, 308].includes(status)) {
+          const location = res.headers.location;
+          res.resume();
+          if (!location) return finish(new ImageFetchError('http_status', String(status)));
+          return finish(null, { kind: 'redirect', location });
+        }
+        if (status !== 200) {
+          res.resume();
+          return finish(new ImageFetchError('http_status', String(status)));
+        }
+        const type = String(res.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
+        if (!IMAGE_TYPES.has(type)) return finish(new ImageFetchError('not_an_image', 'content-type'));
+        const declared = Number(res.headers['content-length']);
+        if (Number.isFinite(declared) && declared > policy.maxBytes) return finish(new ImageFetchError('too_large'));
+
+        const chunks: Buffer[] = [];
+        let size = 0;
+        let sized = false;
+        res.on('data', (chunk: Buffer) => {
+          if (settled) return;
+          size += chunk.length;
+          if (size > policy.maxBytes) return finish(new ImageFetchError('too_large'));
+          chunks.push(chunk);
+          // Refuse a decompression bomb from its header, before the rest arrives.
+          if (!sized && size <= SNIFF_LIMIT) {
+            const info = imageInfo(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks));
+            if (info?.width !== undefined && info.height !== undefined) {
+              sized = true;
+              if (info.width * info.height > policy.maxPixels) finish(new ImageFetchError('too_many_pixels'));
+            }
+          }
+        });
+        res.on('end', () => finish(null, { kind: 'body', body: Buffer.concat(chunks) }));
+        res.on('error', (e) => finish(e));
+        // A connection closed mid-body: 'close' without 'end' (finish ignores the later call after 'end').
+        res.on('close', () => finish(new ImageFetchError('network')));
+      },
+    );
+    req.on('error', (e) => finish(e));
+    if (signal.aborted) return onAbort();
+    signal.addEventListener('abort', onAbort, { once: true });
+    req.end();
+  });
+}
+
+async function checkImage(body: Buffer, policy: ImageFetchPolicy): Promise<void> {
+  const info = imageInfo(body);
+  if (!info || info.width === undefined || info.height === undefined || info.width === 0 || info.height === 0) throw new ImageFetchError('not_an_image');
+  if (info.width * info.height > policy.maxPixels) throw new ImageFetchError('too_many_pixels');
+  let img: Awaited<ReturnType<typeof loadImage>>;
+  try {
+    img = await loadImage(body);
+  } catch {
+    throw new ImageFetchError('not_an_image');
+  }
+  if (!(img.width > 0 && img.height > 0)) throw new ImageFetchError('not_an_image');
+  if (img.width * img.height > policy.maxPixels) throw new ImageFetchError('too_many_pixels');
+}
+
+/**
+ * GETs an image under `policy` and returns its bytes (PNG, JPEG, WebP or GIF,
+ * checked to decode). Throws ImageFetchError; never reaches a host or address
+ * the policy does not allow, follows at most 2 redirects (each checked again),
+ * and gives up after policy.timeoutMs for the whole exchange.
+ */
+export async function fetchImage(url: string, policy: ImageFetchPolicy): Promise<Buffer> {
+  const ac = new AbortController();
+  const timer = setTimeout(() => ac.abort(), Math.max(1, policy.timeoutMs));
+  try {
+    let u = parseTarget(url, policy);
+    for (let hop = 0; ; hop++) {
+      const to = await resolveChecked(hostOf(u), policy, ac.signal);
+      checkScheme(u, policy);
+      const r = await requestOnce(u, to, policy, ac.signal);
+      if (r.kind === 'body') {
+        await checkImage(r.body, policy);
+        return r.body;
+      }
+      if (hop >= MAX_REDIRECTS) throw new ImageFetchError('too_many_redirects');
+      let next: string;
+      try {
+        next = new URL(r.location, u).href;
+      } catch {
+        throw new ImageFetchError('bad_url');
+      }
+      u = parseTarget(next, policy);
+    }
+  } catch (e) {
+    throw e instanceof ImageFetchError ? e : new ImageFetchError('network');
+  } finally {
+    clearTimeout(timer);
+  }
+}
