@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { planSegments } from '../src/templates/segment-plan.ts';
 import { validateData } from '../src/templates/fields.ts';
 import { signToken, verifyToken } from '../src/stream/signing.ts';
+import { compileText } from '../src/overlays/text.ts';
 
 test('segments start at every overlay edge and never exceed 6 s', () => {
   const segs = planSegments(900, 30, [
@@ -43,4 +44,12 @@ test('viewer tokens: valid, tampered, unknown key, expired; rotation keeps old l
   assert.equal((verifyToken([k1], t, now + 61) as { reason: string }).reason, 'expired');
   assert.equal(verifyToken([k2, k1], t, now).ok, true, 'a rotated-out key still verifies');
   assert.equal(verifyToken([k1], 'garbage', now).ok, false);
+});
+
+test('text helpers format for the template locale (ja-JP by default)', () => {
+  const t = compileText('{{yen a}} {{number a}} {{percent r}} {{date d}}');
+  const data = { a: 12000, r: 0.125, d: '2026-11-22' };
+  assert.equal(t(data), '¥12,000 12,000 12.5% 2026年11月22日');
+  assert.equal(t(data, 'en-US'), '¥12,000 12,000 12.5% November 22, 2026');
+  assert.equal(t(data, 'not a locale'), t(data));
 });

@@ -19,16 +19,48 @@ export class TemplateSyntaxError extends Error {
 // Isolated environment: nobody else's registerHelper/registerPartial can change our output.
 const hb = Handlebars.create();
 
-const LOCALE = 'ja-JP';
-const yenFormat = new Intl.NumberFormat(LOCALE, { style: 'currency', currency: 'JPY' });
-const numberFormat = new Intl.NumberFormat(LOCALE);
-const percentFormats = new Map<number, Intl.NumberFormat>();
-const dateFormatTokyo = new Intl.DateTimeFormat(LOCALE, { year: 'numeric', month: 'long', day: 'numeric', timeZone: 'Asia/Tokyo' });
-const dateFormatUtc = new Intl.DateTimeFormat(LOCALE, { year: 'numeric', month: 'long', day: 'numeric', timeZone: 'UTC' });
+export const DEFAULT_LOCALE = 'ja-JP';
+
+interface Formats {
+  yen: Intl.NumberFormat;
+  number: Intl.NumberFormat;
+  percent: Map<number, Intl.NumberFormat>;
+  dateTokyo: Intl.DateTimeFormat;
+  dateUtc: Intl.DateTimeFormat;
+}
+const formats = new Map<string, Formats>();
+
+/** Formatters for a template's locale (ja-JP unless the manifest says otherwise; unknown → ja-JP). */
+function formatsFor(locale: string | undefined): Formats {
+  let l = locale || DEFAULT_LOCALE;
+  const hit = formats.get(l);
+  if (hit) return hit;
+  try {
+    if (Intl.NumberFormat.supportedLocalesOf([l]).length === 0) l = DEFAULT_LOCALE;
+  } catch {
+    l = DEFAULT_LOCALE;
+  }
+  const f: Formats = {
+    yen: new Intl.NumberFormat(l, { style: 'currency', currency: 'JPY' }),
+    number: new Intl.NumberFormat(l),
+    percent: new Map(),
+    dateTokyo: new Intl.DateTimeFormat(l, { year: 'numeric', month: 'long', day: 'numeric', timeZone: 'Asia/Tokyo' }),
+    dateUtc: new Intl.DateTimeFormat(l, { year: 'numeric', month: 'long', day: 'numeric', timeZone: 'UTC' }),
+  };
+  formats.set(locale || DEFAULT_LOCALE, f);
+  return f;
+}
 
 /** Handlebars appends its `options` object to every helper call; these are the real arguments. */
 function params(args: unknown[]): unknown[] {
   return args.slice(0, -1);
+}
+
+/** The render's locale travels in Handlebars' private data (@locale), set by compileText's caller. */
+function fmt(args: unknown[]): Formats {
+  const opts = args[args.length - 1] as { data?: { locale?: unknown } } | undefined;
+  const l = opts?.data?.locale;
+  return formatsFor(typeof l === 'string' ? l : undefined);
 }
 
 const NUMERIC = /^[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?$/;
@@ -47,7 +79,7 @@ export function toNumber(v: unknown): number | undefined {
 
 const DATE_ONLY = /^(\d{4})-(\d{2})-(\d{2})$/;
 
-function formatDate(v: unknown): string {
+function formatDate(v: unknown, f: Formats): string {
   if (typeof v === 'string') {
     const s = v.trim();
     const m = DATE_ONLY.exec(s);
@@ -56,16 +88,16 @@ function formatDate(v: unknown): string {
       const [y, mo, d] = [Number(m[1]), Number(m[2]), Number(m[3])];
       const t = new Date(Date.UTC(y, mo - 1, d));
       if (t.getUTCFullYear() !== y || t.getUTCMonth() !== mo - 1 || t.getUTCDate() !== d) return '';
-      return dateFormatUtc.format(t);
+      return f.dateUtc.format(t);
     }
     if (s === '') return '';
     const t = new Date(s);
-    return Number.isNaN(t.getTime()) ? '' : dateFormatTokyo.format(t);
+    return Number.isNaN(t.getTime()) ? '' : f.dateTokyo.format(t);
   }
-  if (v instanceof Date) return Number.isNaN(v.getTime()) ? '' : dateFormatTokyo.format(v);
+  if (v instanceof Date) return Number.isNaN(v.getTime()) ? '' : f.dateTokyo.format(v);
   if (typeof v === 'number' && Number.isFinite(v)) {
     const t = new Date(v);
-    return Number.isNaN(t.getTime()) ? '' : dateFormatTokyo.format(t);
+    return Number.isNaN(t.getTime()) ? '' : f.dateTokyo.format(t);
   }
   return '';
 }
@@ -76,11 +108,11 @@ const helpers: Record<string, (...args: unknown[]) => unknown> = {
     // ICU's ja-JP JPY symbol is the full-width '￥' (U+FFE5). Noto Sans JP has
     // both glyphs; the ordinary '¥' (U+00A5) is proportional and sits better
     // next to half-width digits, and is what people type and compare against.
-    return n === undefined ? '' : yenFormat.format(n).replace(/\uFFE5/g, '\u00A5');
+    return n === undefined ? '' : fmt(args).yen.format(n).replace(/\uFFE5/g, '\u00A5');
   },
   number(...args) {
     const n = toNumber(params(args)[0]);
-    return n === undefined ? '' : numberFormat.format(n);
+    return n === undefined ? '' : fmt(args).number.format(n);
   },
   percent(...args) {
     const [value, digitsArg] = params(args);
@@ -88,12 +120,13 @@ const helpers: Record<string, (...args: unknown[]) => unknown> = {
     if (n === undefined) return '';
     const d = toNumber(digitsArg);
     const digits = d === undefined ? 1 : Math.min(20, Math.max(0, Math.trunc(d)));
-    let f = percentFormats.get(digits);
-    if (!f) percentFormats.set(digits, (f = new Intl.NumberFormat(LOCALE, { style: 'percent', maximumFractionDigits: digits })));
+    const fs = fmt(args);
+    let f = fs.percent.get(digits);
+    if (!f) fs.percent.set(digits, (f = new Intl.NumberFormat(fs.number.resolvedOptions().locale, { style: 'percent', maximumFractionDigits: digits })));
     return f.format(n);
   },
   date(...args) {
-    return formatDate(params(args)[0]);
+    return formatDate(params(args)[0], fmt(args));
   },
   default(...args) {
     const [value, fallback] = params(args);
@@ -214,10 +247,10 @@ function fromHandlebarsError(e: unknown): TemplateSyntaxError {
 
 const COMPILE_OPTIONS = { noEscape: true, strict: false } as const;
 const CACHE_LIMIT = 1000;
-const cache = new Map<string, (data: Record<string, unknown>) => string>();
+const cache = new Map<string, (data: Record<string, unknown>, locale?: string) => string>();
 
 /** Compiles overlay text; throws TemplateSyntaxError for a source that could never render. */
-export function compileText(source: string): (data: Record<string, unknown>) => string {
+export function compileText(source: string): (data: Record<string, unknown>, locale?: string) => string {
   const hit = cache.get(source);
   if (hit) return hit;
   let ast: hbs.AST.Program;
@@ -236,7 +269,7 @@ export function compileText(source: string): (data: Record<string, unknown>) => 
   } catch (e) {
     throw fromHandlebarsError(e);
   }
-  const render = (data: Record<string, unknown>): string => template(data ?? {});
+  const render = (data: Record<string, unknown>, locale?: string): string => template(data ?? {}, { data: { locale: locale ?? DEFAULT_LOCALE } });
   if (cache.size >= CACHE_LIMIT) cache.delete(cache.keys().next().value as string);
   cache.set(source, render);
   return render;
@@ -262,5 +295,5 @@ export function checkTemplate(source: string): void {
 }
 
 export function resolveLayerText(layer: TextLayer, data: Record<string, unknown>): string {
-  return compileText(layer.text)(data);
+  return compileText(layer.text)(data, layer.locale);
 }

@@ -38,6 +38,8 @@ export interface TextLayer extends LayerBase {
   type: 'text';
   text: string;    // Handlebars source, e.g. '{{name}}様なら、年間{{yen savings}}お得になります'
   style: TextStyle;
+  /** Set by the service from the manifest's `locale` (helpers format numbers and dates for it). */
+  locale?: string;
   /**
    * 'shrink' (default): one line, shrunk down to minFontSize, then truncated with '…'.
    * 'wrap': Japanese line breaking with kinsoku, shrunk if the lines don't fit the

@@ -172,6 +172,12 @@ export function validateManifest(m: unknown): FieldProblem[] {
 
 const KNOWN_HELPERS = new Set(['yen', 'number', 'percent', 'date', 'default', 'if', 'unless', 'each', 'with', 'else', 'this']);
 
+/** Carries the manifest's locale onto its text layers, so helpers format for it. */
+export function applyLocale(m: Manifest): void {
+  if (!m.locale) return;
+  for (const l of m.layers) if (l.type === 'text') l.locale = m.locale;
+}
+
 export function encoderSettings(m: Manifest): EncoderSettings {
   return { ...DEFAULT_ENCODER, ...(m.encoder ?? {}) };
 }

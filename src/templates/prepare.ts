@@ -13,7 +13,7 @@ import { cutSegments } from '../render/ts/segmenter.ts';
 import { validatePackage, blocking } from './validate-package.ts';
 import { embedSvgSources } from '../overlays/index.ts';
 import type { Storage } from '../storage/storage.ts';
-import { encoderSettings, loadManifest, ManifestError, type Manifest } from './manifest.ts';
+import { applyLocale, encoderSettings, loadManifest, ManifestError, type Manifest } from './manifest.ts';
 import { layerFrames, planKey, versionPrefix, type SegmentInfo, type TemplatePlan } from './plan.ts';
 import { planSegments, type Window } from './segment-plan.ts';
 
@@ -72,6 +72,7 @@ export async function prepareTemplate(dir: string, storage: Storage, opts: Prepa
   // After hashing (the upload route hashes the same package without it): SVG layers key
   // their content by the filled-in SVG text, so the plan carries the source.
   await embedSvgSources(manifest.layers, { read: (rel) => readFile(path.join(dir, rel)) });
+  applyLocale(manifest);
   const existing = await loadPlan(storage, manifest.id, version);
   if (existing) return existing;
 

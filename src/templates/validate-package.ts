@@ -9,7 +9,7 @@ import { validateManifestSchema, fontCodepoints, bundledCoverage, missingChars, 
 import { validateSvg } from '../overlays/svg.ts';
 import { measureFit, resolveLayerText, type Layer, type TextLayer } from '../overlays/index.ts';
 import { probe } from '../render/ffmpeg.ts';
-import { MANIFEST_FILE, validateManifest, type Manifest } from './manifest.ts';
+import { applyLocale, MANIFEST_FILE, validateManifest, type Manifest } from './manifest.ts';
 import { exampleData, worstData } from './fields.ts';
 
 export const MAX_DURATION_SEC = 600;
@@ -40,7 +40,9 @@ export async function validatePackage(dir: string): Promise<PackageReport> {
     if (!problems.some((q) => related(q.pointer, sp.pointer))) problems.push(p(sp.pointer, sp.message, jaFor(sp.message)));
   }
   if (problems.length) return { problems };
-  const m = json as Manifest;
+  // Checks run on a copy with the locale applied; the manifest goes back as uploaded (it is hashed).
+  const m = structuredClone(json) as Manifest;
+  applyLocale(m);
 
   // Files the manifest refers to must be in the package (and SVGs must be self-contained).
   const need = (pointer: string, rel: string | undefined) => {
@@ -128,7 +130,7 @@ export async function validatePackage(dir: string): Promise<PackageReport> {
       }
     }
   }
-  return { manifest: m, problems };
+  return { manifest: json as Manifest, problems };
 }
 
 /** The text-like parts of a layer, as text layers so coverage and fit can be measured the same way. */
