@@ -103,3 +103,29 @@ test('kasane render writes a playable personalized HLS folder without Redis or H
   assert.equal(bad.status, 1);
   assert.match(bad.stderr, /\/data\/name: must be at most 10 characters/);
 });
+
+test('a 29.97 fps base video keeps exact NTSC timing through preparation and splicing', async () => {
+  const dir = path.join(root, 'ntsc');
+  mkdirSync(dir, { recursive: true });
+  await runFfmpeg(['-y', '-f', 'lavfi', '-i', 'testsrc2=s=320x240:r=30000/1001', '-f', 'lavfi', '-i', 'sine=f=500:r=48000', '-t', '5', '-c:v', 'libx264', '-preset', 'ultrafast', '-pix_fmt', 'yuv420p', '-c:a', 'aac', '-shortest', path.join(dir, 'v.mp4')]);
+  writeFileSync(path.join(dir, 'template.json'), JSON.stringify({
+    id: 'ntsc', name: 'ntsc', video: { file: 'v.mp4' }, encoder: { preset: 'ultrafast' },
+    fields: { name: { type: 'string', required: true, maxLength: 10, example: '鈴木' } },
+    layers: [{ id: 'n', type: 'text', start: 1.5, end: 3.2, box: { x: 10, y: 10, width: 300, height: 60 }, text: '{{name}}', style: { fontSize: 36, color: '#fff' } }],
+  }));
+  const out = path.join(root, 'ntsc-out');
+  const run = spawnSync(process.execPath, [path.join(PROJECT_ROOT, 'bin/kasane.js'), 'render', '--template', dir, '--out', out, '--cache', storage], { encoding: 'utf8' });
+  assert.equal(run.status, 0, run.stderr);
+  const playlist = readFileSync(path.join(out, 'index.m3u8'), 'utf8');
+  const durations = [...playlist.matchAll(/#EXTINF:([\d.]+),/g)].map((m) => Number(m[1]));
+  // Every segment is a whole number of 1001/30000 s frames.
+  for (const d of durations) assert.ok(Math.abs(Math.round((d * 30000) / 1001) - (d * 30000) / 1001) < 1e-3, `EXTINF ${d}`);
+  const server = await startStaticServer(out);
+  try {
+    const report = await checkStream(`${server.origin}/index.m3u8`);
+    assert.deepEqual(report.failures, []);
+    assert.equal(report.frameDuration, 3003);
+  } finally {
+    await server.close();
+  }
+});
