@@ -5,7 +5,7 @@ import { parseArgs } from 'node:util';
 import { startService } from './runtime.ts';
 import { LocalStorage } from './storage/storage.ts';
 import { loadPlan, packageFiles, prepareTemplate } from './templates/prepare.ts';
-import { zipFiles } from './templates/zip-writer.ts';
+import { zipFiles } from './templates/package/zip-writer.ts';
 import { exampleData, validateData } from './templates/fields.ts';
 import { ManifestError } from './templates/manifest.ts';
 import { drawContext, renderPersonalSegments, resolveInputs, segmentKeys } from './render/personalize.ts';

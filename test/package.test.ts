@@ -20,25 +20,11 @@ import {
   validateManifestSchema,
   type Problem,
 } from '../src/templates/package/index.ts';
+import { crc32 } from '../src/templates/package/zip.ts';
 
 // ---------------------------------------------------------------------------
 // A tiny zip writer, able to write what honest tools never would.
 
-const CRC_TABLE = (() => {
-  const t = new Uint32Array(256);
-  for (let n = 0; n < 256; n++) {
-    let c = n;
-    for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
-    t[n] = c >>> 0;
-  }
-  return t;
-})();
-
-function crc32(b: Buffer): number {
-  let c = 0xffffffff;
-  for (let i = 0; i < b.length; i++) c = CRC_TABLE[(c ^ b[i]!) & 0xff]! ^ (c >>> 8);
-  return (c ^ 0xffffffff) >>> 0;
-}
 
 interface ZipEntry {
   name: string | Buffer; // a Buffer is written as is (e.g. Shift_JIS bytes)

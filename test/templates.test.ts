@@ -13,7 +13,7 @@ import { createCanvas, loadImage } from '@napi-rs/canvas';
 import { startTestService, API_KEY, type TestService } from './helpers/service.ts';
 import { checkStream } from './support/hls-checks.ts';
 import { runFfmpeg } from '../src/render/ffmpeg.ts';
-import { zipFiles } from '../src/templates/zip-writer.ts';
+import { zipFiles } from '../src/templates/package/zip-writer.ts';
 import { packageFiles } from '../src/templates/prepare.ts';
 import { PROJECT_ROOT } from '../src/config/index.ts';
 

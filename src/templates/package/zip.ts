@@ -103,7 +103,7 @@ function decodeName(entry: yauzl.Entry): string {
   return yauzl.getFileNameLowLevel(entry.generalPurposeBitFlag, raw, [], true);
 }
 
-const crc32: (data: Buffer, value?: number) => number =
+export const crc32: (data: Buffer, value?: number) => number =
   typeof (zlib as { crc32?: unknown }).crc32 === 'function' ? (zlib as unknown as { crc32: (d: Buffer, v?: number) => number }).crc32 : crc32js;
 
 let crcTable: Uint32Array | undefined;

@@ -1,22 +1,7 @@
 // A minimal zip writer (deflate, no zip64) so `kasane template push <dir>`
 // can upload a folder through the same API as the web upload.
 import { deflateRawSync } from 'node:zlib';
-
-const CRC_TABLE = (() => {
-  const t = new Uint32Array(256);
-  for (let n = 0; n < 256; n++) {
-    let c = n;
-    for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
-    t[n] = c >>> 0;
-  }
-  return t;
-})();
-
-export function crc32(b: Buffer): number {
-  let c = 0xffffffff;
-  for (let i = 0; i < b.length; i++) c = CRC_TABLE[(c ^ b[i]!) & 0xff]! ^ (c >>> 8);
-  return (c ^ 0xffffffff) >>> 0;
-}
+import { crc32 } from './zip.ts';
 
 export function zipFiles(files: Array<{ name: string; data: Buffer }>): Buffer {
   const parts: Buffer[] = [];
