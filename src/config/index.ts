@@ -65,7 +65,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const varDir = path.resolve(env.KASANE_VAR_DIR || path.join(PROJECT_ROOT, 'var'));
   const port = int(env, 'PORT', 3000, 0, 65535);
   const host = env.HOST || '0.0.0.0';
-  const publicUrl = (env.PUBLIC_URL || `http://localhost:${port}`).replace(/\/+$/, '');
+  // 127.0.0.1, not localhost: the static ffmpeg build segfaults resolving 'localhost',
+  // and operators check links with it.
+  const publicUrl = (env.PUBLIC_URL || `http://127.0.0.1:${port}`).replace(/\/+$/, '');
   try {
     new URL(publicUrl);
   } catch {
