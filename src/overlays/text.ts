@@ -253,18 +253,9 @@ const cache = new Map<string, (data: Record<string, unknown>, locale?: string) =
 export function compileText(source: string): (data: Record<string, unknown>, locale?: string) => string {
   const hit = cache.get(source);
   if (hit) return hit;
-  let ast: hbs.AST.Program;
-  try {
-    ast = hb.parse(source);
-  } catch (e) {
-    throw fromHandlebarsError(e);
-  }
-  walk(ast);
+  checkTemplate(source);
   let template: HandlebarsTemplateDelegate;
   try {
-    // compile() is lazy and would only report compiler errors on first use;
-    // precompile() runs the same compiler now.
-    hb.precompile(source, COMPILE_OPTIONS);
     template = hb.compile(source, COMPILE_OPTIONS);
   } catch (e) {
     throw fromHandlebarsError(e);
@@ -288,6 +279,8 @@ export function checkTemplate(source: string): void {
   }
   walk(ast);
   try {
+    // compile() is lazy and would only report compiler errors on first use;
+    // precompile() runs the same compiler now.
     hb.precompile(source, { strict: false });
   } catch (e) {
     throw fromHandlebarsError(e);
