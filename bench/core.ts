@@ -10,11 +10,10 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync, mkdirSync } from 'nod
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { PROJECT_ROOT } from '../src/config/index.ts';
+import { loadConfig, PROJECT_ROOT } from '../src/config/index.ts';
 import { LocalStorage } from '../src/storage/storage.ts';
 import { loadPlan } from '../src/templates/prepare.ts';
 import { drawContext, overlaysFor } from '../src/render/personalize.ts';
-import { DEFAULT_FETCH_POLICY } from '../src/overlays/index.ts';
 import { runFfmpeg } from '../src/render/ffmpeg.ts';
 import { audioEncoderArgs, forceKeyframesExpr, fpsValue, videoEncoderArgs } from '../src/render/encoder.ts';
 
@@ -99,7 +98,7 @@ try {
   const list = (await (await fetch(`${base}/v1/templates/${TEMPLATE}`, { headers })).json()) as any;
   const plan = (await loadPlan(storage, TEMPLATE, list.version))!;
   const benchData = person();
-  const ctx = drawContext(plan, storage, DEFAULT_FETCH_POLICY);
+  const ctx = drawContext(plan, storage, loadConfig({ ...process.env, KASANE_VAR_DIR: varDir }).imageFetch);
   const work = mkdtempSync(path.join(os.tmpdir(), 'kasane-bench-full-'));
   const fullMs: number[] = [];
   for (let i = 0; i < RENDERS; i++) {

@@ -25,7 +25,6 @@ export interface ImageFetchPolicy {
   timeoutMs: number;
 }
 
-export const DEFAULT_FETCH_POLICY: ImageFetchPolicy = { allowHosts: [], allowPrivate: false, maxBytes: 5 * 1024 * 1024, maxPixels: 4096 * 4096, timeoutMs: 3000 };
 
 export interface DrawContext {
   assets: AssetSource;

@@ -112,10 +112,10 @@ export function renderRoutes(app: FastifyInstance, ctx: ApiContext, auth: (req: 
     };
     const existing = await ctx.store.createIfAbsent(meta, value, body.mode === 'lazy' ? 'lazy' : 'queued');
     if (existing) {
-      const r = await ctx.store.get(existing.id);
+      const state = await ctx.store.state(existing.id);
       // A lost enqueue (crash between the two writes) heals on the client's retry.
-      if (r?.state === 'queued') await enqueueRender(ctx.renderQueue, existing.id, PRIORITY.eager);
-      return reply.code(200).send(describe(ctx, existing, r?.state ?? 'queued'));
+      if (state === 'queued') await enqueueRender(ctx.renderQueue, existing.id, PRIORITY.eager);
+      return reply.code(200).send(describe(ctx, existing, state ?? 'queued'));
     }
     if (body.mode === 'eager') await enqueueRender(ctx.renderQueue, id, PRIORITY.eager);
     return reply.code(201).header('location', `/v1/renders/${id}`).send(describe(ctx, meta, body.mode === 'lazy' ? 'lazy' : 'queued'));
