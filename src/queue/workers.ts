@@ -9,7 +9,7 @@ import type { Storage } from '../storage/storage.ts';
 import { prepareTemplate } from '../templates/prepare.ts';
 import { ManifestError } from '../templates/manifest.ts';
 import type { TemplateRegistry } from '../templates/registry.ts';
-import { drawContext, renderPersonalSegments } from '../render/personalize.ts';
+import { drawContext, renderPersonalSegments, type SegmentClaims } from '../render/personalize.ts';
 import type { ImageFetchPolicy } from '../overlays/index.ts';
 import { ffmpegVersion } from '../render/ffmpeg.ts';
 import { ensureFonts } from '../overlays/index.ts';
@@ -28,9 +28,21 @@ export interface WorkerDeps {
 
 /** Lock short enough that a killed worker's job is picked up again within seconds. */
 const LOCK_MS = 10_000;
+/** How long another render waits on a segment someone else is encoding before encoding it itself. */
+const CLAIM_MS = 30_000;
 
 export function startWorkers(d: WorkerDeps): { render: Worker; prepare: Worker; close(): Promise<void> } {
   const store = new RenderStore(d.redis);
+  // Content-addressed segments shared by many people (same items) are encoded once
+  // even when two workers meet them at the same moment.
+  // A retry of the same render (after a crash) takes its own stale claim back.
+  const claimsFor = (renderId: string): SegmentClaims => ({
+    claim: async (key) =>
+      (await d.redis.set(`kasane:claim:${key}`, renderId, 'PX', CLAIM_MS, 'NX')) === 'OK' || (await d.redis.get(`kasane:claim:${key}`)) === renderId,
+    release: async (key) => {
+      await d.redis.del(`kasane:claim:${key}`);
+    },
+  });
   // Font registration costs ~0.5 s; pay it at start, not in the first viewer's render.
   ensureFonts();
 
@@ -52,9 +64,10 @@ export function startWorkers(d: WorkerDeps): { render: Worker; prepare: Worker; 
       let rendered = 0;
       await renderPersonalSegments(plan, data, Object.fromEntries(Object.entries(meta.segKeys).map(([k, v]) => [Number(k), v])), d.storage, drawContext(plan, d.storage, d.fetchPolicy), {
         signal,
+        claims: claimsFor(renderId),
         onSegment: async (s) => {
           if (!s.reused) rendered++;
-          await store.markSegment(renderId, s.index, s.key);
+          await store.markSegment(renderId, s.index, s.key, s.reused);
           await job.updateProgress({ segment: s.index });
         },
       });

@@ -2,6 +2,7 @@
 // a timeout, kill on abort, and the stderr tail in errors.
 import { spawn } from 'node:child_process';
 import { createRequire } from 'node:module';
+import os from 'node:os';
 
 const require = createRequire(import.meta.url);
 
@@ -31,6 +32,17 @@ export interface RunOptions {
   signal?: AbortSignal;
   /** Collect stdout into the result (for `pipe:1` outputs). */
   captureStdout?: boolean;
+  /** Receive stdout as it arrives (not collected into the result). */
+  onStdout?: (chunk: Buffer) => void;
+}
+
+/**
+ * Encoders run at a lower CPU priority than the API, so a burst of renders on the
+ * same machine never delays an accept (KASANE_FFMPEG_NICE, 0 to disable).
+ */
+function ffmpegNice(): number {
+  const n = Number(process.env.KASANE_FFMPEG_NICE ?? 10);
+  return Number.isInteger(n) && n >= 0 && n <= 19 ? n : 10;
 }
 
 export interface RunResult {
@@ -45,12 +57,30 @@ export function runFfmpeg(args: string[], opts: RunOptions = {}): Promise<RunRes
     // -nostdin keeps ffmpeg from eating the terminal, except when we feed it frames.
     const base = opts.input ? ['-hide_banner'] : ['-hide_banner', '-nostdin'];
     const child = spawn(ffmpegPath(), [...base, ...args], {
-      stdio: [opts.input ? 'pipe' : 'ignore', opts.captureStdout ? 'pipe' : 'ignore', 'pipe'],
+      stdio: [opts.input ? 'pipe' : 'ignore', opts.captureStdout || opts.onStdout ? 'pipe' : 'ignore', 'pipe'],
     });
+    const nice = ffmpegNice();
+    if (nice && child.pid) {
+      try {
+        os.setPriority(child.pid, Math.min(19, os.getPriority() + nice));
+      } catch {
+        /* not permitted: run at normal priority */
+      }
+    }
     const out: Buffer[] = [];
     let err = '';
     let killedFor: string | undefined;
-    child.stdout?.on('data', (b: Buffer) => out.push(b));
+    let streamError: unknown;
+    child.stdout?.on('data', (b: Buffer) => {
+      if (!opts.onStdout) return out.push(b);
+      if (streamError) return;
+      try {
+        opts.onStdout(b);
+      } catch (e) {
+        streamError = e;
+        kill('stopped: its output was rejected');
+      }
+    });
     child.stderr!.on('data', (b: Buffer) => {
       err += b.toString('utf8');
       if (err.length > STDERR_TAIL * 4) err = err.slice(-STDERR_TAIL * 2);
@@ -71,6 +101,7 @@ export function runFfmpeg(args: string[], opts: RunOptions = {}): Promise<RunRes
       if (timer) clearTimeout(timer);
       opts.signal?.removeEventListener('abort', onAbort);
       const tail = err.slice(-STDERR_TAIL);
+      if (streamError) return reject(streamError);
       if (killedFor) return reject(new FfmpegError(`ffmpeg ${killedFor}`, code, tail));
       if (code !== 0) return reject(new FfmpegError(`ffmpeg exited with code ${code}: ${lastLine(tail)}`, code, tail));
       resolve({ stdout: Buffer.concat(out), stderr: err });

@@ -7,7 +7,7 @@ import type { TemplatePlan, SegmentInfo } from '../templates/plan.ts';
 import { layerFrames, versionPrefix } from '../templates/plan.ts';
 import type { Storage } from '../storage/storage.ts';
 import { drawLayer, layerInputs, type DrawContext, type ImageFetchPolicy, type AssetSource } from '../overlays/index.ts';
-import { renderDynamicSegment, type PlacedOverlay } from './dynamic-segment.ts';
+import { renderPass, type PassSegment, type PlacedOverlay } from './render-pass.ts';
 
 /** Bump when drawing changes, so cached segments drawn the old way are not reused. */
 export const DRAW_VERSION = 1;
@@ -89,35 +89,77 @@ export interface SegmentDone {
   key: string;
   /** true when an identical segment already existed (someone with the same overlays). */
   reused: boolean;
+  /** Milliseconds from the start of this render to the segment being stored. */
   ms: number;
 }
 
-/** Renders every missing dynamic segment in playback order. Safe to re-run after a crash. */
+/**
+ * Another worker may be encoding the same content-addressed segment right now
+ * (two people with the same items). `claim` returns false when it is; this render
+ * then waits for that segment instead of encoding it a second time.
+ */
+export interface SegmentClaims {
+  claim(key: string): Promise<boolean>;
+  release(key: string): Promise<void>;
+}
+
+const CLAIM_WAIT_MS = 30_000;
+
+/**
+ * Renders every missing dynamic segment, in `order` (playback order by default),
+ * in one encoder pass; each is stored the moment it is encoded. Segments that
+ * already exist are reused. Safe to re-run after a crash.
+ */
 export async function renderPersonalSegments(
   plan: TemplatePlan,
   data: Record<string, unknown>,
   keys: Record<number, string>,
   storage: Storage,
   ctx: DrawContext,
-  opts: { signal?: AbortSignal; onSegment?: (d: SegmentDone) => Promise<void> | void; order?: number[] } = {},
+  opts: { signal?: AbortSignal; onSegment?: (d: SegmentDone) => Promise<void> | void; order?: number[]; claims?: SegmentClaims } = {},
 ): Promise<SegmentDone[]> {
+  const t0 = performance.now();
   const done: SegmentDone[] = [];
+  const report = async (d: SegmentDone) => {
+    done.push(d);
+    await opts.onSegment?.(d);
+  };
   await registerPackageFonts(plan, storage);
   const dynamic = plan.segments.filter((s) => s.kind === 'dynamic');
   const order = opts.order ?? dynamic.map((s) => s.index);
+  const todo: SegmentInfo[] = [];
+  const elsewhere: SegmentInfo[] = [];
   for (const index of order) {
     const seg = plan.segments[index]!;
     const key = keys[index]!;
-    const t0 = performance.now();
-    let reused = true;
-    if (!(await storage.head(key))) {
-      reused = false;
-      const bytes = await renderDynamicSegment(plan, seg, await overlaysFor(plan, seg, data, ctx), storage, { signal: opts.signal });
-      await storage.put(key, bytes);
-    }
-    const d = { index, key, reused, ms: performance.now() - t0 };
-    done.push(d);
-    await opts.onSegment?.(d);
+    if (await storage.head(key)) await report({ index, key, reused: true, ms: performance.now() - t0 });
+    else if (opts.claims && !(await opts.claims.claim(key))) elsewhere.push(seg);
+    else todo.push(seg);
   }
+  const encode = async (segs: SegmentInfo[]) => {
+    const pass: PassSegment[] = [];
+    for (const seg of segs) pass.push({ seg, overlays: await overlaysFor(plan, seg, data, ctx) });
+    await renderPass(plan, pass, storage, async (seg, bytes) => {
+      const key = keys[seg.index]!;
+      await storage.put(key, bytes);
+      await report({ index: seg.index, key, reused: false, ms: performance.now() - t0 });
+    }, { signal: opts.signal });
+  };
+  const claimed = opts.claims ? todo.map((s) => keys[s.index]!) : [];
+  try {
+    await encode(todo);
+  } finally {
+    for (const key of claimed) await opts.claims!.release(key).catch(() => {});
+  }
+  // Segments another worker was encoding: wait for them; if that worker died, encode them here.
+  const orphans: SegmentInfo[] = [];
+  for (const seg of elsewhere) {
+    const key = keys[seg.index]!;
+    const until = Date.now() + CLAIM_WAIT_MS;
+    while (!(await storage.head(key)) && Date.now() < until && !opts.signal?.aborted) await new Promise((r) => setTimeout(r, 50));
+    if (await storage.head(key)) await report({ index: seg.index, key, reused: true, ms: performance.now() - t0 });
+    else orphans.push(seg);
+  }
+  await encode(orphans);
   return done;
 }

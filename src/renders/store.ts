@@ -24,6 +24,8 @@ export interface RenderRecord extends RenderMeta {
   error?: string;
   attempts: number;
   readySegments: Record<string, number>;
+  /** Dynamic segments that already existed because someone had identical overlays. */
+  sharedSegments: Record<string, boolean>;
   startedAt?: number;
   finishedAt?: number;
 }
@@ -70,13 +72,18 @@ export class RenderStore {
     const h = await this.redis.hgetall(key(id));
     if (!h.meta) return null;
     const ready: Record<string, number> = {};
-    for (const [k, v] of Object.entries(h)) if (k.startsWith('seg:')) ready[k.slice(4)] = Number(v);
+    const shared: Record<string, boolean> = {};
+    for (const [k, v] of Object.entries(h)) {
+      if (k.startsWith('seg:')) ready[k.slice(4)] = Number(v);
+      if (k.startsWith('shared:')) shared[k.slice(7)] = true;
+    }
     return {
       ...(JSON.parse(h.meta) as RenderMeta),
       state: (h.state as RenderState) ?? 'queued',
       error: h.error || undefined,
       attempts: Number(h.attempts ?? 0),
       readySegments: ready,
+      sharedSegments: shared,
       startedAt: h.startedAt ? Number(h.startedAt) : undefined,
       finishedAt: h.finishedAt ? Number(h.finishedAt) : undefined,
     };
@@ -107,8 +114,8 @@ export class RenderStore {
     await this.redis.hdel(key(id), 'error');
   }
 
-  async markSegment(id: string, index: number, storageKey: string): Promise<void> {
-    await this.redis.hset(key(id), `seg:${index}`, Date.now());
+  async markSegment(id: string, index: number, storageKey: string, shared = false): Promise<void> {
+    await this.redis.hset(key(id), `seg:${index}`, Date.now(), ...(shared ? [`shared:${index}`, '1'] : []));
     await this.redis.publish(READY_CHANNEL, storageKey);
   }
 

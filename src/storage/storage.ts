@@ -1,7 +1,7 @@
 // Object storage behind one small interface. Objects are immutable once
 // written; writes are atomic so a reader never sees a partial segment.
 import { createReadStream } from 'node:fs';
-import { mkdir, readFile, rename, stat, writeFile, rm } from 'node:fs/promises';
+import { copyFile, mkdir, readFile, rename, stat, writeFile, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import type { Readable } from 'node:stream';
@@ -13,6 +13,8 @@ export interface StoredObject {
 
 export interface Storage {
   put(key: string, data: Buffer): Promise<void>;
+  /** Stores a local file (moved when possible; large mezzanines never pass through memory). */
+  putFile(key: string, file: string): Promise<void>;
   get(key: string): Promise<Buffer | null>;
   head(key: string): Promise<{ size: number } | null>;
   open(key: string): Promise<StoredObject | null>;
@@ -42,6 +44,19 @@ export class LocalStorage implements Storage {
     // Write then rename: rename is atomic on one filesystem.
     const tmp = `${f}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
     await writeFile(tmp, data);
+    await rename(tmp, f);
+  }
+
+  async putFile(key: string, file: string): Promise<void> {
+    const f = this.file(key);
+    await mkdir(path.dirname(f), { recursive: true });
+    const tmp = `${f}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
+    try {
+      await rename(file, tmp);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EXDEV') throw e;
+      await copyFile(file, tmp); // another filesystem
+    }
     await rename(tmp, f);
   }
 

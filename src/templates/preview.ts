@@ -24,9 +24,10 @@ async function baseFrame(plan: TemplatePlan, storage: Storage, frame: number): P
   const cached = await storage.get(key);
   if (cached) return cached;
   const seg = plan.segments.find((s) => frame >= s.startFrame && frame < s.startFrame + s.frames)!;
-  // Dynamic segments have a mezzanine; static ones are decoded from their shared segment.
+  // Dynamic segments have raw mezzanine frames; static ones are decoded from their shared segment.
   const src = await storage.localPath(seg.mezzanine ?? seg.key);
-  const { stdout } = await runFfmpeg(['-v', 'error', '-i', src, '-vf', `select=eq(n\\,${frame - seg.startFrame})`, '-frames:v', '1', '-f', 'image2', '-c:v', 'png', 'pipe:1'], { captureStdout: true, timeoutMs: 30_000 });
+  const input = seg.mezzanine ? ['-f', 'rawvideo', '-pix_fmt', 'yuv420p', '-s', `${plan.width}x${plan.height}`, '-framerate', `${plan.fps.num}/${plan.fps.den}`, '-i', src] : ['-i', src];
+  const { stdout } = await runFfmpeg(['-v', 'error', ...input, '-vf', `select=eq(n\\,${frame - seg.startFrame})`, '-frames:v', '1', '-f', 'image2', '-c:v', 'png', 'pipe:1'], { captureStdout: true, timeoutMs: 30_000 });
   await storage.put(key, stdout);
   return stdout;
 }

@@ -77,6 +77,9 @@ export function status(ctx: ApiContext, r: RenderRecord, plan: TemplatePlan | nu
     kind: s.kind,
     duration: s.duration,
     state: s.kind === 'static' ? 'ready' : r.readySegments[s.index] ? 'ready' : r.state === 'failed' ? 'failed' : r.state === 'rendering' ? 'pending' : 'waiting',
+    ...(s.kind === 'dynamic' && r.readySegments[s.index]
+      ? { ready_at: new Date(r.readySegments[s.index]!).toISOString(), shared: !!r.sharedSegments[s.index] }
+      : {}),
   }));
   const dyn = segments.filter((s) => s.kind === 'dynamic');
   return {

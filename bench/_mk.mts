@@ -1,0 +1,2 @@
+import { makeBenchTemplates } from './fixtures.ts';
+console.log(await makeBenchTemplates('/tmp/bt'));

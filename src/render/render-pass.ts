@@ -1,0 +1,173 @@
+// Renders a person's segments: composite the overlay images onto each segment's
+// raw mezzanine frames, encode with the template's exact settings, and splice
+// the new video into the template segment (audio and PSI untouched).
+import { mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import type { TemplatePlan, SegmentInfo } from '../templates/plan.ts';
+import type { Storage } from '../storage/storage.ts';
+import { runFfmpeg } from './ffmpeg.ts';
+import { forceKeyframesExpr, fpsValue, videoEncoderArgs } from './encoder.ts';
+import { spliceSegment } from './ts/splice.ts';
+import { StreamCutter } from './ts/stream-cutter.ts';
+import type { Animation } from '../overlays/types.ts';
+
+export interface PlacedOverlay {
+  layerId: string;
+  png: Buffer;
+  x: number;
+  y: number;
+  /** Template frame numbers, end exclusive. */
+  startFrame: number;
+  endFrame: number;
+  fadeIn?: number;
+  fadeOut?: number;
+  slide?: Animation['slide'];
+}
+
+/**
+ * Overlay position as ffmpeg expressions of t (seconds since the segment start):
+ * slides move the still image in from / out to an edge, in ffmpeg, per frame.
+ */
+export function slidePosition(o: PlacedOverlay, seg: SegmentInfo, fps: number): { x: string; y: string } {
+  const t0 = (o.startFrame - seg.startFrame) / fps; // may be negative: started in an earlier segment
+  const t1 = (o.endFrame - seg.startFrame) / fps;
+  let x = String(o.x);
+  let y = String(o.y);
+  const sIn = o.slide?.in;
+  if (sIn && sIn.duration > 0) {
+    const d = sIn.distance ?? 80;
+    const off = `${d}*max(0,1-(t-(${t0.toFixed(4)}))/${sIn.duration})`;
+    if (sIn.from === 'left') x += `-${off}`;
+    if (sIn.from === 'right') x += `+${off}`;
+    if (sIn.from === 'top') y += `-${off}`;
+    if (sIn.from === 'bottom') y += `+${off}`;
+  }
+  const sOut = o.slide?.out;
+  if (sOut && sOut.duration > 0) {
+    const d = sOut.distance ?? 80;
+    const off = `${d}*max(0,(t-(${(t1 - sOut.duration).toFixed(4)}))/${sOut.duration})`;
+    if (sOut.to === 'left') x += `-${off}`;
+    if (sOut.to === 'right') x += `+${off}`;
+    if (sOut.to === 'top') y += `-${off}`;
+    if (sOut.to === 'bottom') y += `+${off}`;
+  }
+  return { x, y };
+}
+
+export interface PassSegment {
+  seg: SegmentInfo;
+  overlays: PlacedOverlay[];
+}
+
+/** Bytes of one raw yuv420p mezzanine frame. */
+export function mezzanineFrameBytes(plan: Pick<TemplatePlan, 'width' | 'height'>): number {
+  return plan.width * plan.height + 2 * ((plan.width / 2) * (plan.height / 2));
+}
+
+/**
+ * Overlays for one segment as a filter chain: each still image is decoded once
+ * and repeated by the loop filter (not re-read per frame), faded on its alpha,
+ * and composited only on the frames its layer covers.
+ */
+function segmentChain(input: number, firstOverlayInput: number, p: PassSegment, fps: TemplatePlan['fps'], out: string): string {
+  const { seg, overlays } = p;
+  const rate = fpsValue(fps);
+  const parts: string[] = [];
+  let last = `${input}:v`;
+  overlays.forEach((o, i) => {
+    const from = Math.max(0, o.startFrame - seg.startFrame);
+    const to = Math.min(seg.frames, o.endFrame - seg.startFrame);
+    const chain = ['format=yuva420p', `loop=loop=${seg.frames - 1}:size=1:start=0`, `setpts=N*${fps.den}/${fps.num}/TB`];
+    if (o.fadeIn && o.startFrame >= seg.startFrame) chain.push(`fade=t=in:st=${from / rate}:d=${o.fadeIn}:alpha=1`);
+    if (o.fadeOut && o.endFrame <= seg.startFrame + seg.frames) chain.push(`fade=t=out:st=${Math.max(0, to / rate - o.fadeOut)}:d=${o.fadeOut}:alpha=1`);
+    parts.push(`[${firstOverlayInput + i}:v]${chain.join(',')}[o${input}_${i}]`);
+    const pos = slidePosition(o, seg, rate);
+    const next = i === overlays.length - 1 ? out : `b${input}_${i}`;
+    parts.push(`[${last}][o${input}_${i}]overlay=x='${pos.x}':y='${pos.y}':eof_action=pass:enable='between(n,${from},${to - 1})'[${next}]`);
+    last = next;
+  });
+  if (!overlays.length) parts.push(`[${last}]null[${out}]`);
+  return parts.join(';');
+}
+
+/**
+ * Renders personalized segments in one ffmpeg process: each segment's raw
+ * mezzanine frames with its overlays, concatenated in the given order and
+ * encoded once with the template's exact settings, keyframe on each segment
+ * start. The output is cut while it streams, so each segment is spliced into
+ * its template segment and handed to `onSegment` as soon as it is encoded.
+ */
+export async function renderPass(
+  plan: TemplatePlan,
+  pass: PassSegment[],
+  storage: Storage,
+  onSegment: (seg: SegmentInfo, bytes: Buffer) => Promise<void>,
+  opts: { signal?: AbortSignal } = {},
+): Promise<void> {
+  if (!pass.length) return;
+  const fps = plan.fps;
+  const frameBytes = mezzanineFrameBytes(plan);
+  const work = await mkdtemp(path.join(os.tmpdir(), 'kasane-pass-'));
+  try {
+    const args = ['-y'];
+    for (const { seg } of pass) {
+      if (!seg.mezzanine) throw new Error(`segment ${seg.index} is static`);
+      const file = await storage.localPath(seg.mezzanine);
+      const size = (await stat(file).catch(() => null))?.size;
+      // A short or missing mezzanine would silently encode fewer frames; say which one is broken.
+      if (size !== seg.frames * frameBytes) throw new Error(`mezzanine of segment ${seg.index} has ${size ?? 0} bytes, expected ${seg.frames * frameBytes}`);
+      args.push('-f', 'rawvideo', '-pix_fmt', 'yuv420p', '-s', `${plan.width}x${plan.height}`, '-framerate', `${fps.num}/${fps.den}`, '-i', file);
+    }
+    let nextInput = pass.length;
+    const chains: string[] = [];
+    for (let k = 0; k < pass.length; k++) {
+      const p = pass[k]!;
+      for (let i = 0; i < p.overlays.length; i++) {
+        const file = path.join(work, `s${k}-o${i}.png`);
+        await writeFile(file, p.overlays[i]!.png);
+        args.push('-i', file);
+      }
+      chains.push(segmentChain(k, nextInput, p, fps, `s${k}`));
+      nextInput += p.overlays.length;
+    }
+    const joined = pass.length === 1 ? '[s0]' : `${pass.map((_, k) => `[s${k}]`).join('')}concat=n=${pass.length}:v=1:a=0,`;
+    const graph = `${chains.join(';')};${joined}format=yuv420p[v]`;
+    const starts: number[] = [];
+    let total = 0;
+    for (const { seg } of pass) {
+      starts.push(total);
+      total += seg.frames;
+    }
+    args.push(
+      '-filter_complex', graph,
+      '-map', '[v]', '-an',
+      ...videoEncoderArgs(plan.encoder, fps),
+      '-force_key_frames', forceKeyframesExpr(starts),
+      '-frames:v', String(total),
+      '-f', 'mpegts', 'pipe:1',
+    );
+    const cutter = new StreamCutter(pass.map((p) => p.seg.frames));
+    let emitted = 0;
+    let chain: Promise<void> = Promise.resolve();
+    const emit = (encoded: Buffer) => {
+      const seg = pass[emitted++]!.seg;
+      chain = chain.then(async () => {
+        const template = await storage.get(seg.key);
+        if (!template) throw new Error(`template segment ${seg.key} is missing from storage`);
+        await onSegment(seg, spliceSegment(template, encoded));
+      });
+      // Surfaced by the final await; keep an early failure from being reported as unhandled.
+      chain.catch(() => {});
+    };
+    await runFfmpeg(args, {
+      signal: opts.signal,
+      timeoutMs: 10 * 60_000,
+      onStdout: (b) => cutter.push(b).forEach(emit),
+    });
+    emit(cutter.end());
+    await chain;
+  } finally {
+    await rm(work, { recursive: true, force: true });
+  }
+}
