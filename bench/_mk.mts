@@ -1,2 +1,0 @@
-import { makeBenchTemplates } from './fixtures.ts';
-console.log(await makeBenchTemplates('/tmp/bt'));
