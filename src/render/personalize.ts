@@ -9,8 +9,8 @@ import type { Storage } from '../storage/storage.ts';
 import { drawLayer, layerInputs, type DrawContext, type ImageFetchPolicy, type AssetSource } from '../overlays/index.ts';
 import { renderPass, type PassSegment, type PlacedOverlay } from './render-pass.ts';
 
-/** Bump when drawing changes, so cached segments drawn the old way are not reused. */
-export const DRAW_VERSION = 1;
+/** Bump when drawing or encoding of personal segments changes, so segments made the old way are not reused. */
+export const DRAW_VERSION = 2;
 
 /** Per layer id: exactly what the layer draws for this person (text, items, URLs…). */
 export type LayerInputs = Record<string, unknown>;

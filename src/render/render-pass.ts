@@ -73,8 +73,9 @@ export function mezzanineFrameBytes(plan: Pick<TemplatePlan, 'width' | 'height'>
 function segmentChain(input: number, firstOverlayInput: number, p: PassSegment, fps: TemplatePlan['fps'], out: string): string {
   const { seg, overlays } = p;
   const rate = fpsValue(fps);
-  const parts: string[] = [];
-  let last = `${input}:v`;
+  // Raw frames carry no aspect ratio; the template encode says 1:1 and the SPS must match.
+  const parts: string[] = [`[${input}:v]setsar=1[m${input}]`];
+  let last = `m${input}`;
   overlays.forEach((o, i) => {
     const from = Math.max(0, o.startFrame - seg.startFrame);
     const to = Math.min(seg.frames, o.endFrame - seg.startFrame);

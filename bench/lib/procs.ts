@@ -1,0 +1,77 @@
+// Service processes for the benchmark: the API and the worker run as separate
+// `kasane` processes (as in production), so their memory and CPU are measured apart.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { PROJECT_ROOT } from '../../src/config/index.ts';
+import { sleep } from './stats.ts';
+
+export interface Proc {
+  child: ChildProcess;
+  pid: number;
+  stop(): Promise<void>;
+}
+
+export function startKasane(cmd: 'api' | 'worker', env: NodeJS.ProcessEnv): Proc {
+  const child = spawn(process.execPath, [path.join(PROJECT_ROOT, 'bin/kasane.js'), cmd], { env: { ...process.env, ...env }, stdio: ['ignore', 'ignore', 'inherit'] });
+  return {
+    child,
+    pid: child.pid!,
+    stop: async () => {
+      if (child.exitCode !== null) return;
+      const gone = new Promise((r) => child.once('exit', r));
+      child.kill('SIGTERM');
+      await Promise.race([gone, sleep(15_000).then(() => child.kill('SIGKILL'))]);
+    },
+  };
+}
+
+/** Peak resident set of one process so far (VmHWM), in MB. */
+export function peakRssMb(pid: number): number {
+  const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  return m ? Number(m[1]) / 1024 : NaN;
+}
+
+function rssKb(pid: number): number {
+  try {
+    const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return m ? Number(m[1]) : 0;
+  } catch {
+    return 0;
+  }
+}
+
+function descendants(pid: number): number[] {
+  const out: number[] = [];
+  let tasks: string[] = [];
+  try {
+    tasks = readdirSync(`/proc/${pid}/task`);
+  } catch {
+    return out;
+  }
+  for (const t of tasks) {
+    let kids = '';
+    try {
+      kids = readFileSync(`/proc/${pid}/task/${t}/children`, 'utf8');
+    } catch {
+      continue;
+    }
+    for (const k of kids.split(/\s+/).filter(Boolean).map(Number)) out.push(k, ...descendants(k));
+  }
+  return out;
+}
+
+/** Samples a process tree's total RSS (the worker and its ffmpeg children) every 50 ms. */
+export function treeRssSampler(pid: number): { stop(): number } {
+  let peak = 0;
+  const timer = setInterval(() => {
+    const total = [pid, ...descendants(pid)].reduce((s, p) => s + rssKb(p), 0);
+    peak = Math.max(peak, total);
+  }, 50);
+  return {
+    stop: () => {
+      clearInterval(timer);
+      return peak / 1024;
+    },
+  };
+}
