@@ -10,8 +10,9 @@ WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm install --no-audit --no-fund
 COPY . .
-RUN npx tsc --noEmit
+RUN npx tsc --noEmit && npm run build
 VOLUME ["/app/var"]
 EXPOSE 3000
-ENTRYPOINT ["node", "bin/kasane.js"]
+# Compiled JavaScript in production: ~25 MB less per process than compiling on load with tsx.
+ENTRYPOINT ["node", "build/src/cli.js"]
 CMD ["start"]

@@ -4,6 +4,7 @@
 //                  (the issue's reference template)
 //   bench-ref-5min the same overlays on the base looped to 5 minutes
 //   bench-first    the same, but the name shows from 0 s: its first segment is personalized
+//   bench-items    only the items layer (20–26 s): for counting content-addressed reuse
 import { copyFile, mkdir, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { PROJECT_ROOT } from '../src/config/index.ts';
@@ -32,8 +33,8 @@ const textStyle = (color: string) => ({
   lineHeight: 1.2,
 });
 
-function manifest(id: string, nameStart: number) {
-  return {
+function manifest(id: string, nameStart: number, itemsOnly = false) {
+  const m = {
     id,
     name: `Benchmark reference (${id})`,
     locale: 'ja-JP',
@@ -72,17 +73,19 @@ function manifest(id: string, nameStart: number) {
       },
     ],
   };
+  if (itemsOnly) m.layers = m.layers.filter((l) => l.id === 'items');
+  return m;
 }
 
 async function exists(p: string): Promise<boolean> {
   return stat(p).then(() => true, () => false);
 }
 
-async function writeTemplate(dir: string, id: string, nameStart: number, video: (out: string) => Promise<void>): Promise<string> {
+async function writeTemplate(dir: string, id: string, nameStart: number, video: (out: string) => Promise<void>, itemsOnly = false): Promise<string> {
   const t = path.join(dir, id);
   await mkdir(path.join(t, 'images'), { recursive: true });
   await copyFile(FALLBACK, path.join(t, 'images/item-fallback.png'));
-  await writeFile(path.join(t, 'template.json'), JSON.stringify(manifest(id, nameStart), null, 2));
+  await writeFile(path.join(t, 'template.json'), JSON.stringify(manifest(id, nameStart, itemsOnly), null, 2));
   if (!(await exists(path.join(t, 'base.mp4')))) await video(path.join(t, 'base.mp4'));
   return t;
 }
@@ -91,6 +94,7 @@ export interface BenchTemplates {
   ref: string;
   ref5min: string;
   first: string;
+  itemsOnly: string;
 }
 
 /** Writes the three benchmark template folders under `dir` (kept between runs). */
@@ -102,5 +106,6 @@ export async function makeBenchTemplates(dir: string): Promise<BenchTemplates> {
   const ref5min = await writeTemplate(dir, 'bench-ref-5min', 2, async (out) => {
     await runFfmpeg(['-y', '-stream_loop', '9', '-i', sample, '-c', 'copy', '-movflags', '+faststart', out], { timeoutMs: 120_000 });
   });
-  return { ref, ref5min, first };
+  const itemsOnly = await writeTemplate(dir, 'bench-items', 2, (out) => copyFile(sample, out), true);
+  return { ref, ref5min, first, itemsOnly };
 }

@@ -1,5 +1,6 @@
 // kasane start | api | worker | prepare <dir> | render --template <dir> --data <file> --out <dir>
 import { mkdir, readFile, writeFile, copyFile } from 'node:fs/promises';
+import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { startService } from './runtime.ts';
@@ -30,6 +31,7 @@ async function main(argv: string[]): Promise<number> {
     case 'api':
       return start(true, false);
     case 'worker':
+      lowerPriority();
       return start(false, true);
     case 'prepare':
       return prepare(rest);
@@ -42,6 +44,20 @@ async function main(argv: string[]): Promise<number> {
     default:
       console.error(USAGE);
       return cmd === undefined || cmd === 'help' || cmd === '--help' ? 0 : 2;
+  }
+}
+
+/**
+ * A worker-only process is background work: it yields the CPU to API processes on the
+ * same machine (accept latency), and its ffmpeg children inherit the lower priority.
+ */
+function lowerPriority(): void {
+  const n = Number(process.env.KASANE_WORKER_NICE ?? 10);
+  if (!Number.isInteger(n) || n <= 0) return;
+  try {
+    os.setPriority(Math.min(19, os.getPriority() + n));
+  } catch {
+    /* not permitted */
   }
 }
 

@@ -1,7 +1,7 @@
 // Service processes for the benchmark: the API and the worker run as separate
 // `kasane` processes (as in production), so their memory and CPU are measured apart.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { PROJECT_ROOT } from '../../src/config/index.ts';
 import { sleep } from './stats.ts';
@@ -12,8 +12,11 @@ export interface Proc {
   stop(): Promise<void>;
 }
 
+/** Runs the compiled build (`npm run build`, as in production), not tsx. */
 export function startKasane(cmd: 'api' | 'worker', env: NodeJS.ProcessEnv): Proc {
-  const child = spawn(process.execPath, [path.join(PROJECT_ROOT, 'bin/kasane.js'), cmd], { env: { ...process.env, ...env }, stdio: ['ignore', 'ignore', 'inherit'] });
+  const cli = path.join(PROJECT_ROOT, 'build/src/cli.js');
+  if (!existsSync(cli)) throw new Error('no build: run `npm run build` first (npm run bench does)');
+  const child = spawn(process.execPath, [cli, cmd], { env: { ...process.env, ...env }, stdio: ['ignore', 'ignore', 'inherit'] });
   return {
     child,
     pid: child.pid!,

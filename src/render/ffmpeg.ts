@@ -41,8 +41,8 @@ export interface RunOptions {
  * same machine never delays an accept (KASANE_FFMPEG_NICE, 0 to disable).
  */
 function ffmpegNice(): number {
-  const n = Number(process.env.KASANE_FFMPEG_NICE ?? 10);
-  return Number.isInteger(n) && n >= 0 && n <= 19 ? n : 10;
+  const n = Number(process.env.KASANE_FFMPEG_NICE ?? 19);
+  return Number.isInteger(n) && n >= 0 && n <= 19 ? n : 19;
 }
 
 export interface RunResult {

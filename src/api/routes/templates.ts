@@ -1,6 +1,8 @@
 // Templates for CRM operators: list, upload a package (zip), versions,
 // activate / roll back, and still previews with example or worst-case data.
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { createWriteStream } from 'node:fs';
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { pipeline } from 'node:stream/promises';
 import os from 'node:os';
 import path from 'node:path';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
@@ -80,24 +82,28 @@ export function templateRoutes(app: FastifyInstance, ctx: ApiContext, auth: Auth
     if (!req.isMultipart()) throw new ApiError(415, 'unsupported_media_type', 'send the template package as multipart/form-data with a zip file in the field "package"');
     const file = await req.file({ limits: { fileSize: ctx.config.packageMaxBytes, files: 1 } });
     if (!file) throw new ApiError(422, 'invalid_request', 'no file in the upload', [{ pointer: 'form:package', message: 'attach the template zip as "package"' }]);
-    let zip: Buffer;
-    try {
-      zip = await file.toBuffer();
-    } catch {
-      throw new ApiError(413, 'package_too_large', `the package is larger than ${ctx.config.packageMaxBytes} bytes`);
-    }
     const work = await mkdtemp(path.join(os.tmpdir(), 'kasane-upload-'));
     try {
-      const extracted = await extractPackage(zip, work);
+      // Streamed to disk: a large package never sits in the API's memory.
+      const zip = path.join(work, 'upload.zip');
+      try {
+        await pipeline(file.file, createWriteStream(zip));
+      } catch {
+        throw new ApiError(413, 'package_too_large', `the package is larger than ${ctx.config.packageMaxBytes} bytes`);
+      }
+      if (file.file.truncated) throw new ApiError(413, 'package_too_large', `the package is larger than ${ctx.config.packageMaxBytes} bytes`);
+      const pkg = path.join(work, 'package');
+      await mkdir(pkg);
+      const extracted = await extractPackage(zip, pkg);
       if (extracted.problems.length) throw new ApiError(422, 'invalid_package', `${extracted.problems.length} problem(s) in the package`, extracted.problems);
-      const report = await validatePackage(work);
+      const report = await validatePackage(pkg);
       const stop = blocking(report.problems);
       if (stop.length || !report.manifest) throw new ApiError(422, 'invalid_template', `${stop.length} problem(s) in the template`, stop);
       const m = report.manifest;
-      const version = await templateVersion(work, m);
+      const version = await templateVersion(pkg, m);
       // Shared storage, so a worker on any machine can prepare it.
       const prefix = `uploads/${m.id}/${version}`;
-      for (const rel of await packageFiles(work)) await ctx.storage.put(`${prefix}/${rel}`, await readFile(path.join(work, rel)));
+      for (const rel of await packageFiles(pkg)) await ctx.storage.putFile(`${prefix}/${rel}`, path.join(pkg, rel));
       await ctx.registry.addVersion(m.id, version, 'upload');
       const activate = req.query.activate !== 'false';
       await ctx.prepareQueue.add('prepare', { dir: await ctx.storage.localPath(prefix), activate, source: 'upload', templateId: m.id, version }, { jobId: `prepare-${m.id}-${version}` });

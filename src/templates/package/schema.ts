@@ -3,11 +3,12 @@
 // English and Japanese. Messages come from the schema's errorMessage /
 // errorMessage_ja annotations where present, else from the failing keyword.
 import { readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
+import path from 'node:path';
+import { PROJECT_ROOT } from '../../config/index.ts';
 import { Ajv2020, type ErrorObject, type ValidateFunction } from 'ajv/dist/2020.js';
 import { escapeToken, problem, type Problem } from './problems.ts';
 
-export const SCHEMA_FILE = fileURLToPath(new URL('../../../docs/template.schema.json', import.meta.url));
+export const SCHEMA_FILE = path.join(PROJECT_ROOT, 'docs/template.schema.json');
 
 export const LAYER_TYPES = ['text', 'svg', 'image', 'items', 'chart'] as const;
 

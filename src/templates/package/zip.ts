@@ -154,17 +154,22 @@ const openRaw = (zipfile: yauzl.ZipFile, entry: yauzl.Entry) =>
  * folder). Returns the extracted files ('/'-separated, relative to destDir) or,
  * when anything is wrong, no files and every problem found.
  */
-export async function extractPackage(zip: Buffer, destDir: string, limits?: Partial<PackageLimits>): Promise<{ files: string[]; problems: Problem[] }> {
+/** @param zip the package, in memory or as a file path (uploads are streamed to disk). */
+export async function extractPackage(zip: Buffer | string, destDir: string, limits?: Partial<PackageLimits>): Promise<{ files: string[]; problems: Problem[] }> {
   const lim = limitsOf(limits);
   const problems: Problem[] = [];
   const add = capped(problems);
-  if (zip.length > lim.maxZipBytes) {
-    return { files: [], problems: [problem(zipPointer(), `the zip is ${mib(zip.length)}; the limit is ${mib(lim.maxZipBytes)}`, `zipファイルが ${mib(zip.length)} あります。上限は ${mib(lim.maxZipBytes)} です`)] };
+  const zipBytes = typeof zip === 'string' ? (await stat(zip)).size : zip.length;
+  if (zipBytes > lim.maxZipBytes) {
+    return { files: [], problems: [problem(zipPointer(), `the zip is ${mib(zipBytes)}; the limit is ${mib(lim.maxZipBytes)}`, `zipファイルが ${mib(zipBytes)} あります。上限は ${mib(lim.maxZipBytes)} です`)] };
   }
   let zipfile: yauzl.ZipFile;
   try {
+    const opts = { lazyEntries: true, decodeStrings: false, validateEntrySizes: false, autoClose: false };
     zipfile = await new Promise<yauzl.ZipFile>((resolve, reject) =>
-      yauzl.fromBuffer(zip, { lazyEntries: true, decodeStrings: false, validateEntrySizes: false }, (err, z) => (err ? reject(err) : resolve(z))),
+      typeof zip === 'string'
+        ? yauzl.open(zip, opts, (err, z) => (err ? reject(err) : resolve(z)))
+        : yauzl.fromBuffer(zip, opts, (err, z) => (err ? reject(err) : resolve(z))),
     );
   } catch (e) {
     return { files: [], problems: [problem(zipPointer(), `this is not a readable zip file (${(e as Error).message}); create it again with "Compress" (macOS) or "Send to → Compressed (zipped) folder" (Windows)`, `zipファイルとして読み込めません（${(e as Error).message}）。「圧縮」（macOS）や「送る → 圧縮 (zip 形式) フォルダー」（Windows）で作り直してください`)] };
