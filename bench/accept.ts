@@ -10,7 +10,7 @@ import { fixedRateLoad } from './lib/load.ts';
 import { peakRssMb, startKasane } from './lib/procs.ts';
 import { pct, round, sleep } from './lib/stats.ts';
 
-const { values: o } = parseArgs({ options: { rps: { type: 'string', default: '1000' }, seconds: { type: 'string', default: '10' }, mode: { type: 'string', default: 'eager' }, worker: { type: 'string', default: '2' } } });
+const { values: o } = parseArgs({ options: { rps: { type: 'string', default: '1000' }, seconds: { type: 'string', default: '10' }, mode: { type: 'string', default: 'eager' }, worker: { type: 'string', default: '2' }, 'idle-worker': { type: 'boolean', default: false } } });
 const varDir = path.join(os.tmpdir(), `kasane-accept-${process.pid}`);
 mkdirSync(varDir, { recursive: true });
 const port = 20000 + Math.floor(Math.random() * 20000);
@@ -35,6 +35,8 @@ try {
   if (!up.ok) throw new Error(await up.text());
   await up.json();
   console.error(`API RSS after upload: ${peakRssMb(api.pid).toFixed(0)} MB peak`);
+  // --idle-worker: the worker only prepared the template; accepted renders pile up unencoded.
+  if (o['idle-worker']) await worker?.stop();
   await sleep(2000);
   const items = [{ name: 'グリーンプラン S', price: 2980 }];
   const r = await fixedRateLoad({ url: `${base}/v1/renders`, headers, rps: Number(o.rps), seconds: Number(o.seconds), warmupSeconds: 5, expectStatus: 201, body: (i) => JSON.stringify({ template: 'bench-ref', mode: o.mode, data: { name: `負荷 ${process.pid}-${i}`, amount: i, items } }) });
