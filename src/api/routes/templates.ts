@@ -10,9 +10,8 @@ import type { ApiContext } from '../context.ts';
 import { ApiError } from '../errors.ts';
 import { exampleData, validateData, worstData } from '../../templates/fields.ts';
 import type { TemplatePlan } from '../../templates/plan.ts';
-import { packageFiles, templateVersion } from '../../templates/prepare.ts';
-import { validatePackage, blocking } from '../../templates/validate-package.ts';
-import { extractPackage } from '../../templates/package/index.ts';
+import { packageFiles } from '../../templates/prepare.ts';
+import { checkPackageIsolated } from '../../templates/upload/check-isolated.ts';
 import { RegistryError } from '../../templates/registry.ts';
 import { previewStills, contactSheet } from '../../templates/preview.ts';
 import { drawContext } from '../../render/personalize.ts';
@@ -94,13 +93,9 @@ export function templateRoutes(app: FastifyInstance, ctx: ApiContext, auth: Auth
       if (file.file.truncated) throw new ApiError(413, 'package_too_large', `the package is larger than ${ctx.config.packageMaxBytes} bytes`);
       const pkg = path.join(work, 'package');
       await mkdir(pkg);
-      const extracted = await extractPackage(zip, pkg);
-      if (extracted.problems.length) throw new ApiError(422, 'invalid_package', `${extracted.problems.length} problem(s) in the package`, extracted.problems);
-      const report = await validatePackage(pkg);
-      const stop = blocking(report.problems);
-      if (stop.length || !report.manifest) throw new ApiError(422, 'invalid_template', `${stop.length} problem(s) in the template`, stop);
-      const m = report.manifest;
-      const version = await templateVersion(pkg, m);
+      const check = await checkPackageIsolated(zip, pkg);
+      if (!check.ok) throw new ApiError(422, check.code, check.message, check.problems);
+      const { manifest: m, version, notes } = check;
       // Shared storage, so a worker on any machine can prepare it.
       const prefix = `uploads/${m.id}/${version}`;
       for (const rel of await packageFiles(pkg)) await ctx.storage.putFile(`${prefix}/${rel}`, path.join(pkg, rel));
@@ -116,7 +111,6 @@ export function templateRoutes(app: FastifyInstance, ctx: ApiContext, auth: Auth
         }
         if (info?.state === 'failed') throw new ApiError(422, 'invalid_template', info.error ?? 'preparation failed', info.problems);
       }
-      const notes = report.problems.filter((q) => !stop.includes(q));
       return reply.code(info?.state === 'ready' ? 201 : 202).send({
         template: m.id,
         version,
