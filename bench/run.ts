@@ -349,6 +349,8 @@ try {
       min_eight_viewers_ms: round(minMargin(jit8), 0),
       late_segments_eight_viewers: jit8.flat().filter((x) => x < 0).length,
       worker_concurrency: 2,
+      runs_one_viewer: jitOne,
+      runs_eight_viewers: jit8,
     },
     render_vs_baselines: {
       render_ms: round(renderMed, 0),

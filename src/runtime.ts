@@ -45,7 +45,7 @@ export async function startService(opts: { api: boolean; worker: boolean; env?: 
   };
 
   if (opts.worker) {
-    const w = startWorkers({ connection, redis, storage, registry, concurrency: config.workerConcurrency, fetchPolicy: config.imageFetch, log });
+    const w = startWorkers({ connection, redis, storage, registry, concurrency: config.workerConcurrency, fetchPolicy: config.imageFetch, renderQueue: rq, log });
     closers.push(() => w.close());
   }
   let app: FastifyInstance | undefined;

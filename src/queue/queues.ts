@@ -3,11 +3,22 @@ import { Queue, type ConnectionOptions } from 'bullmq';
 export const RENDER_QUEUE = 'kasane-render';
 export const PREPARE_QUEUE = 'kasane-prepare';
 
-/** BullMQ: lower number = sooner. A viewer waiting on a segment jumps the line. */
-export const PRIORITY = { eager: 100, viewer: 1 } as const;
+/**
+ * BullMQ: lower number = sooner. A viewer waiting on a segment jumps the line; a
+ * render's later segments (a continuation, see workers.ts) wait behind every other
+ * render's first segment, which a fresh viewer needs sooner.
+ */
+export const PRIORITY = { viewer: 1, eager: 100, later: 200 } as const;
 
 export interface RenderJobData {
   renderId: string;
+  /** 0 for the render's own job; 1, 2… for continuations with its later segments. */
+  part?: number;
+}
+
+/** Job id of a render's part: the render id itself for part 0. */
+export function renderJobId(renderId: string, part = 0): string {
+  return part === 0 ? renderId : `${renderId}-p${part}`;
 }
 export interface PrepareJobData {
   /** A package folder readable by the worker (bundled templates/, or an upload in shared storage). */
@@ -51,13 +62,19 @@ export async function enqueueRender(q: RenderQueue, renderId: string, priority: 
   await q.add('render', { renderId }, { jobId: renderId, priority });
 }
 
-/** Raise a waiting render's priority; a job already running needs nothing. */
+export async function enqueueContinuation(q: RenderQueue, renderId: string, part: number, priority: number): Promise<void> {
+  await q.add('render', { renderId, part }, { jobId: renderJobId(renderId, part), priority });
+}
+
+/** Raise a waiting render's priority (its own job or its pending continuation); a job already running needs nothing. */
 export async function bumpRender(q: RenderQueue, renderId: string): Promise<void> {
-  const job = await q.getJob(renderId);
-  if (!job) return;
-  const state = await job.getState();
-  if (state === 'waiting' || state === 'prioritized' || state === 'delayed') {
-    await job.changePriority({ priority: PRIORITY.viewer }).catch(() => {});
-    if (state === 'delayed') await job.promote().catch(() => {});
+  for (let part = 0; part < 64; part++) {
+    const job = await q.getJob(renderJobId(renderId, part));
+    if (!job) return;
+    const state = await job.getState();
+    if (state === 'waiting' || state === 'prioritized' || state === 'delayed') {
+      await job.changePriority({ priority: PRIORITY.viewer }).catch(() => {});
+      if (state === 'delayed') await job.promote().catch(() => {});
+    }
   }
 }

@@ -14,7 +14,7 @@ import type { ImageFetchPolicy } from '../overlays/index.ts';
 import { ffmpegVersion } from '../render/ffmpeg.ts';
 import { ensureFonts } from '../overlays/index.ts';
 import { RenderStore } from '../renders/store.ts';
-import { PREPARE_QUEUE, RENDER_QUEUE, type PrepareJobData, type RenderJobData } from './queues.ts';
+import { enqueueContinuation, PREPARE_QUEUE, PRIORITY, RENDER_QUEUE, type PrepareJobData, type RenderJobData, type RenderQueue } from './queues.ts';
 
 export interface WorkerDeps {
   connection: ConnectionOptions;
@@ -23,11 +23,15 @@ export interface WorkerDeps {
   registry: TemplateRegistry;
   concurrency: number;
   fetchPolicy: ImageFetchPolicy;
+  /** For continuations: a render's later segments, queued behind other renders' first ones. */
+  renderQueue: RenderQueue;
   log: (obj: Record<string, unknown>, msg: string) => void;
 }
 
 /** Lock short enough that a killed worker's job is picked up again within seconds. */
 const LOCK_MS = 10_000;
+/** A render this young may have a viewer on its first segments: split it under load. */
+const FRESH_MS = 60_000;
 /** How long another render waits on a segment someone else is encoding before encoding it itself. */
 const CLAIM_MS = 30_000;
 
@@ -59,21 +63,38 @@ export function startWorkers(d: WorkerDeps): { render: Worker; prepare: Worker; 
         throw new UnrecoverableError(`template prepared with a different ffmpeg build (${plan.ffmpegVersion})`);
       }
       const data = (await store.data(renderId)) ?? {};
-      await store.markStarted(renderId, job.attemptsMade + 1);
+      const part = job.data.part ?? 0;
+      await store.markStarted(renderId, job.attemptsMade + 1, part > 0);
       const t0 = Date.now();
+      const keys = Object.fromEntries(Object.entries(meta.segKeys).map(([k, v]) => [Number(k), v]));
+      // Deadline first: while other renders wait, a fresh render (its viewer may be
+      // opening the link right now) gets only the segment that viewer reaches first;
+      // the rest is queued behind everyone's first segments. An idle worker, or an old
+      // backlog, renders everything in one pass (cheapest).
+      const missing: number[] = [];
+      for (const seg of plan.segments) if (seg.kind === 'dynamic' && !(await d.storage.head(keys[seg.index]!))) missing.push(seg.index);
+      const fresh = Date.now() - Date.parse(meta.createdAt) < FRESH_MS;
+      const split = missing.length > 1 && fresh && (await othersWaiting(d.renderQueue));
       let rendered = 0;
-      await renderPersonalSegments(plan, data, Object.fromEntries(Object.entries(meta.segKeys).map(([k, v]) => [Number(k), v])), d.storage, drawContext(plan, d.storage, d.fetchPolicy), {
+      await renderPersonalSegments(plan, data, keys, d.storage, drawContext(plan, d.storage, d.fetchPolicy), {
         signal,
         claims: claimsFor(renderId),
+        order: split ? missing.slice(0, 1) : undefined,
         onSegment: async (s) => {
           if (!s.reused) rendered++;
           await store.markSegment(renderId, s.index, s.key, s.reused);
           await job.updateProgress({ segment: s.index });
         },
       });
+      if (split) {
+        // A watched render keeps the viewer's priority for its later segments.
+        await enqueueContinuation(d.renderQueue, renderId, part + 1, job.priority === PRIORITY.viewer ? PRIORITY.viewer : PRIORITY.later);
+        d.log({ renderId, template: plan.templateId, part, rendered, ms: Date.now() - t0 }, 'render part done, rest queued');
+        return { rendered, continued: true };
+      }
       await store.markDone(renderId);
       // No personal data here: ids, counts and times only.
-      d.log({ renderId, template: plan.templateId, rendered, ms: Date.now() - t0 }, 'render done');
+      d.log({ renderId, template: plan.templateId, part, rendered, ms: Date.now() - t0 }, 'render done');
       return { rendered };
     },
     { connection: d.connection, concurrency: d.concurrency, lockDuration: LOCK_MS, stalledInterval: 5000, maxStalledCount: 3 },
@@ -116,6 +137,11 @@ export function startWorkers(d: WorkerDeps): { render: Worker; prepare: Worker; 
       await Promise.all([render.close(), prepare.close()]);
     },
   };
+}
+
+async function othersWaiting(q: RenderQueue): Promise<boolean> {
+  const c = await q.getJobCounts('waiting', 'prioritized');
+  return (c.waiting ?? 0) + (c.prioritized ?? 0) > 0;
 }
 
 /** Error text for status responses: our own messages carry no data values; cap the length. */

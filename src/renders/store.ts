@@ -109,8 +109,9 @@ export class RenderStore {
     return (await this.redis.kasaneStartLazy(key(id))) === 1;
   }
 
-  async markStarted(id: string, attempt: number): Promise<void> {
-    await this.redis.hset(key(id), 'state', 'rendering', 'attempts', attempt, 'startedAt', Date.now());
+  /** `continued`: a later part of a render already started; its start time stays. */
+  async markStarted(id: string, attempt: number, continued = false): Promise<void> {
+    await this.redis.hset(key(id), 'state', 'rendering', 'attempts', attempt, ...(continued ? [] : ['startedAt', Date.now()]));
     await this.redis.hdel(key(id), 'error');
   }
 
