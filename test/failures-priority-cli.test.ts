@@ -29,6 +29,21 @@ before(async () => {
     fields: { name: { type: 'string', required: true, maxLength: 10 } },
     layers: [{ id: 'hello', type: 'text', start: 2, end: 4, box: { x: 40, y: 240, width: 560, height: 80 }, text: 'こんにちは {{name}} さん', style: { fontSize: 40, color: '#ffffff' } }],
   }));
+  // Two personalized segments (1–2 s and 4–5 s), for the deadline-first order under load.
+  const two = path.join(templates, 'two');
+  mkdirSync(two, { recursive: true });
+  writeFileSync(path.join(two, 'clip.mp4'), readFileSync(path.join(dir, 'clip.mp4')));
+  writeFileSync(path.join(two, 'template.json'), JSON.stringify({
+    id: 'two',
+    name: 'two personalized segments',
+    video: { file: 'clip.mp4' },
+    encoder: { preset: 'ultrafast' },
+    fields: { name: { type: 'string', required: true, maxLength: 10 } },
+    layers: [
+      { id: 'hi', type: 'text', start: 1, end: 2, box: { x: 40, y: 240, width: 560, height: 80 }, text: 'こんにちは {{name}} さん', style: { fontSize: 40, color: '#ffffff' } },
+      { id: 'bye', type: 'text', start: 4, end: 5, box: { x: 40, y: 240, width: 560, height: 80 }, text: 'またね {{name}} さん', style: { fontSize: 40, color: '#ffffff' } },
+    ],
+  }));
   t = await startTestService({ env: { KASANE_TEMPLATES_DIR: templates, KASANE_STORAGE_DIR: storage, KASANE_RENDER_ATTEMPTS: '2', KASANE_RETRY_DELAY_MS: '100', KASANE_JIT_WAIT_MS: '1500' } });
   await t.svc.prepareBundled();
 });
@@ -60,6 +75,26 @@ test('a viewer waiting on a segment moves that render ahead of the queue', async
   assert.ok((await segRes.arrayBuffer()).byteLength > 0);
   const started = done.map((d) => Date.parse(d.started_at));
   assert.ok(started[3]! < started[1]! && started[3]! < started[2]!, `bumped render started 2nd: ${started.map((s) => s - started[0]!).join(', ')}`);
+});
+
+test('under load, every fresh render gets its first personalized segment before any render gets a later one', async () => {
+  // Four people open their links at once: the one worker renders each render's first
+  // personalized segment (the one its viewer reaches first) before anyone's second.
+  const ids: string[] = [];
+  for (const name of ['春', '夏', '秋', '冬']) ids.push((await t.api('POST', '/v1/renders', { template: 'two', data: { name: `${name}${Date.now() % 1000}` } })).body.id);
+  const done = await Promise.all(ids.map((id) => waitState(id, ['done'])));
+  const readyAt = done.map((r) => r.segments.filter((s: any) => s.kind === 'dynamic').map((s: any) => Date.parse(s.ready_at)));
+  for (const r of readyAt) assert.equal(r.length, 2);
+  const lastFirst = Math.max(...readyAt.map((r) => r[0]!));
+  const firstSecond = Math.min(...readyAt.map((r) => r[1]!));
+  assert.ok(lastFirst <= firstSecond, `first segments ready at +${readyAt.map((r) => r[0]! - readyAt[0]![0]!).join(', ')} ms; second ones at +${readyAt.map((r) => r[1]! - readyAt[0]![0]!).join(', ')} ms`);
+  // A render finished in parts plays like one finished in one pass.
+  for (const r of done) {
+    assert.equal(r.progress.ready, 2);
+    assert.ok(r.segments.every((s: any) => !s.shared), 'nothing was shared: every segment was encoded for its own render');
+  }
+  const report = await checkStream(done[3].playlist_url);
+  assert.deepEqual(report.failures, []);
 });
 
 test('a failing render retries, reports why without personal data, and viewers still get a whole video', async () => {

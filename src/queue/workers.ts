@@ -79,7 +79,8 @@ export function startWorkers(d: WorkerDeps): { render: Worker; prepare: Worker; 
       await renderPersonalSegments(plan, data, keys, d.storage, drawContext(plan, d.storage, d.fetchPolicy), {
         signal,
         claims: claimsFor(renderId),
-        order: split ? missing.slice(0, 1) : undefined,
+        // Existing segments are only marked ready (instant); of the missing ones, the first.
+        order: split ? plan.segments.filter((x) => x.kind === 'dynamic' && (!missing.includes(x.index) || x.index === missing[0])).map((x) => x.index) : undefined,
         onSegment: async (s) => {
           if (!s.reused) rendered++;
           await store.markSegment(renderId, s.index, s.key, s.reused);

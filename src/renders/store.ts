@@ -115,8 +115,9 @@ export class RenderStore {
     await this.redis.hdel(key(id), 'error');
   }
 
+  /** First report wins: a later part or a retry finding the segment again keeps its time and origin. */
   async markSegment(id: string, index: number, storageKey: string, shared = false): Promise<void> {
-    await this.redis.hset(key(id), `seg:${index}`, Date.now(), ...(shared ? [`shared:${index}`, '1'] : []));
+    if ((await this.redis.hsetnx(key(id), `seg:${index}`, Date.now())) === 1 && shared) await this.redis.hset(key(id), `shared:${index}`, '1');
     await this.redis.publish(READY_CHANNEL, storageKey);
   }
 
