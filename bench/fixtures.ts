@@ -109,3 +109,10 @@ export async function makeBenchTemplates(dir: string): Promise<BenchTemplates> {
   const itemsOnly = await writeTemplate(dir, 'bench-items', 2, (out) => copyFile(sample, out), true);
   return { ref, ref5min, first, itemsOnly };
 }
+
+const ITEM_NAMES = ['グリーンプラン S', 'グリーンプラン M', '蓄電池レンタル', 'スマート分電盤', 'EV充電プラン', '太陽光パネル', '省エネ診断', 'でんきガスセット'];
+
+/** Item set number k (three cards); equal k → equal items → one shared encode. */
+export function benchItemSet(k: number) {
+  return [0, 1, 2].map((j) => ({ name: ITEM_NAMES[(k + j * 3) % ITEM_NAMES.length]!, price: 1980 + ((k * 7 + j * 1000) % 20000), badge: j === 0 ? '人気' : '新着' }));
+}

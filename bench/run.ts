@@ -17,9 +17,10 @@ import { drawContext, overlaysFor, registerPackageFonts } from '../src/render/pe
 import { ensureFonts } from '../src/overlays/index.ts';
 import { zipFiles } from '../src/templates/package/zip-writer.ts';
 import { ffmpegVersion } from '../src/render/ffmpeg.ts';
-import { makeBenchTemplates } from './fixtures.ts';
+import { benchItemSet, makeBenchTemplates } from './fixtures.ts';
 import { decodeToRaw, floorEncode, fullRerender, ssimPerFrame } from './lib/baselines.ts';
-import { fixedRateLoad } from './lib/load.ts';
+import type { LoadResult } from './lib/load.ts';
+import { spawn } from 'node:child_process';
 import { peakRssMb, startKasane, treeRssSampler, type Proc } from './lib/procs.ts';
 import { median, pct, round, sleep } from './lib/stats.ts';
 
@@ -48,6 +49,17 @@ function safeReaddir(d: string): string[] {
   } catch {
     return [];
   }
+}
+
+/** Runs bench/load-process.ts in its own process and returns its result. */
+function runLoadProcess(o: Record<string, unknown>): Promise<LoadResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', path.join(PROJECT_ROOT, 'bench/load-process.ts'), JSON.stringify(o)], { cwd: PROJECT_ROOT, stdio: ['ignore', 'pipe', 'inherit'] });
+    const out: Buffer[] = [];
+    child.stdout.on('data', (b: Buffer) => out.push(b));
+    child.on('error', reject);
+    child.on('close', (code) => (code === 0 ? resolve(JSON.parse(Buffer.concat(out).toString('utf8')) as LoadResult) : reject(new Error(`load generator exited ${code}`))));
+  });
 }
 
 const log = (m: string) => console.error(`[bench ${new Date().toISOString().slice(11, 19)}] ${m}`);
@@ -99,8 +111,7 @@ try {
 
   // ---------------------------------------------------------------- client helpers
   let n = 0;
-  const ITEM_NAMES = ['グリーンプラン S', 'グリーンプラン M', '蓄電池レンタル', 'スマート分電盤', 'EV充電プラン', '太陽光パネル', '省エネ診断', 'でんきガスセット'];
-  const itemSet = (k: number) => [0, 1, 2].map((j) => ({ name: ITEM_NAMES[(k + j * 3) % ITEM_NAMES.length]!, price: 1980 + ((k * 7 + j * 1000) % 20000), badge: j === 0 ? '人気' : '新着' }));
+  const itemSet = benchItemSet;
   const person = () => {
     n++;
     return { name: `${['山田', '佐藤', '鈴木', '髙橋', '田中'][n % 5]} ${n}`, amount: 1000 + n * 37, items: itemSet(n) };
@@ -311,15 +322,7 @@ try {
   log(`accept latency: ${rps} req/s for ${seconds} s, eager, worker (concurrency 2) encoding`);
   // Give the worker a backlog first so it is encoding from the first request on.
   await Promise.all(Array.from({ length: 4 }, () => post(ref.templateId, person())));
-  const load = await fixedRateLoad({
-    url: `${base}/v1/renders`,
-    headers,
-    rps,
-    seconds,
-    warmupSeconds: 5,
-    expectStatus: 201,
-    body: (i) => JSON.stringify({ template: ref.templateId, data: { name: `負荷 ${process.pid}-${i}`, amount: i, items: itemSet(i) } }),
-  });
+  const load = await runLoadProcess({ url: `${base}/v1/renders`, headers, rps, seconds, warmupSeconds: 5, template: ref.templateId });
   const apiPeak = peakRssMb(api.pid);
 
   // ---------------------------------------------------------------- report
