@@ -16,7 +16,8 @@ export interface Proc {
 export function startKasane(cmd: 'api' | 'worker', env: NodeJS.ProcessEnv): Proc {
   const cli = path.join(PROJECT_ROOT, 'build/src/cli.js');
   if (!existsSync(cli)) throw new Error('no build: run `npm run build` first (npm run bench does)');
-  const child = spawn(process.execPath, [cli, cmd], { env: { ...process.env, ...env }, stdio: ['ignore', 'ignore', 'inherit'] });
+  // The same V8 flag as the Dockerfile's NODE_OPTIONS.
+  const child = spawn(process.execPath, ['--max-semi-space-size=4', cli, cmd], { env: { ...process.env, ...env }, stdio: ['ignore', 'ignore', 'inherit'] });
   return {
     child,
     pid: child.pid!,
