@@ -7,29 +7,24 @@
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { TemplatePlan } from '../../src/templates/plan.ts';
-import type { PlacedOverlay } from '../../src/render/render-pass.ts';
+import { overlayChain, rawInputArgs, type PlacedOverlay } from '../../src/render/render-pass.ts';
 import { runFfmpeg } from '../../src/render/ffmpeg.ts';
-import { audioEncoderArgs, forceKeyframesExpr, fpsValue, videoEncoderArgs } from '../../src/render/encoder.ts';
+import { audioEncoderArgs, forceKeyframesExpr, videoEncoderArgs } from '../../src/render/encoder.ts';
 
 /**
  * The base video with every overlay composited on the whole timeline, as a filter
- * graph ending in [v]. Overlay images are decoded once (loop filter), as in Kasane.
+ * graph ending in [v]: Kasane's own overlay chain, applied to all frames at once.
  */
 export function fullOverlayGraph(plan: TemplatePlan, overlays: PlacedOverlay[], work: string, baseInput: number, firstOverlayInput: number): { inputs: string[]; graph: string } {
-  const fps = fpsValue(plan.fps);
   const inputs: string[] = [];
-  let graph = `[${baseInput}:v]fps=${plan.fps.num}/${plan.fps.den},scale=${plan.width}:${plan.height}:force_original_aspect_ratio=decrease,pad=${plan.width}:${plan.height}:(ow-iw)/2:(oh-ih)/2,setsar=1,format=yuv420p,trim=end_frame=${plan.frameCount}[b0]`;
   overlays.forEach((o, k) => {
     const f = path.join(work, `full-o${k}.png`);
     writeFileSync(f, o.png);
     inputs.push('-i', f);
-    const chain = ['format=yuva420p', `loop=loop=${plan.frameCount - 1}:size=1:start=0`, `setpts=N*${plan.fps.den}/${plan.fps.num}/TB`];
-    if (o.fadeIn) chain.push(`fade=t=in:st=${o.startFrame / fps}:d=${o.fadeIn}:alpha=1`);
-    if (o.fadeOut) chain.push(`fade=t=out:st=${o.endFrame / fps - o.fadeOut}:d=${o.fadeOut}:alpha=1`);
-    graph += `;[${firstOverlayInput + k}:v]${chain.join(',')}[o${k}];[b${k}][o${k}]overlay=x=${o.x}:y=${o.y}:eof_action=pass:enable='between(n,${o.startFrame},${o.endFrame - 1})'[b${k + 1}]`;
   });
-  graph += `;[b${overlays.length}]format=yuv420p[v]`;
-  return { inputs, graph };
+  const base = `[${baseInput}:v]fps=${plan.fps.num}/${plan.fps.den},scale=${plan.width}:${plan.height}:force_original_aspect_ratio=decrease,pad=${plan.width}:${plan.height}:(ow-iw)/2:(oh-ih)/2,setsar=1,format=yuv420p,trim=end_frame=${plan.frameCount}[base]`;
+  const chain = overlayChain('base', 'full', firstOverlayInput, { startFrame: 0, frames: plan.frameCount }, overlays, plan.fps, 'composited');
+  return { inputs, graph: `${base};${chain};[composited]format=yuv420p[v]` };
 }
 
 /** One single-pass re-render of the whole personalized video (video + audio) to a TS file. */
@@ -57,7 +52,7 @@ export async function floorEncode(plan: TemplatePlan, raw: string, segmentFrames
     total += f;
   }
   await runFfmpeg(
-    ['-y', '-f', 'rawvideo', '-pix_fmt', 'yuv420p', '-s', `${plan.width}x${plan.height}`, '-framerate', `${plan.fps.num}/${plan.fps.den}`, '-i', raw,
+    ['-y', ...rawInputArgs(plan, raw),
       '-an', ...videoEncoderArgs(plan.encoder, plan.fps), '-force_key_frames', forceKeyframesExpr(starts), '-frames:v', String(total), '-f', 'mpegts', out],
     { timeoutMs: 600_000 },
   );

@@ -71,23 +71,19 @@ export function startWorkers(d: WorkerDeps): { render: Worker; prepare: Worker; 
       // opening the link right now) gets only the segment that viewer reaches first;
       // the rest is queued behind everyone's first segments. An idle worker, or an old
       // backlog, renders everything in one pass (cheapest).
-      const missing: number[] = [];
-      for (const seg of plan.segments) if (seg.kind === 'dynamic' && !(await d.storage.head(keys[seg.index]!))) missing.push(seg.index);
       const fresh = Date.now() - Date.parse(meta.createdAt) < FRESH_MS;
-      const split = missing.length > 1 && fresh && (await othersWaiting(d.renderQueue));
       let rendered = 0;
-      await renderPersonalSegments(plan, data, keys, d.storage, drawContext(plan, d.storage, d.fetchPolicy), {
+      const { deferred } = await renderPersonalSegments(plan, data, keys, d.storage, drawContext(plan, d.storage, d.fetchPolicy), {
         signal,
         claims: claimsFor(renderId),
-        // Existing segments are only marked ready (instant); of the missing ones, the first.
-        order: split ? plan.segments.filter((x) => x.kind === 'dynamic' && (!missing.includes(x.index) || x.index === missing[0])).map((x) => x.index) : undefined,
+        deferAllButFirst: async () => fresh && (await othersWaiting(d.renderQueue)),
         onSegment: async (s) => {
           if (!s.reused) rendered++;
           await store.markSegment(renderId, s.index, s.key, s.reused);
           await job.updateProgress({ segment: s.index });
         },
       });
-      if (split) {
+      if (deferred.length) {
         // A watched render keeps the viewer's priority for its later segments.
         await enqueueContinuation(d.renderQueue, renderId, part + 1, job.priority === PRIORITY.viewer ? PRIORITY.viewer : PRIORITY.later);
         d.log({ renderId, template: plan.templateId, part, rendered, ms: Date.now() - t0 }, 'render part done, rest queued');

@@ -116,8 +116,18 @@ export async function renderPersonalSegments(
   keys: Record<number, string>,
   storage: Storage,
   ctx: DrawContext,
-  opts: { signal?: AbortSignal; onSegment?: (d: SegmentDone) => Promise<void> | void; order?: number[]; claims?: SegmentClaims } = {},
-): Promise<SegmentDone[]> {
+  opts: {
+    signal?: AbortSignal;
+    onSegment?: (d: SegmentDone) => Promise<void> | void;
+    order?: number[];
+    claims?: SegmentClaims;
+    /**
+     * Asked only when more than one segment needs encoding: true encodes just the first
+     * and returns the others as `deferred` (the caller queues them for later).
+     */
+    deferAllButFirst?: () => Promise<boolean>;
+  } = {},
+): Promise<{ done: SegmentDone[]; deferred: number[] }> {
   const t0 = performance.now();
   const done: SegmentDone[] = [];
   const report = async (d: SegmentDone) => {
@@ -127,13 +137,21 @@ export async function renderPersonalSegments(
   await registerPackageFonts(plan, storage);
   const dynamic = plan.segments.filter((s) => s.kind === 'dynamic');
   const order = opts.order ?? dynamic.map((s) => s.index);
-  const todo: SegmentInfo[] = [];
-  const elsewhere: SegmentInfo[] = [];
+  let missing: SegmentInfo[] = [];
   for (const index of order) {
-    const seg = plan.segments[index]!;
     const key = keys[index]!;
     if (await storage.head(key)) await report({ index, key, reused: true, ms: performance.now() - t0 });
-    else if (opts.claims && !(await opts.claims.claim(key))) elsewhere.push(seg);
+    else missing.push(plan.segments[index]!);
+  }
+  let deferred: number[] = [];
+  if (missing.length > 1 && opts.deferAllButFirst && (await opts.deferAllButFirst())) {
+    deferred = missing.slice(1).map((s) => s.index);
+    missing = missing.slice(0, 1);
+  }
+  const todo: SegmentInfo[] = [];
+  const elsewhere: SegmentInfo[] = [];
+  for (const seg of missing) {
+    if (opts.claims && !(await opts.claims.claim(keys[seg.index]!))) elsewhere.push(seg);
     else todo.push(seg);
   }
   const encode = async (segs: SegmentInfo[]) => {
@@ -161,5 +179,5 @@ export async function renderPersonalSegments(
     else orphans.push(seg);
   }
   await encode(orphans);
-  return done;
+  return { done, deferred };
 }

@@ -29,7 +29,7 @@ export interface PlacedOverlay {
  * Overlay position as ffmpeg expressions of t (seconds since the segment start):
  * slides move the still image in from / out to an edge, in ffmpeg, per frame.
  */
-export function slidePosition(o: PlacedOverlay, seg: SegmentInfo, fps: number): { x: string; y: string } {
+export function slidePosition(o: PlacedOverlay, seg: Pick<SegmentInfo, 'startFrame'>, fps: number): { x: string; y: string } {
   const t0 = (o.startFrame - seg.startFrame) / fps; // may be negative: started in an earlier segment
   const t1 = (o.endFrame - seg.startFrame) / fps;
   let x = String(o.x);
@@ -65,27 +65,39 @@ export function mezzanineFrameBytes(plan: Pick<TemplatePlan, 'width' | 'height'>
   return plan.width * plan.height + 2 * ((plan.width / 2) * (plan.height / 2));
 }
 
+/** ffmpeg input arguments for a file of raw yuv420p frames at the template's size and rate. */
+export function rawInputArgs(plan: Pick<TemplatePlan, 'width' | 'height' | 'fps'>, file: string): string[] {
+  return ['-f', 'rawvideo', '-pix_fmt', 'yuv420p', '-s', `${plan.width}x${plan.height}`, '-framerate', `${plan.fps.num}/${plan.fps.den}`, '-i', file];
+}
+
 /**
- * Overlays for one segment as a filter chain: each still image is decoded once
- * and repeated by the loop filter (not re-read per frame), faded on its alpha,
- * and composited only on the frames its layer covers.
+ * Overlays for one stretch of frames (a segment, or a whole video) as a filter chain
+ * from [source] to [out]: each still image is decoded once and repeated by the loop
+ * filter (not re-read per frame), faded on its alpha, and composited only on the
+ * frames its layer covers. `tag` keeps labels unique when chains share a graph.
  */
-function segmentChain(input: number, firstOverlayInput: number, p: PassSegment, fps: TemplatePlan['fps'], out: string): string {
-  const { seg, overlays } = p;
+export function overlayChain(
+  source: string,
+  tag: string,
+  firstOverlayInput: number,
+  seg: Pick<SegmentInfo, 'startFrame' | 'frames'>,
+  overlays: PlacedOverlay[],
+  fps: TemplatePlan['fps'],
+  out: string,
+): string {
   const rate = fpsValue(fps);
-  // Raw frames carry no aspect ratio; the template encode says 1:1 and the SPS must match.
-  const parts: string[] = [`[${input}:v]setsar=1[m${input}]`];
-  let last = `m${input}`;
+  const parts: string[] = [];
+  let last = source;
   overlays.forEach((o, i) => {
     const from = Math.max(0, o.startFrame - seg.startFrame);
     const to = Math.min(seg.frames, o.endFrame - seg.startFrame);
     const chain = ['format=yuva420p', `loop=loop=${seg.frames - 1}:size=1:start=0`, `setpts=N*${fps.den}/${fps.num}/TB`];
     if (o.fadeIn && o.startFrame >= seg.startFrame) chain.push(`fade=t=in:st=${from / rate}:d=${o.fadeIn}:alpha=1`);
     if (o.fadeOut && o.endFrame <= seg.startFrame + seg.frames) chain.push(`fade=t=out:st=${Math.max(0, to / rate - o.fadeOut)}:d=${o.fadeOut}:alpha=1`);
-    parts.push(`[${firstOverlayInput + i}:v]${chain.join(',')}[o${input}_${i}]`);
+    parts.push(`[${firstOverlayInput + i}:v]${chain.join(',')}[o${tag}_${i}]`);
     const pos = slidePosition(o, seg, rate);
-    const next = i === overlays.length - 1 ? out : `b${input}_${i}`;
-    parts.push(`[${last}][o${input}_${i}]overlay=x='${pos.x}':y='${pos.y}':eof_action=pass:enable='between(n,${from},${to - 1})'[${next}]`);
+    const next = i === overlays.length - 1 ? out : `b${tag}_${i}`;
+    parts.push(`[${last}][o${tag}_${i}]overlay=x='${pos.x}':y='${pos.y}':eof_action=pass:enable='between(n,${from},${to - 1})'[${next}]`);
     last = next;
   });
   if (!overlays.length) parts.push(`[${last}]null[${out}]`);
@@ -118,7 +130,7 @@ export async function renderPass(
       const size = (await stat(file).catch(() => null))?.size;
       // A short or missing mezzanine would silently encode fewer frames; say which one is broken.
       if (size !== seg.frames * frameBytes) throw new Error(`mezzanine of segment ${seg.index} has ${size ?? 0} bytes, expected ${seg.frames * frameBytes}`);
-      args.push('-f', 'rawvideo', '-pix_fmt', 'yuv420p', '-s', `${plan.width}x${plan.height}`, '-framerate', `${fps.num}/${fps.den}`, '-i', file);
+      args.push(...rawInputArgs(plan, file));
     }
     let nextInput = pass.length;
     const chains: string[] = [];
@@ -129,7 +141,8 @@ export async function renderPass(
         await writeFile(file, p.overlays[i]!.png);
         args.push('-i', file);
       }
-      chains.push(segmentChain(k, nextInput, p, fps, `s${k}`));
+      // Raw frames carry no aspect ratio; the template encode says 1:1 and the SPS must match.
+      chains.push(`[${k}:v]setsar=1[m${k}]`, overlayChain(`m${k}`, String(k), nextInput, p.seg, p.overlays, fps, `s${k}`));
       nextInput += p.overlays.length;
     }
     const joined = pass.length === 1 ? '[s0]' : `${pass.map((_, k) => `[s${k}]`).join('')}concat=n=${pass.length}:v=1:a=0,`;

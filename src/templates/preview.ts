@@ -6,6 +6,7 @@ import type { Storage } from '../storage/storage.ts';
 import type { TemplatePlan } from './plan.ts';
 import { layerFrames, versionPrefix } from './plan.ts';
 import { runFfmpeg } from '../render/ffmpeg.ts';
+import { rawInputArgs } from '../render/render-pass.ts';
 import { drawLayer, measureFit, resolveLayerText, type DrawContext, ensureFonts } from '../overlays/index.ts';
 import { registerPackageFonts } from '../render/personalize.ts';
 
@@ -26,7 +27,7 @@ async function baseFrame(plan: TemplatePlan, storage: Storage, frame: number): P
   const seg = plan.segments.find((s) => frame >= s.startFrame && frame < s.startFrame + s.frames)!;
   // Dynamic segments have raw mezzanine frames; static ones are decoded from their shared segment.
   const src = await storage.localPath(seg.mezzanine ?? seg.key);
-  const input = seg.mezzanine ? ['-f', 'rawvideo', '-pix_fmt', 'yuv420p', '-s', `${plan.width}x${plan.height}`, '-framerate', `${plan.fps.num}/${plan.fps.den}`, '-i', src] : ['-i', src];
+  const input = seg.mezzanine ? rawInputArgs(plan, src) : ['-i', src];
   const { stdout } = await runFfmpeg(['-v', 'error', ...input, '-vf', `select=eq(n\\,${frame - seg.startFrame})`, '-frames:v', '1', '-f', 'image2', '-c:v', 'png', 'pipe:1'], { captureStdout: true, timeoutMs: 30_000 });
   await storage.put(key, stdout);
   return stdout;

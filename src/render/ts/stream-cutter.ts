@@ -61,10 +61,11 @@ export class StreamCutter {
     if (pid === PAT_PID || (this.psi && pid !== PAT_PID)) {
       this.psi = this.psi ? Buffer.concat([this.psi, p]) : Buffer.from(p);
       try {
-        const s = findStreams(parsePackets(this.psi));
+        const packets = parsePackets(this.psi);
+        const s = findStreams(packets);
         this.videoPid = s.videoPid;
         this.pmtPid = s.pmtPid;
-        this.psi = Buffer.concat(parsePackets(this.psi).filter((q) => q.pid === PAT_PID || q.pid === s.pmtPid).map((q) => q.raw));
+        this.psi = Buffer.concat(packets.filter((q) => q.pid === PAT_PID || q.pid === s.pmtPid).map((q) => q.raw));
       } catch {
         /* PMT not seen yet */
       }
