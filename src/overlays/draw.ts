@@ -1,7 +1,7 @@
 // Draws one text layer into a transparent PNG the size of its box, for ffmpeg
 // to overlay. Layout (shrink / wrap / truncate) lives in measureFit so that
 // template validation reports exactly what drawing will do.
-import { createCanvas, type SKRSContext2D } from '@napi-rs/canvas';
+import { createCanvas, type Canvas, type SKRSContext2D } from '@napi-rs/canvas';
 import { DEFAULT_FONT_FAMILY, ensureFonts } from './fonts.ts';
 import { breakLines, graphemes, graphemesUpTo, isFullWidth, isSpace, noEnd, sanitizeText } from './linebreak.ts';
 import type { TextLayer } from './types.ts';
@@ -32,7 +32,8 @@ interface Resolved {
   wrap: boolean;
 }
 
-function num(v: unknown, fallback: number): number {
+/** A finite number from loosely typed JSON, else the fallback. */
+export function finite(v: unknown, fallback: number): number {
   return typeof v === 'number' && Number.isFinite(v) ? v : fallback;
 }
 
@@ -48,22 +49,22 @@ function fontFamilies(family: unknown): string {
 
 function resolve(layer: TextLayer): Resolved {
   const style = layer.style ?? ({} as TextLayer['style']);
-  const width = Math.max(1, Math.round(num(layer.box?.width, 1)));
-  const height = Math.max(1, Math.round(num(layer.box?.height, 1)));
-  const maxSize = Math.min(2000, Math.max(1, num(style.fontSize, 48)));
-  const minSize = Math.min(maxSize, Math.max(1, num(style.minFontSize, Math.max(12, maxSize * 0.5))));
+  const width = Math.max(1, Math.round(finite(layer.box?.width, 1)));
+  const height = Math.max(1, Math.round(finite(layer.box?.height, 1)));
+  const maxSize = Math.min(2000, Math.max(1, finite(style.fontSize, 48)));
+  const minSize = Math.min(maxSize, Math.max(1, finite(style.minFontSize, Math.max(12, maxSize * 0.5))));
   // Only 400 and 700 are registered; anything else from loosely typed JSON goes to the nearer one.
-  const weight = num(style.fontWeight, 700) < 550 ? 400 : 700;
+  const weight = finite(style.fontWeight, 700) < 550 ? 400 : 700;
 
   // Keep stroke, shadow and the card's padding inside the canvas: text is laid
   // out in what is left, so nothing gets cut off at the PNG's edge.
-  const pad = style.background ? Math.max(0, num(style.background.padding, Math.round(maxSize * 0.25))) : 0;
-  const stroke = style.stroke ? Math.max(0, num(style.stroke.width, 0)) : 0;
+  const pad = style.background ? Math.max(0, finite(style.background.padding, Math.round(maxSize * 0.25))) : 0;
+  const stroke = style.stroke ? Math.max(0, finite(style.stroke.width, 0)) : 0;
   let [l, r, t, b] = [0, 0, 0, 0];
   if (style.shadow) {
-    const blur = Math.max(0, num(style.shadow.blur, 0));
-    const ox = num(style.shadow.offsetX, 0);
-    const oy = num(style.shadow.offsetY, 0);
+    const blur = Math.max(0, finite(style.shadow.blur, 0));
+    const ox = finite(style.shadow.offsetX, 0);
+    const oy = finite(style.shadow.offsetY, 0);
     [l, r, t, b] = [Math.max(0, blur - ox), Math.max(0, blur + ox), Math.max(0, blur - oy), Math.max(0, blur + oy)];
   }
   const x = pad + stroke + l;
@@ -72,7 +73,7 @@ function resolve(layer: TextLayer): Resolved {
 
   const align = style.align === 'left' || style.align === 'right' ? style.align : 'center';
   const valign = style.valign === 'top' || style.valign === 'bottom' ? style.valign : 'middle';
-  const lineHeight = Math.max(0.5, num(style.lineHeight, 1.3));
+  const lineHeight = Math.max(0.5, finite(style.lineHeight, 1.3));
   return { width, height, inner, fontCss: `${weight} {size}px ${fontFamilies(style.fontFamily)}`, maxSize, minSize, lineHeight, align, valign, wrap: layer.fit === 'wrap' };
 }
 
@@ -100,14 +101,14 @@ function fontAt(R: Resolved, size: number): string {
 
 function measureLine(ctx: SKRSContext2D, text: string): LineMetrics {
   const m = ctx.measureText(text);
-  const emAscent = num(m.emHeightAscent, 0);
-  const emDescent = num(m.emHeightDescent, 0);
+  const emAscent = finite(m.emHeightAscent, 0);
+  const emDescent = finite(m.emHeightDescent, 0);
   return {
-    width: num(m.width, 0),
-    inkLeft: Math.min(0, -num(m.actualBoundingBoxLeft, 0)),
-    inkRight: Math.max(num(m.width, 0), num(m.actualBoundingBoxRight, 0)),
-    ascent: Math.max(emAscent, num(m.actualBoundingBoxAscent, 0)),
-    descent: Math.max(emDescent, num(m.actualBoundingBoxDescent, 0)),
+    width: finite(m.width, 0),
+    inkLeft: Math.min(0, -finite(m.actualBoundingBoxLeft, 0)),
+    inkRight: Math.max(finite(m.width, 0), finite(m.actualBoundingBoxRight, 0)),
+    ascent: Math.max(emAscent, finite(m.actualBoundingBoxAscent, 0)),
+    descent: Math.max(emDescent, finite(m.actualBoundingBoxDescent, 0)),
     emAscent,
     emDescent,
   };
@@ -135,7 +136,7 @@ class Advances {
     this.fresh++;
     const ctx = context();
     ctx.font = fontAt(this.R, 100);
-    const w = num(ctx.measureText(g).width, 100) / 100;
+    const w = finite(ctx.measureText(g).width, 100) / 100;
     this.cache.set(g, w);
     return w;
   }
@@ -364,7 +365,7 @@ export function drawTextLayer(layer: TextLayer, text: string): DrawnOverlay {
 
   // An empty personalized field leaves no empty card behind on the video.
   if (visible && style.background) {
-    const radius = Math.max(0, num(style.background.radius, Math.min(R.width / 2, R.height / 2, R.maxSize * 0.5)));
+    const radius = Math.max(0, finite(style.background.radius, Math.min(R.width / 2, R.height / 2, R.maxSize * 0.5)));
     ctx.fillStyle = color(style.background.color, 'rgba(0,0,0,0.5)');
     ctx.beginPath();
     ctx.roundRect(0, 0, R.width, R.height, Math.min(radius, R.width / 2, R.height / 2));
@@ -375,13 +376,13 @@ export function drawTextLayer(layer: TextLayer, text: string): DrawnOverlay {
     ctx.font = fontAt(R, L.fontSize);
     ctx.textAlign = 'left';
     ctx.textBaseline = 'alphabetic';
-    const stroke = style.stroke && num(style.stroke.width, 0) > 0 ? style.stroke : undefined;
+    const stroke = style.stroke && finite(style.stroke.width, 0) > 0 ? style.stroke : undefined;
     const shadow = style.shadow;
     const setShadow = (on: boolean) => {
       ctx.shadowColor = on && shadow ? color(shadow.color, 'rgba(0,0,0,0.6)') : 'rgba(0,0,0,0)';
-      ctx.shadowBlur = on && shadow ? Math.max(0, num(shadow.blur, 0)) : 0;
-      ctx.shadowOffsetX = on && shadow ? num(shadow.offsetX, 0) : 0;
-      ctx.shadowOffsetY = on && shadow ? num(shadow.offsetY, 0) : 0;
+      ctx.shadowBlur = on && shadow ? Math.max(0, finite(shadow.blur, 0)) : 0;
+      ctx.shadowOffsetX = on && shadow ? finite(shadow.offsetX, 0) : 0;
+      ctx.shadowOffsetY = on && shadow ? finite(shadow.offsetY, 0) : 0;
     };
     const positions = place(R, L);
     L.lines.forEach((line, i) => {
@@ -392,7 +393,7 @@ export function drawTextLayer(layer: TextLayer, text: string): DrawnOverlay {
         // Round joins keep sharp kanji corners from spiking out.
         setShadow(true);
         ctx.lineJoin = 'round';
-        ctx.lineWidth = num(stroke.width, 0) * 2;
+        ctx.lineWidth = finite(stroke.width, 0) * 2;
         ctx.strokeStyle = color(stroke.color, '#000000');
         ctx.strokeText(line, p.x, p.y);
         setShadow(false);
@@ -403,12 +404,17 @@ export function drawTextLayer(layer: TextLayer, text: string): DrawnOverlay {
     });
   }
 
+  return overlayOf(layer, canvas);
+}
+
+/** A drawn layer: its PNG, size and where it goes on the frame. */
+export function overlayOf(layer: Pick<TextLayer, 'id' | 'box'>, canvas: Canvas): DrawnOverlay {
   return {
     layerId: layer.id,
     png: canvas.toBuffer('image/png'),
-    width: R.width,
-    height: R.height,
-    x: Math.round(num(layer.box?.x, 0)),
-    y: Math.round(num(layer.box?.y, 0)),
+    width: canvas.width,
+    height: canvas.height,
+    x: Math.round(finite(layer.box?.x, 0)),
+    y: Math.round(finite(layer.box?.y, 0)),
   };
 }

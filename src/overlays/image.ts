@@ -3,17 +3,13 @@
 // decoding, and contain/cover drawing with rounded corners.
 import { createCanvas, loadImage, type Canvas, type Image, type SKRSContext2D } from '@napi-rs/canvas';
 import { compileText } from './text.ts';
-import { drawTextLayer } from './draw.ts';
+import { drawTextLayer, finite, overlayOf } from './draw.ts';
 import { fetchImage, ImageFetchError } from './fetch-image.ts';
 import type { ImageLayer, LayerBase, TextLayer, TextStyle } from './types.ts';
 import type { AssetSource, DrawContext, ImageFetchPolicy, LayerDrawing } from './draw-layer.ts';
 
 /** URLs longer than this are treated as missing: no image server needs them, and they would bloat content keys. */
 export const MAX_URL_LENGTH = 2048;
-
-export function finite(v: unknown, fallback: number): number {
-  return typeof v === 'number' && Number.isFinite(v) ? v : fallback;
-}
 
 export function clamp(v: number, lo: number, hi: number): number {
   return Math.min(hi, Math.max(lo, v));
@@ -35,15 +31,7 @@ export function layerCanvas(layer: LayerBase): { canvas: Canvas; g: SKRSContext2
 }
 
 export function drawingOf(layer: LayerBase, canvas: Canvas, warnings: string[]): LayerDrawing {
-  return {
-    layerId: layer.id,
-    png: canvas.toBuffer('image/png'),
-    width: canvas.width,
-    height: canvas.height,
-    x: Math.round(finite(layer.box?.x, 0)),
-    y: Math.round(finite(layer.box?.y, 0)),
-    warnings,
-  };
+  return { ...overlayOf(layer, canvas), warnings };
 }
 
 /** A short reason code for a warning: never the URL or any other data. */

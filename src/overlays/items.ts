@@ -12,13 +12,13 @@ import {
   drawingOf,
   drawTextIn,
   failureReason,
-  finite,
   layerCanvas,
   loadPackagedImage,
   loadRemoteImage,
   MAX_URL_LENGTH,
   type Rect,
 } from './image.ts';
+import { finite } from './draw.ts';
 import type { ItemsLayer, TextStyle } from './types.ts';
 import type { DrawContext, LayerDrawing } from './draw-layer.ts';
 
