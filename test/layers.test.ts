@@ -9,7 +9,8 @@ import { readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { AddressInfo } from 'node:net';
-import { createCanvas, loadImage } from '@napi-rs/canvas';
+import { createCanvas } from '@napi-rs/canvas';
+import { decode, solidPng, type Pixels } from './support/pixels.ts';
 import {
   drawLayer,
   embedSvgSources,
@@ -30,16 +31,6 @@ import {
 } from '../src/overlays/index.ts';
 
 // ---------------------------------------------------------------- fixtures
-
-interface Pixels { width: number; height: number; data: Uint8ClampedArray }
-
-async function decode(png: Buffer): Promise<Pixels> {
-  const img = await loadImage(png);
-  const c = createCanvas(img.width, img.height);
-  const g = c.getContext('2d');
-  g.drawImage(img, 0, 0);
-  return { width: img.width, height: img.height, data: g.getImageData(0, 0, img.width, img.height).data };
-}
 
 function px(p: Pixels, x: number, y: number): [number, number, number, number] {
   const i = (y * p.width + x) * 4;
@@ -74,14 +65,6 @@ function runs(p: Pixels, y: number, pred: (c: [number, number, number, number]) 
     }
   }
   return out;
-}
-
-function solidPng(w: number, h: number, color: string): Buffer {
-  const c = createCanvas(w, h);
-  const g = c.getContext('2d');
-  g.fillStyle = color;
-  g.fillRect(0, 0, w, h);
-  return c.toBuffer('image/png');
 }
 
 const RED: [number, number, number] = [255, 0, 0];

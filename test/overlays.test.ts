@@ -2,7 +2,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import Handlebars from 'handlebars';
-import { GlobalFonts, createCanvas, loadImage } from '@napi-rs/canvas';
+import { GlobalFonts } from '@napi-rs/canvas';
+import { decode, type Pixels } from './support/pixels.ts';
 import {
   compileText,
   drawTextLayer,
@@ -24,16 +25,6 @@ function layer(over: Partial<Omit<TextLayer, 'style'>> & { style?: Partial<TextL
     ...over,
     style: { fontSize: 48, color: '#ff3366', ...over.style },
   };
-}
-
-interface Pixels { width: number; height: number; data: Uint8ClampedArray }
-
-async function decode(png: Buffer): Promise<Pixels> {
-  const img = await loadImage(png);
-  const c = createCanvas(img.width, img.height);
-  const ctx = c.getContext('2d');
-  ctx.drawImage(img, 0, 0);
-  return { width: img.width, height: img.height, data: ctx.getImageData(0, 0, img.width, img.height).data };
 }
 
 const alpha = (p: Pixels, x: number, y: number) => p.data[(y * p.width + x) * 4 + 3]!;

@@ -9,7 +9,8 @@ import { mkdtempSync, mkdirSync, readFileSync, rmSync, writeFileSync, cpSync } f
 import os from 'node:os';
 import path from 'node:path';
 import { createServer, type Server } from 'node:http';
-import { createCanvas, loadImage } from '@napi-rs/canvas';
+import { loadImage } from '@napi-rs/canvas';
+import { decode, region, solidPng } from './support/pixels.ts';
 import { startTestService, API_KEY, type TestService } from './helpers/service.ts';
 import { checkStream } from './support/hls-checks.ts';
 import { runFfmpeg } from '../src/render/ffmpeg.ts';
@@ -21,14 +22,6 @@ const root = mkdtempSync(path.join(os.tmpdir(), 'kasane-tpl-'));
 let t: TestService;
 let images: Server;
 let imgBase = '';
-
-function png(w: number, h: number, color: string): Buffer {
-  const c = createCanvas(w, h);
-  const g = c.getContext('2d');
-  g.fillStyle = color;
-  g.fillRect(0, 0, w, h);
-  return c.toBuffer('image/png');
-}
 
 const VIDEO = path.join(root, 'clip.mp4');
 const manifest = (over: Record<string, unknown> = {}) => ({
@@ -61,8 +54,8 @@ function makePackage(dir: string, m: object, extra: Record<string, Buffer | stri
   cpSync(VIDEO, path.join(dir, 'clip.mp4'));
   writeFileSync(path.join(dir, 'template.json'), JSON.stringify(m, null, 2));
   writeFileSync(path.join(dir, 'badge.svg'), '<svg xmlns="http://www.w3.org/2000/svg" width="180" height="120"><rect width="180" height="120" rx="16" fill="#e63946"/><text x="90" y="72" font-size="32" text-anchor="middle" fill="#fff" font-family="Noto Sans JP">{{name}}様</text></svg>');
-  writeFileSync(path.join(dir, 'logo.png'), png(100, 100, '#2a9d8f'));
-  writeFileSync(path.join(dir, 'fallback.png'), png(200, 200, '#cccccc'));
+  writeFileSync(path.join(dir, 'logo.png'), solidPng(100, 100, '#2a9d8f'));
+  writeFileSync(path.join(dir, 'fallback.png'), solidPng(200, 200, '#cccccc'));
   for (const [k, v] of Object.entries(extra)) writeFileSync(path.join(dir, k), v);
 }
 
@@ -90,7 +83,7 @@ before(async () => {
   await runFfmpeg(['-y', '-f', 'lavfi', '-i', 'testsrc2=s=640x360:r=25', '-f', 'lavfi', '-i', 'sine=f=330:r=48000', '-t', '8', '-c:v', 'libx264', '-preset', 'ultrafast', '-pix_fmt', 'yuv420p', '-c:a', 'aac', '-shortest', VIDEO]);
   // A product-image server: a good image, one that never answers, one far too large.
   images = createServer((req, res) => {
-    if (req.url === '/ok.png') { res.setHeader('content-type', 'image/png'); return res.end(png(300, 300, '#ff0000')); }
+    if (req.url === '/ok.png') { res.setHeader('content-type', 'image/png'); return res.end(solidPng(300, 300, '#ff0000')); }
     if (req.url === '/huge.png') { res.setHeader('content-type', 'image/png'); return res.end(Buffer.alloc(3_000_000, 1)); }
     if (req.url === '/slow.png') return; // never answers
     res.statusCode = 404;
@@ -130,11 +123,7 @@ test('preview: a still per layer at its midpoint with the overlay drawn, and a c
   const base = await t.api('POST', '/v1/templates/shop/preview', { data: { name: 'A', items: [{ name: 'x' }] } });
   for (const [i, s] of r.body.stills.entries()) {
     const layer = manifest().layers[i] as any;
-    const img = await loadImage(Buffer.from(s.png_base64, 'base64'));
-    const c = createCanvas(img.width, img.height);
-    const g = c.getContext('2d');
-    g.drawImage(img, 0, 0);
-    const px = g.getImageData(layer.box.x, layer.box.y, layer.box.width, layer.box.height).data;
+    const px = region(await decode(Buffer.from(s.png_base64, 'base64')), layer.box.x, layer.box.y, layer.box.width, layer.box.height);
     // The overlay put its own colours into the box (not just the test pattern).
     const colours = new Set<number>();
     for (let k = 0; k < px.length; k += 16) colours.add((px[k]! >> 4) * 256 + (px[k + 1]! >> 4) * 16 + (px[k + 2]! >> 4));
@@ -147,10 +136,7 @@ test('preview: a still per layer at its midpoint with the overlay drawn, and a c
     assert.notEqual(s.png_base64, base.body.stills[i].png_base64, `${s.layer} depends on the data`);
   }
   // The logo is the packaged teal square.
-  const logo = await loadImage(Buffer.from(r.body.stills[2].png_base64, 'base64'));
-  const c = createCanvas(logo.width, logo.height);
-  c.getContext('2d').drawImage(logo, 0, 0);
-  const [R, G, B] = c.getContext('2d').getImageData(70, 70, 1, 1).data;
+  const [R, G, B] = region(await decode(Buffer.from(r.body.stills[2].png_base64, 'base64')), 70, 70, 1, 1);
   assert.ok(Math.abs(R! - 0x2a) < 10 && Math.abs(G! - 0x9d) < 10 && Math.abs(B! - 0x8f) < 10, `logo colour ${R},${G},${B}`);
   const sheet = await loadImage(Buffer.from(r.body.contact_sheet_png_base64, 'base64'));
   assert.ok(sheet.width >= 480 && sheet.height > 200);
