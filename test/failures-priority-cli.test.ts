@@ -21,29 +21,17 @@ before(async () => {
   const dir = path.join(templates, 'small');
   mkdirSync(dir, { recursive: true });
   await runFfmpeg(['-y', '-f', 'lavfi', '-i', 'testsrc2=s=640x360:r=25', '-f', 'lavfi', '-i', 'sine=f=330:r=44100', '-t', '6', '-c:v', 'libx264', '-preset', 'ultrafast', '-pix_fmt', 'yuv420p', '-c:a', 'aac', '-shortest', path.join(dir, 'clip.mp4')]);
-  writeFileSync(path.join(dir, 'template.json'), JSON.stringify({
-    id: 'small',
-    name: 'small test template',
-    video: { file: 'clip.mp4' },
-    encoder: { preset: 'ultrafast' },
-    fields: { name: { type: 'string', required: true, maxLength: 10 } },
-    layers: [{ id: 'hello', type: 'text', start: 2, end: 4, box: { x: 40, y: 240, width: 560, height: 80 }, text: 'こんにちは {{name}} さん', style: { fontSize: 40, color: '#ffffff' } }],
-  }));
+  // Both templates: the same clip, a name field, white 40 px text lines.
+  const line = (id: string, start: number, end: number, text: string) => ({ id, type: 'text', start, end, box: { x: 40, y: 240, width: 560, height: 80 }, text, style: { fontSize: 40, color: '#ffffff' } });
+  const writeTemplate = (id: string, name: string, layers: unknown[]) => {
+    const d = path.join(templates, id);
+    mkdirSync(d, { recursive: true });
+    if (d !== dir) writeFileSync(path.join(d, 'clip.mp4'), readFileSync(path.join(dir, 'clip.mp4')));
+    writeFileSync(path.join(d, 'template.json'), JSON.stringify({ id, name, video: { file: 'clip.mp4' }, encoder: { preset: 'ultrafast' }, fields: { name: { type: 'string', required: true, maxLength: 10 } }, layers }));
+  };
+  writeTemplate('small', 'small test template', [line('hello', 2, 4, 'こんにちは {{name}} さん')]);
   // Two personalized segments (1–2 s and 4–5 s), for the deadline-first order under load.
-  const two = path.join(templates, 'two');
-  mkdirSync(two, { recursive: true });
-  writeFileSync(path.join(two, 'clip.mp4'), readFileSync(path.join(dir, 'clip.mp4')));
-  writeFileSync(path.join(two, 'template.json'), JSON.stringify({
-    id: 'two',
-    name: 'two personalized segments',
-    video: { file: 'clip.mp4' },
-    encoder: { preset: 'ultrafast' },
-    fields: { name: { type: 'string', required: true, maxLength: 10 } },
-    layers: [
-      { id: 'hi', type: 'text', start: 1, end: 2, box: { x: 40, y: 240, width: 560, height: 80 }, text: 'こんにちは {{name}} さん', style: { fontSize: 40, color: '#ffffff' } },
-      { id: 'bye', type: 'text', start: 4, end: 5, box: { x: 40, y: 240, width: 560, height: 80 }, text: 'またね {{name}} さん', style: { fontSize: 40, color: '#ffffff' } },
-    ],
-  }));
+  writeTemplate('two', 'two personalized segments', [line('hi', 1, 2, 'こんにちは {{name}} さん'), line('bye', 4, 5, 'またね {{name}} さん')]);
   t = await startTestService({ env: { KASANE_TEMPLATES_DIR: templates, KASANE_STORAGE_DIR: storage, KASANE_RENDER_ATTEMPTS: '2', KASANE_RETRY_DELAY_MS: '100', KASANE_JIT_WAIT_MS: '1500' } });
   await t.svc.prepareBundled();
 });
