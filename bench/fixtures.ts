@@ -8,7 +8,7 @@
 import { copyFile, mkdir, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { PROJECT_ROOT } from '../src/config/index.ts';
-import { runFfmpeg } from '../src/render/ffmpeg.ts';
+import { runFfmpeg } from '../src/video/ffmpeg.ts';
 
 const SAMPLE = path.join(PROJECT_ROOT, 'templates/energy-savings');
 const FALLBACK = path.join(PROJECT_ROOT, 'templates/phone-plan/images/item-fallback.png');

@@ -16,7 +16,7 @@ import type { TemplatePlan } from '../src/templates/plan.ts';
 import { drawContext, overlaysFor, registerPackageFonts } from '../src/render/personalize.ts';
 import { ensureFonts } from '../src/overlays/index.ts';
 import { zipFiles } from '../src/templates/package/zip-writer.ts';
-import { ffmpegVersion } from '../src/render/ffmpeg.ts';
+import { ffmpegVersion } from '../src/video/ffmpeg.ts';
 import { benchItemSet, makeBenchTemplates } from './fixtures.ts';
 import { decodeToRaw, floorEncode, fullRerender, ssimPerFrame } from './lib/baselines.ts';
 import type { LoadResult } from './lib/load.ts';

@@ -10,7 +10,7 @@ import { zipFiles } from './templates/package/zip-writer.ts';
 import { exampleData, validateData } from './templates/fields.ts';
 import { ManifestError } from './templates/manifest.ts';
 import { drawContext, renderPersonalSegments, resolveInputs, segmentKeys } from './render/personalize.ts';
-import { mediaPlaylist } from './stream/playlist.ts';
+import { mediaPlaylist } from './viewer/playlist.ts';
 import { loadConfig, ConfigError } from './config/index.ts';
 
 const USAGE = `usage:

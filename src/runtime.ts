@@ -9,10 +9,10 @@ import { LocalStorage } from './storage/storage.ts';
 import { startEmbeddedRedis, type EmbeddedRedis } from './queue/embedded-redis.ts';
 import { connect, bullConnection, type RedisTarget } from './queue/connection.ts';
 import { TemplateRegistry } from './templates/registry.ts';
-import { RenderStore } from './renders/store.ts';
+import { RenderStore } from './render/records.ts';
 import { prepareQueue, renderQueue, PREPARE_QUEUE } from './queue/queues.ts';
 import { startWorkers } from './queue/workers.ts';
-import { ReadyWaiter } from './stream/ready-waiter.ts';
+import { ReadyWaiter } from './viewer/ready-waiter.ts';
 import { buildApp } from './api/app.ts';
 import { MANIFEST_FILE } from './templates/manifest.ts';
 

@@ -9,7 +9,7 @@ import { serveReference, frameRgb, meanAbsDiff } from './helpers/stream.ts';
 import { checkStream } from './support/hls-checks.ts';
 import { playInChromium, playbackFailures } from './support/player.ts';
 import { drawTextLayer } from '../src/overlays/index.ts';
-import { signToken } from '../src/stream/signing.ts';
+import { signToken } from '../src/viewer/signing.ts';
 import { resolveInputs, segmentKeys } from '../src/render/personalize.ts';
 import type { TemplatePlan } from '../src/templates/plan.ts';
 import type { TextLayer } from '../src/overlays/types.ts';

@@ -9,7 +9,7 @@ import path from 'node:path';
 import { startTestService, type TestService } from './helpers/service.ts';
 import { checkStream } from './support/hls-checks.ts';
 import { startStaticServer } from './support/static-server.ts';
-import { runFfmpeg } from '../src/render/ffmpeg.ts';
+import { runFfmpeg } from '../src/video/ffmpeg.ts';
 import { PROJECT_ROOT } from '../src/config/index.ts';
 
 const root = mkdtempSync(path.join(os.tmpdir(), 'kasane-small-'));

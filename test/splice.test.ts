@@ -5,12 +5,12 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { runFfmpeg } from '../src/render/ffmpeg.ts';
-import { videoEncoderArgs, audioEncoderArgs, forceKeyframesExpr } from '../src/render/encoder.ts';
+import { runFfmpeg } from '../src/video/ffmpeg.ts';
+import { videoEncoderArgs, audioEncoderArgs, forceKeyframesExpr } from '../src/video/encoder.ts';
 import { DEFAULT_ENCODER } from '../src/templates/manifest.ts';
-import { cutSegments } from '../src/render/ts/segmenter.ts';
-import { spliceSegment, packetize, SpliceError } from '../src/render/ts/splice.ts';
-import { parsePackets, collectPes, findStreams } from '../src/render/ts/packets.ts';
+import { cutSegments } from '../src/video/ts/segmenter.ts';
+import { spliceSegment, packetize, SpliceError } from '../src/video/ts/splice.ts';
+import { parsePackets, collectPes, findStreams } from '../src/video/ts/packets.ts';
 
 const fps = { num: 30, den: 1 };
 const enc = { ...DEFAULT_ENCODER, preset: 'ultrafast' };

@@ -13,7 +13,7 @@ import { loadImage } from '@napi-rs/canvas';
 import { decode, region, solidPng } from './support/pixels.ts';
 import { startTestService, API_KEY, type TestService } from './helpers/service.ts';
 import { checkStream } from './support/hls-checks.ts';
-import { runFfmpeg } from '../src/render/ffmpeg.ts';
+import { runFfmpeg } from '../src/video/ffmpeg.ts';
 import { zipFiles } from '../src/templates/package/zip-writer.ts';
 import { packageFiles } from '../src/templates/prepare.ts';
 import { PROJECT_ROOT } from '../src/config/index.ts';

@@ -2,8 +2,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { planSegments } from '../src/templates/segment-plan.ts';
 import { validateData } from '../src/templates/fields.ts';
-import { signToken, verifyToken } from '../src/stream/signing.ts';
-import { compileText } from '../src/overlays/text.ts';
+import { signToken, verifyToken } from '../src/viewer/signing.ts';
+import { compileText } from '../src/overlays/handlebars.ts';
 
 test('segments start at every overlay edge and never exceed 6 s', () => {
   const segs = planSegments(900, 30, [

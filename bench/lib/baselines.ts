@@ -8,8 +8,8 @@ import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { TemplatePlan } from '../../src/templates/plan.ts';
 import { overlayChain, rawInputArgs, type PlacedOverlay } from '../../src/render/render-pass.ts';
-import { runFfmpeg } from '../../src/render/ffmpeg.ts';
-import { audioEncoderArgs, forceKeyframesExpr, videoEncoderArgs } from '../../src/render/encoder.ts';
+import { runFfmpeg } from '../../src/video/ffmpeg.ts';
+import { audioEncoderArgs, forceKeyframesExpr, videoEncoderArgs } from '../../src/video/encoder.ts';
 
 /**
  * The base video with every overlay composited on the whole timeline, as a filter

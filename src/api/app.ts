@@ -5,7 +5,7 @@ import { handleError, errorBody } from './errors.ts';
 import { makeAuth } from './auth.ts';
 import { renderRoutes } from './routes/renders.ts';
 import { templateRoutes } from './routes/templates.ts';
-import { viewerRoutes } from '../stream/routes.ts';
+import { viewerRoutes } from './routes/viewer.ts';
 
 export function buildApp(ctx: ApiContext, opts: { logger?: boolean } = {}): FastifyInstance {
   const app = Fastify({

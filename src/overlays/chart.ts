@@ -4,9 +4,9 @@
 import { type SKRSContext2D } from '@napi-rs/canvas';
 import { DEFAULT_FONT_FAMILY, ensureFonts } from './fonts.ts';
 import { graphemesUpTo, sanitizeText } from './linebreak.ts';
-import { compileText, formatYen, toNumber } from './text.ts';
+import { compileText, formatYen, toNumber } from './handlebars.ts';
 import { clamp, colorOr, drawingOf, drawTextIn, layerCanvas, type Rect } from './image.ts';
-import { finite } from './draw.ts';
+import { finite } from './text-layout.ts';
 import type { ChartLayer, TextStyle } from './types.ts';
 import type { LayerDrawing } from './draw-layer.ts';
 

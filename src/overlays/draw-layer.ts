@@ -2,8 +2,8 @@
 // layer kind; and the exact inputs each layer draws, which key the
 // content-addressed personal segments.
 import type { Layer } from './types.ts';
-import { drawTextLayer, type DrawnOverlay } from './draw.ts';
-import { resolveLayerText } from './text.ts';
+import { drawTextLayer, type DrawnOverlay } from './text-layout.ts';
+import { resolveLayerText } from './handlebars.ts';
 import { drawSvgLayer, svgLayerInputs } from './svg.ts';
 import { drawImageLayer, imageLayerInputs } from './image.ts';
 import { drawItemsLayer, itemsLayerInputs } from './items.ts';

@@ -2,8 +2,8 @@
 // canvas plumbing the other non-text layers share: a box-sized canvas,
 // decoding, and contain/cover drawing with rounded corners.
 import { createCanvas, loadImage, type Canvas, type Image, type SKRSContext2D } from '@napi-rs/canvas';
-import { compileText } from './text.ts';
-import { drawTextLayer, finite, overlayOf } from './draw.ts';
+import { compileText } from './handlebars.ts';
+import { drawTextLayer, finite, overlayOf } from './text-layout.ts';
 import { fetchImage, ImageFetchError } from './fetch-image.ts';
 import type { ImageLayer, LayerBase, TextLayer, TextStyle } from './types.ts';
 import type { AssetSource, DrawContext, ImageFetchPolicy, LayerDrawing } from './draw-layer.ts';

@@ -4,7 +4,7 @@
 import { createCanvas, type Image, type SKRSContext2D } from '@napi-rs/canvas';
 import { DEFAULT_FONT_FAMILY, ensureFonts } from './fonts.ts';
 import { graphemesUpTo, sanitizeText } from './linebreak.ts';
-import { formatYen, toNumber } from './text.ts';
+import { formatYen, toNumber } from './handlebars.ts';
 import {
   clamp,
   colorOr,
@@ -18,7 +18,7 @@ import {
   MAX_URL_LENGTH,
   type Rect,
 } from './image.ts';
-import { finite } from './draw.ts';
+import { finite } from './text-layout.ts';
 import type { ItemsLayer, TextStyle } from './types.ts';
 import type { DrawContext, LayerDrawing } from './draw-layer.ts';
 

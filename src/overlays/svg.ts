@@ -5,7 +5,7 @@
 import Handlebars from 'handlebars';
 import { loadImage } from '@napi-rs/canvas';
 import { DEFAULT_FONT_FAMILY, ensureFonts } from './fonts.ts';
-import { checkTemplate, registerOverlayHelpers } from './text.ts';
+import { checkTemplate, registerOverlayHelpers } from './handlebars.ts';
 import { drawingOf, layerCanvas } from './image.ts';
 import type { SvgLayer } from './types.ts';
 import type { AssetSource, DrawContext, LayerDrawing } from './draw-layer.ts';

@@ -11,9 +11,9 @@ import { ManifestError } from '../templates/manifest.ts';
 import type { TemplateRegistry } from '../templates/registry.ts';
 import { drawContext, renderPersonalSegments, type SegmentClaims } from '../render/personalize.ts';
 import type { ImageFetchPolicy } from '../overlays/index.ts';
-import { ffmpegVersion } from '../render/ffmpeg.ts';
+import { ffmpegVersion } from '../video/ffmpeg.ts';
 import { ensureFonts } from '../overlays/index.ts';
-import { RenderStore } from '../renders/store.ts';
+import { RenderStore } from '../render/records.ts';
 import { enqueueContinuation, PREPARE_QUEUE, PRIORITY, RENDER_QUEUE, type PrepareJobData, type RenderJobData, type RenderQueue } from './queues.ts';
 
 export interface WorkerDeps {

@@ -6,10 +6,10 @@ import os from 'node:os';
 import path from 'node:path';
 import type { TemplatePlan, SegmentInfo } from '../templates/plan.ts';
 import type { Storage } from '../storage/storage.ts';
-import { runFfmpeg } from './ffmpeg.ts';
-import { forceKeyframesExpr, fpsValue, videoEncoderArgs } from './encoder.ts';
-import { spliceSegment } from './ts/splice.ts';
-import { StreamCutter } from './ts/stream-cutter.ts';
+import { runFfmpeg } from '../video/ffmpeg.ts';
+import { forceKeyframesExpr, fpsValue, videoEncoderArgs } from '../video/encoder.ts';
+import { spliceSegment } from '../video/ts/splice.ts';
+import { StreamCutter } from '../video/ts/stream-cutter.ts';
 import type { Animation } from '../overlays/types.ts';
 
 export interface PlacedOverlay {

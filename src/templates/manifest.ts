@@ -3,19 +3,9 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Layer } from '../overlays/types.ts';
-import { compileText, TemplateSyntaxError } from '../overlays/text.ts';
+import { compileText, TemplateSyntaxError } from '../overlays/handlebars.ts';
 import { escapePointer, type FieldSpec, type FieldProblem } from './fields.ts';
-
-export interface EncoderSettings {
-  /** x264 preset; every segment of a version is encoded with the same one. */
-  preset: string;
-  crf: number;
-  maxrateKbps: number;
-  bufsizeKbps: number;
-  profile: 'high' | 'main' | 'baseline';
-  bframes: number;
-  audioBitrateKbps: number;
-}
+import type { EncoderSettings } from '../video/encoder.ts';
 
 export const DEFAULT_ENCODER: EncoderSettings = {
   preset: 'veryfast',

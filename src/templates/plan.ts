@@ -1,7 +1,7 @@
 // The prepared form of a template version: everything a worker or the
 // playlist needs, written once at preparation and never changed.
-import type { Manifest, EncoderSettings } from './manifest.ts';
-import type { Rational } from '../render/encoder.ts';
+import type { Manifest } from './manifest.ts';
+import type { EncoderSettings, Rational } from '../video/encoder.ts';
 
 export interface SegmentInfo {
   index: number;

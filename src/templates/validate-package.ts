@@ -8,7 +8,7 @@ import path from 'node:path';
 import { validateManifestSchema, fontCodepoints, bundledCoverage, missingChars, type Problem } from './package/index.ts';
 import { validateSvg } from '../overlays/svg.ts';
 import { measureFit, resolveLayerText, type Layer, type TextLayer } from '../overlays/index.ts';
-import { probe } from '../render/ffmpeg.ts';
+import { probe } from '../video/ffmpeg.ts';
 import { applyLocale, MANIFEST_FILE, validateManifest, type Manifest } from './manifest.ts';
 import { exampleData, worstData } from './fields.ts';
 

@@ -1,8 +1,8 @@
 // Shared helpers for stream tests: the un-personalized template stream as a
 // reference, and decoded frames for pixel checks.
 import { startStaticServer, type StaticServer } from '../support/static-server.ts';
-import { mediaPlaylist } from '../../src/stream/playlist.ts';
-import { runFfmpeg } from '../../src/render/ffmpeg.ts';
+import { mediaPlaylist } from '../../src/viewer/playlist.ts';
+import { runFfmpeg } from '../../src/video/ffmpeg.ts';
 import type { TemplatePlan } from '../../src/templates/plan.ts';
 import { SHARED_STORAGE } from './service.ts';
 

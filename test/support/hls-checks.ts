@@ -10,7 +10,7 @@ import {
   parsePackets,
   type Pes,
   type TsPacket,
-} from '../../src/render/ts/packets.ts';
+} from '../../src/video/ts/packets.ts';
 import { runFfmpeg } from './ffmpeg-run.ts';
 
 type MediaPlaylist = HLS.types.MediaPlaylist;

@@ -4,9 +4,9 @@ import type { ApiContext } from '../context.ts';
 import { ApiError, type Problem } from '../errors.ts';
 import { validateData } from '../../templates/fields.ts';
 import { resolveInputs, segmentKeys } from '../../render/personalize.ts';
-import { signToken } from '../../stream/signing.ts';
+import { signToken } from '../../viewer/signing.ts';
 import { enqueueRender, PRIORITY } from '../../queue/queues.ts';
-import type { RenderMeta, RenderMode, RenderRecord } from '../../renders/store.ts';
+import type { RenderMeta, RenderMode, RenderRecord } from '../../render/records.ts';
 import type { TemplatePlan } from '../../templates/plan.ts';
 
 interface RenderBody {

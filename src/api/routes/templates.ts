@@ -13,7 +13,7 @@ import type { TemplatePlan } from '../../templates/plan.ts';
 import { packageFiles } from '../../templates/prepare.ts';
 import { checkPackageIsolated } from '../../templates/upload/check-isolated.ts';
 import { RegistryError } from '../../templates/registry.ts';
-import { previewStills, contactSheet } from '../../templates/preview.ts';
+import { previewStills, contactSheet } from '../../render/preview.ts';
 import { drawContext } from '../../render/personalize.ts';
 
 function summary(p: TemplatePlan) {

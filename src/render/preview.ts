@@ -3,12 +3,12 @@
 // contact sheet. Base frames come from the lossless mezzanine and are cached.
 import { createCanvas, loadImage } from '@napi-rs/canvas';
 import type { Storage } from '../storage/storage.ts';
-import type { TemplatePlan } from './plan.ts';
-import { layerFrames, versionPrefix } from './plan.ts';
-import { runFfmpeg } from '../render/ffmpeg.ts';
-import { rawInputArgs } from '../render/render-pass.ts';
+import type { TemplatePlan } from '../templates/plan.ts';
+import { layerFrames, versionPrefix } from '../templates/plan.ts';
+import { runFfmpeg } from '../video/ffmpeg.ts';
+import { rawInputArgs } from './render-pass.ts';
 import { drawLayer, measureFit, resolveLayerText, type DrawContext, ensureFonts } from '../overlays/index.ts';
-import { registerPackageFonts } from '../render/personalize.ts';
+import { registerPackageFonts } from './personalize.ts';
 
 export interface Still {
   layer: string;

@@ -1,7 +1,18 @@
 // The one place encoder arguments are built. Template preparation and every
 // personalized segment use exactly these, so a re-encoded segment gets the
 // same SPS/PPS, frame types and timestamps as the single-pass encode.
-import type { EncoderSettings } from '../templates/manifest.ts';
+
+/** x264/AAC settings of a template version (template.json `encoder`, with defaults). */
+export interface EncoderSettings {
+  /** x264 preset; every segment of a version is encoded with the same one. */
+  preset: string;
+  crf: number;
+  maxrateKbps: number;
+  bufsizeKbps: number;
+  profile: 'high' | 'main' | 'baseline';
+  bframes: number;
+  audioBitrateKbps: number;
+}
 
 export interface Rational {
   num: number;

@@ -3,13 +3,13 @@
 import { createRequire } from 'node:module';
 import { readFileSync } from 'node:fs';
 import type { FastifyInstance, FastifyReply } from 'fastify';
-import type { ApiContext } from '../api/context.ts';
-import { ApiError } from '../api/errors.ts';
-import { verifyToken } from './signing.ts';
-import { mediaPlaylist } from './playlist.ts';
-import { bumpRender, enqueueRender, PRIORITY } from '../queue/queues.ts';
-import type { RenderMeta } from '../renders/store.ts';
-import { playerPage } from './player-page.ts';
+import type { ApiContext } from '../context.ts';
+import { ApiError } from '../errors.ts';
+import { verifyToken } from '../../viewer/signing.ts';
+import { mediaPlaylist } from '../../viewer/playlist.ts';
+import { bumpRender, enqueueRender, PRIORITY } from '../../queue/queues.ts';
+import type { RenderMeta } from '../../render/records.ts';
+import { playerPage } from '../../viewer/player-page.ts';
 
 const require = createRequire(import.meta.url);
 let hlsJs: Buffer | undefined;

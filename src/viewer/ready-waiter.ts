@@ -3,7 +3,7 @@
 // missed message.
 import type { Redis } from 'ioredis';
 import type { Storage } from '../storage/storage.ts';
-import { READY_CHANNEL } from '../renders/store.ts';
+import { READY_CHANNEL } from '../render/records.ts';
 
 export class ReadyWaiter {
   private waiters = new Map<string, Set<() => void>>();
