@@ -35,7 +35,7 @@ export interface TemplatePlan {
   encoder: EncoderSettings;
   targetDuration: number;
   segments: SegmentInfo[];
-  source: { width: number; height: number; fps: number; duration: number; hasAudio: boolean; videoCodec: string };
+  source: { width: number; height: number; rotation?: number; fps: number; duration: number; hasAudio: boolean; videoCodec: string };
 }
 
 export function versionPrefix(templateId: string, version: string): string {

@@ -7,10 +7,11 @@ import { createReadStream } from 'node:fs';
 import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { ffmpegVersion, probe, runFfmpeg, type ProbeResult } from '../video/ffmpeg.ts';
+import { FfmpegError, ffmpegVersion, probe, runFfmpeg, type ProbeResult } from '../video/ffmpeg.ts';
 import { audioEncoderArgs, forceKeyframesExpr, fpsValue, toRational, videoEncoderArgs, type Rational } from '../video/encoder.ts';
 import { cutSegments } from '../video/ts/segmenter.ts';
-import { validatePackage, blocking } from './validate-package.ts';
+import { validatePackage, blocking, MAX_DURATION_SEC } from './validate-package.ts';
+import { problem } from './package/problems.ts';
 import { embedSvgSources } from '../overlays/index.ts';
 import type { Storage } from '../storage/storage.ts';
 import { applyLocale, encoderSettings, loadManifest, ManifestError, type Manifest } from './manifest.ts';
@@ -18,7 +19,7 @@ import { layerFrames, planKey, versionPrefix, type SegmentInfo, type TemplatePla
 import { planSegments, type Window } from './segment-plan.ts';
 
 /** Bump when the prepared layout changes, so old preparations are not reused. */
-const PREPARE_FORMAT = 4;
+const PREPARE_FORMAT = 5; // 5: rotated (phone) clips are prepared upright
 
 export interface PrepareOptions {
   signal?: AbortSignal;
@@ -88,7 +89,19 @@ export async function prepareTemplate(dir: string, storage: Storage, opts: Prepa
   const height = manifest.output?.height ?? even(src.height);
 
   log(`${manifest.id}: counting frames`);
-  const frameCount = await countFrames(videoFile, fps);
+  // The container's duration is only a claim (validation checked it): count what really
+  // decodes, and stop one frame past the limit so a long file costs no more than a legal one.
+  const maxFrames = Math.floor((MAX_DURATION_SEC * fps.num) / fps.den);
+  const frameCount = await countFrames(videoFile, fps, maxFrames + 1, opts.signal);
+  if (frameCount > maxFrames) {
+    throw new ManifestError([
+      problem(
+        '/video/file',
+        `${manifest.video.file} plays for more than ${MAX_DURATION_SEC} s when decoded (its header says ${src.durationSec.toFixed(1)} s); the limit is ${MAX_DURATION_SEC} s`,
+        `${manifest.video.file} は実際に再生すると ${MAX_DURATION_SEC} 秒を超えます（ヘッダー上は ${src.durationSec.toFixed(1)} 秒）。上限は ${MAX_DURATION_SEC} 秒です`,
+      ),
+    ]);
+  }
   const duration = (frameCount * fps.den) / fps.num;
   const windows: Window[] = manifest.layers.map((l) => ({ layerId: l.id, ...layerFrames(l, fps, frameCount) }));
   const planned = planSegments(frameCount, fpsValue(fps), windows);
@@ -108,8 +121,11 @@ export async function prepareTemplate(dir: string, storage: Storage, opts: Prepa
     const audioIn = src.hasAudio ? [] : ['-f', 'lavfi', '-i', 'anullsrc=r=48000:cl=stereo'];
     graph += `;[${src.hasAudio ? '0:a:0' : '1:a'}]aresample=48000,apad=whole_len=${samples},atrim=end_sample=${samples}[a]`;
     const fullTs = path.join(work, 'full.ts');
-    const args = ['-y', '-i', videoFile, ...audioIn, '-filter_complex', graph];
-    args.push('-map', '[main]', '-map', '[a]', ...videoEncoderArgs(encoder, fps), '-force_key_frames', forceKeyframesExpr(planned.map((s) => s.startFrame)), ...audioEncoderArgs(encoder), '-f', 'mpegts', fullTs);
+    // Phone clips store portrait video as landscape plus a display matrix; ffmpeg turns the
+    // decoded frames upright (the probe reported the turned size). Its default, made explicit.
+    const args = ['-y', '-autorotate', '1', '-i', videoFile, ...audioIn, '-filter_complex', graph];
+    // -frames:v: the encode never runs past the counted frames, whatever the input holds.
+    args.push('-map', '[main]', '-map', '[a]', '-frames:v', String(frameCount), ...videoEncoderArgs(encoder, fps), '-force_key_frames', forceKeyframesExpr(planned.map((s) => s.startFrame)), ...audioEncoderArgs(encoder), '-f', 'mpegts', fullTs);
     dynamic.forEach((_, i) => {
       // Raw frames: a personalized segment is one generation from the source, like a static
       // one, and reading them costs next to nothing (decoding a lossless H.264 mezzanine
@@ -117,7 +133,7 @@ export async function prepareTemplate(dir: string, storage: Storage, opts: Prepa
       args.push('-map', `[z${i}]`, '-f', 'rawvideo', '-pix_fmt', 'yuv420p', path.join(work, `mezz${i}.yuv`));
     });
     log(`${manifest.id}: encoding ${planned.length} segments (${dynamic.length} personalized) at ${width}x${height} ${fpsValue(fps).toFixed(3)} fps`);
-    await runFfmpeg(args, { signal: opts.signal, timeoutMs: 30 * 60_000 });
+    await runFfmpeg(args, { signal: opts.signal, timeoutMs: ENCODE_TIMEOUT_MS }).catch(tooSlow(manifest.video.file, 'encode', ENCODE_TIMEOUT_MS));
 
     const cut = cutSegments(await readFile(fullTs), planned.map((s) => s.startFrame));
     if (cut.length !== planned.length) throw new Error(`segmenter produced ${cut.length} segments, planned ${planned.length}`);
@@ -159,7 +175,7 @@ export async function prepareTemplate(dir: string, storage: Storage, opts: Prepa
       encoder,
       targetDuration: Math.max(1, ...segments.map((s) => Math.round(s.duration))),
       segments,
-      source: { width: src.width, height: src.height, fps: src.fps, duration: src.durationSec, hasAudio: src.hasAudio, videoCodec: src.videoCodec },
+      source: { width: src.width, height: src.height, rotation: src.rotation, fps: src.fps, duration: src.durationSec, hasAudio: src.hasAudio, videoCodec: src.videoCodec },
     };
     // Package files the overlays draw from (images, SVGs, fonts); the base video is not needed again.
     for (const rel of await packageFiles(dir)) {
@@ -175,12 +191,30 @@ export async function prepareTemplate(dir: string, storage: Storage, opts: Prepa
   }
 }
 
+/** A timed-out ffmpeg run becomes a problem of the video (not a retryable failure). */
+function tooSlow(name: string, what: 'decode' | 'encode', ms: number) {
+  return (e: unknown): never => {
+    if (e instanceof FfmpegError && e.message.includes('timed out')) {
+      throw new ManifestError([
+        problem('/video/file', `${name} took longer than ${ms / 60_000} min to ${what}; use a shorter or smaller video`, `${name} の${what === 'decode' ? 'デコード' : 'エンコード'}に ${ms / 60_000} 分以上かかりました。短いか小さい動画にしてください`),
+      ]);
+    }
+    throw e;
+  };
+}
+
 function even(n: number): number {
   return n % 2 === 0 ? n : n - 1;
 }
 
-async function countFrames(file: string, fps: Rational): Promise<number> {
-  const { stderr } = await runFfmpeg(['-i', file, '-map', '0:v:0', '-vf', `fps=${fps.num}/${fps.den}`, '-f', 'null', '-'], { timeoutMs: 10 * 60_000 });
+/** Wall-clock limits: a prepare worker is never held for long by one upload. */
+const COUNT_TIMEOUT_MS = 5 * 60_000;
+const ENCODE_TIMEOUT_MS = 30 * 60_000;
+
+/** Frames of the base video at the output rate, counted by decoding (at most `cap`). */
+async function countFrames(file: string, fps: Rational, cap: number, signal?: AbortSignal): Promise<number> {
+  const args = ['-i', file, '-map', '0:v:0', '-vf', `fps=${fps.num}/${fps.den}`, '-frames:v', String(cap), '-f', 'null', '-'];
+  const { stderr } = await runFfmpeg(args, { timeoutMs: COUNT_TIMEOUT_MS, signal }).catch(tooSlow(path.basename(file), 'decode', COUNT_TIMEOUT_MS));
   const all = [...stderr.matchAll(/frame=\s*(\d+)/g)];
   const n = Number(all[all.length - 1]?.[1]);
   if (!Number.isFinite(n) || n <= 0) throw new Error('could not count the frames of the base video');

@@ -87,6 +87,7 @@ export async function validatePackage(dir: string): Promise<PackageReport> {
           problems.push(p(`/layers/${i}/box`, `box ${b.x},${b.y} ${b.width}x${b.height} is outside the ${w}x${h} frame`, `領域 ${b.x},${b.y} ${b.width}x${b.height} が画面 ${w}x${h} からはみ出しています`));
         }
       }
+      if (v.rotation) problems.push(p('/video/file', `note: the video is stored ${v.codedWidth}x${v.codedHeight} and turned ${v.rotation}° for display; boxes use the ${v.width}x${v.height} picture as seen`, `注意: 動画は ${v.codedWidth}x${v.codedHeight} で保存され、表示時に ${v.rotation}° 回転します。領域は見たままの ${v.width}x${v.height} で指定してください`));
       if (!v.hasAudio) problems.push(p('/video/file', 'note: the video has no audio; a silent track will be added', '注意: 動画に音声がないため、無音トラックを付けます'));
     } catch (e) {
       problems.push(p('/video/file', `cannot read the video: ${(e as Error).message}`, `動画を読み込めません: ${(e as Error).message}`));

@@ -139,8 +139,14 @@ export async function ffmpegVersion(): Promise<string> {
 
 export interface ProbeResult {
   durationSec: number;
+  /** Displayed size: the coded size turned by the display matrix (phones store portrait clips as landscape + rotation). */
   width: number;
   height: number;
+  /** Clockwise degrees the picture is turned for display (0, 90, 180, 270; other angles as given). */
+  rotation: number;
+  /** Size as stored in the stream, before rotation. */
+  codedWidth: number;
+  codedHeight: number;
   fps: number;
   videoCodec: string;
   hasAudio: boolean;
@@ -160,18 +166,54 @@ export async function probe(file: string): Promise<ProbeResult> {
     if (!(e instanceof FfmpegError)) throw e;
     stderr = e.stderrTail;
   }
+  return parseProbe(stderr);
+}
+
+const STREAM = /^\s*Stream #\d+:\d+(?:\[\w+\])?(?:\(\w+\))?: (\w+): /;
+
+/** Reads `ffmpeg -i` stderr: container duration, the first video stream (and its display matrix), audio. */
+export function parseProbe(stderr: string): ProbeResult {
   const dur = /Duration: (\d+):(\d+):(\d+(?:\.\d+)?)/.exec(stderr);
-  const video = /Stream #\d+:\d+(?:\[\w+\])?(?:\(\w+\))?: Video: (\w+)[^\n]*?, (\d{2,5})x(\d{2,5})[^\n]*?(?:, ([\d.]+) fps|, ([\d.]+) tbr)/.exec(stderr);
-  if (!dur || !video) throw new Error(`not a readable video file (${lastLine(stderr)})`);
-  const audio = /Stream #\d+:\d+(?:\[\w+\])?(?:\(\w+\))?: Audio: (\w+)/.exec(stderr);
-  const fps = Number(video[4] ?? video[5]);
+  // Each stream's block: its summary line and the indented Metadata / Side data lines under it.
+  const blocks: Array<{ kind: string; text: string }> = [];
+  for (const line of stderr.split('\n')) {
+    const m = STREAM.exec(line);
+    if (m) blocks.push({ kind: m[1]!, text: line });
+    else if (blocks.length && /^\s{4,}/.test(line)) blocks[blocks.length - 1]!.text += '\n' + line;
+    else if (blocks.length && !/^\s/.test(line)) break;
+  }
+  const vBlock = blocks.find((b) => b.kind === 'Video');
+  const video = vBlock && /Video: (\w+)[^\n]*?, (\d{2,5})x(\d{2,5})[^\n]*?(?:, ([\d.]+) fps|, ([\d.]+) tbr)/.exec(vBlock.text);
+  if (!dur || !vBlock || !video) throw new Error(`not a readable video file (${lastLine(stderr)})`);
+  const audio = blocks.find((b) => b.kind === 'Audio');
+  const codedWidth = Number(video[2]);
+  const codedHeight = Number(video[3]);
+  const rotation = displayRotation(vBlock.text);
+  const turned = rotation === 90 || rotation === 270;
   return {
     durationSec: Number(dur[1]) * 3600 + Number(dur[2]) * 60 + Number(dur[3]),
     videoCodec: video[1]!,
-    width: Number(video[2]),
-    height: Number(video[3]),
-    fps,
+    width: turned ? codedHeight : codedWidth,
+    height: turned ? codedWidth : codedHeight,
+    rotation,
+    codedWidth,
+    codedHeight,
+    fps: Number(video[4] ?? video[5]),
     hasAudio: !!audio,
-    audioCodec: audio?.[1],
+    audioCodec: audio ? /Audio: (\w+)/.exec(audio.text)?.[1] : undefined,
   };
+}
+
+/**
+ * Clockwise display rotation of a video stream. ffmpeg prints the display matrix as
+ * "displaymatrix: rotation of -90.00 degrees" (counter-clockwise, as av_display_rotation_get)
+ * and, for MP4, a "rotate : 90" tag (clockwise); the matrix is what its autorotation obeys.
+ */
+function displayRotation(block: string): number {
+  const matrix = /displaymatrix: rotation of (-?[\d.]+) degrees/.exec(block);
+  const tag = /^\s+rotate\s*:\s*(-?[\d.]+)\s*$/m.exec(block);
+  const cw = matrix ? -Number(matrix[1]) : tag ? Number(tag[1]) : 0;
+  if (!Number.isFinite(cw)) return 0;
+  const r = ((Math.round(cw * 100) / 100) % 360 + 360) % 360;
+  return r === 360 ? 0 : r;
 }
