@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { copyFile, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { findStreams, parsePackets } from '../src/video/ts/packets.ts';
+import { findStreams, parsePackets } from './support/ts-reader.ts';
 import { adtsFrames, checkStream, nalUnits, tsDelta, type StreamReport } from './support/hls-checks.ts';
 import { runFfmpeg } from './support/ffmpeg-run.ts';
 import { playInChromium, playbackFailures, HLSJS_GAP_PATTERN } from './support/player.ts';

@@ -2,15 +2,8 @@
 // list, items 1-7 and 9). Every check runs; every failure is collected as a
 // human-readable string. Nothing here asserts: callers assert on the report.
 import HLS from 'hls-parser';
-import {
-  NULL_PID,
-  TsFormatError,
-  collectPes,
-  findStreams,
-  parsePackets,
-  type Pes,
-  type TsPacket,
-} from '../../src/video/ts/packets.ts';
+// An MPEG-TS reader of its own (with mux.js), never the src/video/ts parser these checks judge.
+import { NULL_PID, TsFormatError, collectPes, findStreams, parsePackets, type Pes, type TsPacket } from './ts-reader.ts';
 import { runFfmpeg } from './ffmpeg-run.ts';
 
 type MediaPlaylist = HLS.types.MediaPlaylist;
