@@ -164,9 +164,22 @@ test('the same template version, data and external_id give the same render and l
   assert.notEqual(c.body.id, a.body.id);
   const done = await waitDone(a.body.id);
   assert.equal(done.attempts, 1, 'rendered once');
-  // Same overlay content → the personalized segments are shared, not encoded again.
+  // Same overlay content → the personalized segments are shared, not encoded again:
+  // each is encoded by one of the two renders, the other reports it shared, and both
+  // links serve the very same bytes.
   const other = await waitDone(c.body.id);
   assert.equal(other.state, 'done');
+  const dynamic = (r: any) => r.segments.filter((s: any) => s.kind === 'dynamic');
+  assert.equal(dynamic(done).length, 2);
+  for (const [k, s] of dynamic(done).entries()) {
+    const o = dynamic(other)[k];
+    assert.equal(s.state, 'ready');
+    assert.equal(o.state, 'ready');
+    assert.deepEqual([s.shared, o.shared].sort(), [false, true], `segment ${s.index}: encoded once (shared ${s.shared} / ${o.shared})`);
+    const get = async (url: string) => Buffer.from(await (await fetch(url.replace('index.m3u8', `${s.index}.ts`))).arrayBuffer());
+    const [x, y] = [await get(a.body.playlist_url), await get(c.body.playlist_url)];
+    assert.ok(x.length > 0 && x.equals(y), `segment ${s.index}: both links serve the same stored bytes`);
+  }
 });
 
 test('bad input gets a precise 4xx, never a 500', async () => {

@@ -12,6 +12,7 @@ import { createServer, type Server } from 'node:http';
 import { loadImage } from '@napi-rs/canvas';
 import { decode, region, solidPng } from './support/pixels.ts';
 import { startTestService, API_KEY, type TestService } from './helpers/service.ts';
+import { frameRgb } from './helpers/stream.ts';
 import { checkStream } from './support/hls-checks.ts';
 import { runFfmpeg } from '../src/video/ffmpeg.ts';
 import { zipFiles } from '../src/templates/package/zip-writer.ts';
@@ -24,6 +25,7 @@ let images: Server;
 let imgBase = '';
 
 const VIDEO = path.join(root, 'clip.mp4');
+const FALLBACK = '#00c8c8';
 const manifest = (over: Record<string, unknown> = {}) => ({
   id: 'shop',
   name: 'テスト用ショップ',
@@ -55,7 +57,7 @@ function makePackage(dir: string, m: object, extra: Record<string, Buffer | stri
   writeFileSync(path.join(dir, 'template.json'), JSON.stringify(m, null, 2));
   writeFileSync(path.join(dir, 'badge.svg'), '<svg xmlns="http://www.w3.org/2000/svg" width="180" height="120"><rect width="180" height="120" rx="16" fill="#e63946"/><text x="90" y="72" font-size="32" text-anchor="middle" fill="#fff" font-family="Noto Sans JP">{{name}}様</text></svg>');
   writeFileSync(path.join(dir, 'logo.png'), solidPng(100, 100, '#2a9d8f'));
-  writeFileSync(path.join(dir, 'fallback.png'), solidPng(200, 200, '#cccccc'));
+  writeFileSync(path.join(dir, 'fallback.png'), solidPng(200, 200, FALLBACK)); // a colour nothing else draws
   for (const [k, v] of Object.entries(extra)) writeFileSync(path.join(dir, k), v);
 }
 
@@ -160,6 +162,19 @@ test('a render with every layer type passes the stream checks; failing product i
   assert.equal(done.state, 'done', done.error);
   const report = await checkStream(r.body.playlist_url);
   assert.deepEqual(report.failures, []);
+  // What the viewer sees at 3 s (items shown 2-4 s): the good photo in red, and the packaged
+  // fallback in place of the two photos that failed, each fitted to the same square.
+  const box = (manifest().layers[3] as { box: { x: number; y: number; width: number; height: number } }).box;
+  const rgb = await frameRgb(r.body.playlist_url, 3 * 25, box);
+  const count = (want: [number, number, number]) => {
+    let n = 0;
+    for (let i = 0; i < rgb.length; i += 3) if (Math.abs(rgb[i]! - want[0]) < 40 && Math.abs(rgb[i + 1]! - want[1]) < 40 && Math.abs(rgb[i + 2]! - want[2]) < 40) n++;
+    return n;
+  };
+  const red = count([255, 0, 0]);
+  const fallback = count([0, 0xc8, 0xc8]);
+  assert.ok(red > 1000, `the fetched photo is drawn (${red} red pixels)`);
+  assert.ok(fallback > 1.6 * red && fallback < 2.4 * red, `the fallback is drawn for both failed photos (${fallback} fallback pixels, ${red} red)`);
 });
 
 test('validation reports every problem at once, with place, in English and Japanese', async () => {
