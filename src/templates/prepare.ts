@@ -133,7 +133,8 @@ export async function prepareTemplate(dir: string, storage: Storage, opts: Prepa
       args.push('-map', `[z${i}]`, '-f', 'rawvideo', '-pix_fmt', 'yuv420p', path.join(work, `mezz${i}.yuv`));
     });
     log(`${manifest.id}: encoding ${planned.length} segments (${dynamic.length} personalized) at ${width}x${height} ${fpsValue(fps).toFixed(3)} fps`);
-    await runFfmpeg(args, { signal: opts.signal, timeoutMs: ENCODE_TIMEOUT_MS }).catch(tooSlow(manifest.video.file, 'encode', ENCODE_TIMEOUT_MS));
+    const encodeMs = encodeBudgetMs(frameCount, width, height);
+    await runFfmpeg(args, { signal: opts.signal, timeoutMs: encodeMs }).catch(tooSlow(manifest.video.file, 'encode', encodeMs));
 
     const cut = cutSegments(await readFile(fullTs), planned.map((s) => s.startFrame));
     if (cut.length !== planned.length) throw new Error(`segmenter produced ${cut.length} segments, planned ${planned.length}`);
@@ -196,7 +197,7 @@ function tooSlow(name: string, what: 'decode' | 'encode', ms: number) {
   return (e: unknown): never => {
     if (e instanceof FfmpegError && e.message.includes('timed out')) {
       throw new ManifestError([
-        problem('/video/file', `${name} took longer than ${ms / 60_000} min to ${what}; use a shorter or smaller video`, `${name} の${what === 'decode' ? 'デコード' : 'エンコード'}に ${ms / 60_000} 分以上かかりました。短いか小さい動画にしてください`),
+        problem('/video/file', `${name} took longer than ${Math.round(ms / 1000)} s to ${what}; use a shorter or smaller video`, `${name} の${what === 'decode' ? 'デコード' : 'エンコード'}に ${Math.round(ms / 1000)} 秒以上かかりました。短いか小さい動画にしてください`),
       ]);
     }
     throw e;
@@ -208,8 +209,17 @@ function even(n: number): number {
 }
 
 /** Wall-clock limits: a prepare worker is never held for long by one upload. */
-const COUNT_TIMEOUT_MS = 5 * 60_000;
-const ENCODE_TIMEOUT_MS = 30 * 60_000;
+const COUNT_TIMEOUT_MS = 10 * 60_000;
+
+/**
+ * The encode's time limit, from the work it really has (counted frames × size): 0.2 s per
+ * 1080p-sized frame (5 fps at 1080p, far below veryfast on 2 cores, even at idle priority
+ * beside renders) plus 3 min, never over 30 min. A small template that stalls is stopped
+ * in minutes, not half an hour.
+ */
+function encodeBudgetMs(frames: number, width: number, height: number): number {
+  return Math.min(30 * 60_000, 3 * 60_000 + Math.ceil(frames * ((width * height) / (1920 * 1080)) * 200));
+}
 
 /** Frames of the base video at the output rate, counted by decoding (at most `cap`). */
 async function countFrames(file: string, fps: Rational, cap: number, signal?: AbortSignal): Promise<number> {
