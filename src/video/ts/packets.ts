@@ -6,6 +6,17 @@ export const SYNC_BYTE = 0x47;
 export const PAT_PID = 0;
 export const NULL_PID = 0x1fff;
 
+/** PTS/DTS are 33-bit counters of a 90 kHz clock: they wrap every 2^33 ticks (26.5 hours). */
+export const TS_WRAP = 2 ** 33;
+
+/** b − a in 90 kHz ticks across a 2^33 wrap: the signed difference nearest to zero. */
+export function tsDelta(a: number, b: number): number {
+  let d = (b - a) % TS_WRAP;
+  if (d >= TS_WRAP / 2) d -= TS_WRAP;
+  else if (d < -TS_WRAP / 2) d += TS_WRAP;
+  return d;
+}
+
 export interface TsPacket {
   /** Index of the packet inside its buffer. */
   index: number;
