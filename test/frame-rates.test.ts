@@ -77,25 +77,29 @@ async function makeTemplate(r: Rate): Promise<{ dir: string; windows: Array<{ bo
 
 /** Mean RGB of a box, inset by 4 px so scaling and chroma edges do not matter. */
 function meanRgb(frame: Buffer, b: typeof LONG): [number, number, number] {
-  const s = [0, 0, 0];
+  let r = 0;
+  let g = 0;
+  let bl = 0;
   let n = 0;
   for (let y = b.y + 4; y < b.y + b.height - 4; y++) {
     for (let x = b.x + 4; x < b.x + b.width - 4; x++) {
       const o = (y * W + x) * 3;
-      s[0] += frame[o]!;
-      s[1] += frame[o + 1]!;
-      s[2] += frame[o + 2]!;
+      r += frame[o]!;
+      g += frame[o + 1]!;
+      bl += frame[o + 2]!;
       n++;
     }
   }
-  return [s[0]! / n, s[1]! / n, s[2]! / n];
+  return [r / n, g / n, bl / n];
 }
 
 for (const r of RATES) {
   test(`${r.label} fps: renders, splices, decodes cleanly, overlay on exactly its frames`, async () => {
     const { dir, windows } = await makeTemplate(r);
     const storage = new LocalStorage(path.join(root, 'storage'));
-    const plan = await prepareTemplate(dir, storage);
+    const log: string[] = [];
+    const plan = await prepareTemplate(dir, storage, { log: (m) => log.push(m) });
+    assert.ok(log.some((m) => /splice self-check passed/.test(m)), 'preparation splices one personal segment as a check');
     assert.deepEqual(plan.fps, { num: r.num, den: r.den });
     const keys = segmentKeys(plan, resolveInputs(plan, {}), Buffer.from('test'));
     await renderPersonalSegments(plan, {}, keys, storage, drawContext(plan, storage, loadConfig().imageFetch));

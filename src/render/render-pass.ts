@@ -7,7 +7,7 @@ import path from 'node:path';
 import type { TemplatePlan, SegmentInfo } from '../templates/plan.ts';
 import type { Storage } from '../storage/storage.ts';
 import { runFfmpeg } from '../video/ffmpeg.ts';
-import { forceKeyframesExpr, fpsValue, videoEncoderArgs } from '../video/encoder.ts';
+import { forceKeyframesExpr, fpsValue, rawInputArgs, videoEncoderArgs } from '../video/encoder.ts';
 import { spliceSegment } from '../video/ts/splice.ts';
 import { StreamCutter } from '../video/ts/stream-cutter.ts';
 import type { Animation } from '../overlays/types.ts';
@@ -65,10 +65,8 @@ export function mezzanineFrameBytes(plan: Pick<TemplatePlan, 'width' | 'height'>
   return plan.width * plan.height + 2 * ((plan.width / 2) * (plan.height / 2));
 }
 
-/** ffmpeg input arguments for a file of raw yuv420p frames at the template's size and rate. */
-export function rawInputArgs(plan: Pick<TemplatePlan, 'width' | 'height' | 'fps'>, file: string): string[] {
-  return ['-f', 'rawvideo', '-pix_fmt', 'yuv420p', '-s', `${plan.width}x${plan.height}`, '-framerate', `${plan.fps.num}/${plan.fps.den}`, '-i', file];
-}
+// Raw mezzanine input arguments are built next to the encoder's (the prepare self-check uses them too).
+export { rawInputArgs };
 
 /**
  * Overlays for one stretch of frames (a segment, or a whole video) as a filter chain

@@ -9,7 +9,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { ffmpegVersion, probe, runFfmpeg, type ProbeResult } from '../video/ffmpeg.ts';
 import { audioEncoderArgs, forceKeyframesExpr, fpsValue, toRational, videoEncoderArgs, type Rational } from '../video/encoder.ts';
-import { cutSegments } from '../video/ts/segmenter.ts';
+import { cutSegmentsFromFile } from '../video/ts/segmenter.ts';
+import { SpliceError } from '../video/ts/splice.ts';
+import { checkSpliceable } from '../video/splice-check.ts';
 import { validatePackage, blocking } from './validate-package.ts';
 import { embedSvgSources } from '../overlays/index.ts';
 import type { Storage } from '../storage/storage.ts';
@@ -119,11 +121,10 @@ export async function prepareTemplate(dir: string, storage: Storage, opts: Prepa
     log(`${manifest.id}: encoding ${planned.length} segments (${dynamic.length} personalized) at ${width}x${height} ${fpsValue(fps).toFixed(3)} fps`);
     await runFfmpeg(args, { signal: opts.signal, timeoutMs: 30 * 60_000 });
 
-    const cut = cutSegments(await readFile(fullTs), planned.map((s) => s.startFrame));
-    if (cut.length !== planned.length) throw new Error(`segmenter produced ${cut.length} segments, planned ${planned.length}`);
+    // Cut while reading: the single-pass file is never held in memory whole.
     const segments: SegmentInfo[] = [];
-    for (const s of planned) {
-      const c = cut[s.index]!;
+    for await (const c of cutSegmentsFromFile(fullTs, planned.map((s) => s.startFrame))) {
+      const s = planned[c.index]!;
       if (c.frames !== s.frames) throw new Error(`segment ${s.index} has ${c.frames} frames, planned ${s.frames}`);
       const key = `${prefix}/seg/${s.index}.ts`;
       await storage.put(key, c.bytes);
@@ -140,11 +141,16 @@ export async function prepareTemplate(dir: string, storage: Storage, opts: Prepa
       };
       if (s.layers.length) {
         const i = dynamic.indexOf(s);
+        if (i === 0) {
+          await spliceSelfCheck(c.bytes, path.join(work, `mezz${i}.yuv`), { width, height, fps, frames: s.frames, encoder }, s.index, opts.signal);
+          log(`${manifest.id}: splice self-check passed on segment ${s.index}`);
+        }
         info.mezzanine = `${prefix}/mezz/${s.index}.yuv`;
         await storage.putFile(info.mezzanine, path.join(work, `mezz${i}.yuv`));
       }
       segments.push(info);
     }
+    if (segments.length !== planned.length) throw new Error(`segmenter produced ${segments.length} segments, planned ${planned.length}`);
     const plan: TemplatePlan = {
       templateId: manifest.id,
       version,
@@ -172,6 +178,16 @@ export async function prepareTemplate(dir: string, storage: Storage, opts: Prepa
     return plan;
   } finally {
     await rm(work, { recursive: true, force: true });
+  }
+}
+
+/** A version whose personal segments would not splice is refused at preparation, with the reason. */
+async function spliceSelfCheck(segment: Buffer, raw: string, v: Parameters<typeof checkSpliceable>[2], index: number, signal?: AbortSignal): Promise<void> {
+  try {
+    await checkSpliceable(segment, raw, v, signal);
+  } catch (e) {
+    if (!(e instanceof SpliceError)) throw e;
+    throw new ManifestError([{ pointer: '/video/file', message: `personalized segments cannot be spliced into this video (${fpsValue(v.fps).toFixed(3)} fps, segment ${index}): ${e.message}` }]);
   }
 }
 
