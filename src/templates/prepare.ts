@@ -89,6 +89,7 @@ export async function prepareTemplate(dir: string, storage: Storage, opts: Prepa
   const width = manifest.output?.width ?? even(src.width);
   const height = manifest.output?.height ?? even(src.height);
 
+  log(`${manifest.id}: audio ${src.audioTrack ? `from the first track (${src.audioTrack}) of ${src.audioTracks}` : 'none in the video: a silent track'}`);
   log(`${manifest.id}: counting frames`);
   const frameCount = await countFrames(videoFile, fps);
   const duration = (frameCount * fps.den) / fps.num;
@@ -165,7 +166,7 @@ export async function prepareTemplate(dir: string, storage: Storage, opts: Prepa
       encoder,
       targetDuration: Math.max(1, ...segments.map((s) => Math.round(s.duration))),
       segments,
-      source: { width: src.width, height: src.height, fps: src.fps, duration: src.durationSec, hasAudio: src.hasAudio, videoCodec: src.videoCodec },
+      source: { width: src.width, height: src.height, fps: src.fps, duration: src.durationSec, hasAudio: src.hasAudio, audioTracks: src.audioTracks, audioTrack: src.audioTrack, videoCodec: src.videoCodec },
     };
     // Package files the overlays draw from (images, SVGs, fonts); the base video is not needed again.
     for (const rel of await packageFiles(dir)) {

@@ -145,6 +145,10 @@ export interface ProbeResult {
   videoCodec: string;
   hasAudio: boolean;
   audioCodec?: string;
+  /** Audio streams in the file; only the first (0:a:0) is used. */
+  audioTracks: number;
+  /** The first audio stream as ffmpeg names it, e.g. "#0:1(jpn): aac", for logs and reports. */
+  audioTrack?: string;
 }
 
 /**
@@ -163,7 +167,8 @@ export async function probe(file: string): Promise<ProbeResult> {
   const dur = /Duration: (\d+):(\d+):(\d+(?:\.\d+)?)/.exec(stderr);
   const video = /Stream #\d+:\d+(?:\[\w+\])?(?:\(\w+\))?: Video: (\w+)[^\n]*?, (\d{2,5})x(\d{2,5})[^\n]*?(?:, ([\d.]+) fps|, ([\d.]+) tbr)/.exec(stderr);
   if (!dur || !video) throw new Error(`not a readable video file (${lastLine(stderr)})`);
-  const audio = /Stream #\d+:\d+(?:\[\w+\])?(?:\(\w+\))?: Audio: (\w+)/.exec(stderr);
+  const audios = [...stderr.matchAll(/Stream (#\d+:\d+)(?:\[\w+\])?(\(\w+\))?: Audio: (\w+)/g)];
+  const audio = audios[0];
   const fps = Number(video[4] ?? video[5]);
   return {
     durationSec: Number(dur[1]) * 3600 + Number(dur[2]) * 60 + Number(dur[3]),
@@ -172,6 +177,8 @@ export async function probe(file: string): Promise<ProbeResult> {
     height: Number(video[3]),
     fps,
     hasAudio: !!audio,
-    audioCodec: audio?.[1],
+    audioCodec: audio?.[3],
+    audioTracks: audios.length,
+    audioTrack: audio ? `${audio[1]}${audio[2] ?? ''}: ${audio[3]}` : undefined,
   };
 }
