@@ -10,7 +10,7 @@ import { drawLayer, layerInputs, type DrawContext, type ImageFetchPolicy, type A
 import { renderPass, type PassSegment, type PlacedOverlay } from './render-pass.ts';
 
 /** Bump when drawing or encoding of personal segments changes, so segments made the old way are not reused. */
-export const DRAW_VERSION = 2;
+export const DRAW_VERSION = 3;
 
 /** Per layer id: exactly what the layer draws for this person (text, items, URLs…). */
 export type LayerInputs = Record<string, unknown>;

@@ -7,7 +7,7 @@ import path from 'node:path';
 import type { TemplatePlan, SegmentInfo } from '../templates/plan.ts';
 import type { Storage } from '../storage/storage.ts';
 import { runFfmpeg } from '../video/ffmpeg.ts';
-import { forceKeyframesExpr, fpsValue, videoEncoderArgs } from '../video/encoder.ts';
+import { forceKeyframesExpr, fpsValue, rawInputArgs, videoEncoderArgs } from '../video/encoder.ts';
 import { spliceSegment } from '../video/ts/splice.ts';
 import { StreamCutter } from '../video/ts/stream-cutter.ts';
 import type { Animation } from '../overlays/types.ts';
@@ -65,10 +65,8 @@ export function mezzanineFrameBytes(plan: Pick<TemplatePlan, 'width' | 'height'>
   return plan.width * plan.height + 2 * ((plan.width / 2) * (plan.height / 2));
 }
 
-/** ffmpeg input arguments for a file of raw yuv420p frames at the template's size and rate. */
-export function rawInputArgs(plan: Pick<TemplatePlan, 'width' | 'height' | 'fps'>, file: string): string[] {
-  return ['-f', 'rawvideo', '-pix_fmt', 'yuv420p', '-s', `${plan.width}x${plan.height}`, '-framerate', `${plan.fps.num}/${plan.fps.den}`, '-i', file];
-}
+// Raw mezzanine input arguments are built next to the encoder's (the prepare self-check uses them too).
+export { rawInputArgs };
 
 /**
  * Overlays for one stretch of frames (a segment, or a whole video) as a filter chain
@@ -91,7 +89,11 @@ export function overlayChain(
   overlays.forEach((o, i) => {
     const from = Math.max(0, o.startFrame - seg.startFrame);
     const to = Math.min(seg.frames, o.endFrame - seg.startFrame);
-    const chain = ['format=yuva420p', `loop=loop=${seg.frames - 1}:size=1:start=0`, `setpts=N*${fps.den}/${fps.num}/TB`];
+    // The still's timestamps must sit exactly on the mezzanine's frame grid: in the image
+    // reader's default 1/25 s timebase, N/rate is truncated, the last overlay frame lands
+    // before the last video frame and the overlay (eof_action=pass) drops off 1–2 frames
+    // early at 29.97/30/60 fps. A timebase of one frame makes every timestamp an integer N.
+    const chain = ['format=yuva420p', `settb=expr=${fps.den}/${fps.num}`, `loop=loop=${seg.frames - 1}:size=1:start=0`, 'setpts=N'];
     if (o.fadeIn && o.startFrame >= seg.startFrame) chain.push(`fade=t=in:st=${from / rate}:d=${o.fadeIn}:alpha=1`);
     if (o.fadeOut && o.endFrame <= seg.startFrame + seg.frames) chain.push(`fade=t=out:st=${Math.max(0, to / rate - o.fadeOut)}:d=${o.fadeOut}:alpha=1`);
     parts.push(`[${firstOverlayInput + i}:v]${chain.join(',')}[o${tag}_${i}]`);
@@ -139,7 +141,8 @@ export async function renderPass(
       for (let i = 0; i < p.overlays.length; i++) {
         const file = path.join(work, `s${k}-o${i}.png`);
         await writeFile(file, p.overlays[i]!.png);
-        args.push('-i', file);
+        // Read at the template's rate (not image2's default 25 fps), so the still's timebase is one frame.
+        args.push('-framerate', `${fps.num}/${fps.den}`, '-i', file);
       }
       // Raw frames carry no aspect ratio; the template encode says 1:1 and the SPS must match.
       chains.push(`[${k}:v]setsar=1[m${k}]`, overlayChain(`m${k}`, String(k), nextInput, p.seg, p.overlays, fps, `s${k}`));

@@ -35,7 +35,8 @@ export interface TemplatePlan {
   encoder: EncoderSettings;
   targetDuration: number;
   segments: SegmentInfo[];
-  source: { width: number; height: number; rotation?: number; fps: number; duration: number; hasAudio: boolean; videoCodec: string };
+  /** audioTrack: the one audio stream used (0:a:0) of audioTracks; absent in plans prepared before it was recorded. */
+  source: { width: number; height: number; rotation?: number; fps: number; duration: number; hasAudio: boolean; audioTracks?: number; audioTrack?: string; videoCodec: string };
 }
 
 export function versionPrefix(templateId: string, version: string): string {

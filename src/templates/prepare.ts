@@ -9,7 +9,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { FfmpegError, ffmpegVersion, probe, runFfmpeg, type ProbeResult } from '../video/ffmpeg.ts';
 import { audioEncoderArgs, forceKeyframesExpr, fpsValue, toRational, videoEncoderArgs, type Rational } from '../video/encoder.ts';
-import { cutSegments } from '../video/ts/segmenter.ts';
+import { cutSegmentsFromFile } from '../video/ts/segmenter.ts';
+import { SpliceError } from '../video/ts/splice.ts';
+import { checkSpliceable } from '../video/splice-check.ts';
 import { validatePackage, blocking, MAX_DURATION_SEC } from './validate-package.ts';
 import { problem } from './package/problems.ts';
 import { embedSvgSources } from '../overlays/index.ts';
@@ -88,6 +90,7 @@ export async function prepareTemplate(dir: string, storage: Storage, opts: Prepa
   const width = manifest.output?.width ?? even(src.width);
   const height = manifest.output?.height ?? even(src.height);
 
+  log(`${manifest.id}: audio ${src.audioTrack ? `from the first track (${src.audioTrack}) of ${src.audioTracks}` : 'none in the video: a silent track'}`);
   log(`${manifest.id}: counting frames`);
   // The container's duration is only a claim (validation checked it): count what really
   // decodes, and stop one frame past the limit so a long file costs no more than a legal one.
@@ -136,11 +139,10 @@ export async function prepareTemplate(dir: string, storage: Storage, opts: Prepa
     const encodeMs = encodeBudgetMs(frameCount, width, height);
     await runFfmpeg(args, { signal: opts.signal, timeoutMs: encodeMs }).catch(tooSlow(manifest.video.file, 'encode', encodeMs));
 
-    const cut = cutSegments(await readFile(fullTs), planned.map((s) => s.startFrame));
-    if (cut.length !== planned.length) throw new Error(`segmenter produced ${cut.length} segments, planned ${planned.length}`);
+    // Cut while reading: the single-pass file is never held in memory whole.
     const segments: SegmentInfo[] = [];
-    for (const s of planned) {
-      const c = cut[s.index]!;
+    for await (const c of cutSegmentsFromFile(fullTs, planned.map((s) => s.startFrame))) {
+      const s = planned[c.index]!;
       if (c.frames !== s.frames) throw new Error(`segment ${s.index} has ${c.frames} frames, planned ${s.frames}`);
       const key = `${prefix}/seg/${s.index}.ts`;
       await storage.put(key, c.bytes);
@@ -157,11 +159,16 @@ export async function prepareTemplate(dir: string, storage: Storage, opts: Prepa
       };
       if (s.layers.length) {
         const i = dynamic.indexOf(s);
+        if (i === 0) {
+          await spliceSelfCheck(c.bytes, path.join(work, `mezz${i}.yuv`), { width, height, fps, frames: s.frames, encoder }, s.index, opts.signal);
+          log(`${manifest.id}: splice self-check passed on segment ${s.index}`);
+        }
         info.mezzanine = `${prefix}/mezz/${s.index}.yuv`;
         await storage.putFile(info.mezzanine, path.join(work, `mezz${i}.yuv`));
       }
       segments.push(info);
     }
+    if (segments.length !== planned.length) throw new Error(`segmenter produced ${segments.length} segments, planned ${planned.length}`);
     const plan: TemplatePlan = {
       templateId: manifest.id,
       version,
@@ -176,7 +183,7 @@ export async function prepareTemplate(dir: string, storage: Storage, opts: Prepa
       encoder,
       targetDuration: Math.max(1, ...segments.map((s) => Math.round(s.duration))),
       segments,
-      source: { width: src.width, height: src.height, rotation: src.rotation, fps: src.fps, duration: src.durationSec, hasAudio: src.hasAudio, videoCodec: src.videoCodec },
+      source: { width: src.width, height: src.height, rotation: src.rotation, fps: src.fps, duration: src.durationSec, hasAudio: src.hasAudio, audioTracks: src.audioTracks, audioTrack: src.audioTrack, videoCodec: src.videoCodec },
     };
     // Package files the overlays draw from (images, SVGs, fonts); the base video is not needed again.
     for (const rel of await packageFiles(dir)) {
@@ -202,6 +209,19 @@ function tooSlow(name: string, what: 'decode' | 'encode', ms: number) {
     }
     throw e;
   };
+}
+
+/** A version whose personal segments would not splice is refused at preparation, with the reason. */
+async function spliceSelfCheck(segment: Buffer, raw: string, v: Parameters<typeof checkSpliceable>[2], index: number, signal?: AbortSignal): Promise<void> {
+  try {
+    await checkSpliceable(segment, raw, v, signal);
+  } catch (e) {
+    if (!(e instanceof SpliceError)) throw e;
+    const rate = fpsValue(v.fps).toFixed(3);
+    throw new ManifestError([
+      problem('/video/file', `personalized segments cannot be spliced into this video (${rate} fps, segment ${index}): ${e.message}`, `この動画には個人別セグメントを継ぎ目なく差し込めません（${rate} fps、セグメント ${index}）: ${e.message}`),
+    ]);
+  }
 }
 
 function even(n: number): number {

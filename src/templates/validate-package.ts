@@ -89,6 +89,8 @@ export async function validatePackage(dir: string): Promise<PackageReport> {
       }
       if (v.rotation) problems.push(p('/video/file', `note: the video is stored ${v.codedWidth}x${v.codedHeight} and turned ${v.rotation}° for display; boxes use the ${v.width}x${v.height} picture as seen`, `注意: 動画は ${v.codedWidth}x${v.codedHeight} で保存され、表示時に ${v.rotation}° 回転します。領域は見たままの ${v.width}x${v.height} で指定してください`));
       if (!v.hasAudio) problems.push(p('/video/file', 'note: the video has no audio; a silent track will be added', '注意: 動画に音声がないため、無音トラックを付けます'));
+      // Preparation maps 0:a:0 only; say so rather than drop a commentary or dub track silently.
+      if (v.audioTracks > 1) problems.push(p('/video/file', `note: the video has ${v.audioTracks} audio tracks; only the first (${v.audioTrack}) is used, the others are left out`, `注意: 動画に音声トラックが${v.audioTracks}本あります。最初のトラック（${v.audioTrack}）だけを使い、ほかは使いません`));
     } catch (e) {
       problems.push(p('/video/file', `cannot read the video: ${(e as Error).message}`, `動画を読み込めません: ${(e as Error).message}`));
     }

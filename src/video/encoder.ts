@@ -57,6 +57,11 @@ export function audioEncoderArgs(s: EncoderSettings): string[] {
   return ['-c:a', 'aac', '-b:a', `${s.audioBitrateKbps}k`, '-ar', '48000', '-ac', '2'];
 }
 
+/** ffmpeg input arguments for a file of raw yuv420p frames at a template's size and rate. */
+export function rawInputArgs(v: { width: number; height: number; fps: Rational }, file: string): string[] {
+  return ['-f', 'rawvideo', '-pix_fmt', 'yuv420p', '-s', `${v.width}x${v.height}`, '-framerate', `${v.fps.num}/${v.fps.den}`, '-i', file];
+}
+
 /** An expression that forces a keyframe on exactly these frame numbers. */
 export function forceKeyframesExpr(frames: number[]): string {
   return 'expr:' + frames.map((f) => `eq(n,${f})`).join('+');

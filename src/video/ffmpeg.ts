@@ -151,6 +151,10 @@ export interface ProbeResult {
   videoCodec: string;
   hasAudio: boolean;
   audioCodec?: string;
+  /** Audio streams in the file; only the first (0:a:0) is used. */
+  audioTracks: number;
+  /** The first audio stream as ffmpeg names it, e.g. "#0:1(jpn): aac", for logs and reports. */
+  audioTrack?: string;
 }
 
 /**
@@ -185,7 +189,8 @@ export function parseProbe(stderr: string): ProbeResult {
   const vBlock = blocks.find((b) => b.kind === 'Video');
   const video = vBlock && /Video: (\w+)[^\n]*?, (\d{2,5})x(\d{2,5})[^\n]*?(?:, ([\d.]+) fps|, ([\d.]+) tbr)/.exec(vBlock.text);
   if (!dur || !vBlock || !video) throw new Error(`not a readable video file (${lastLine(stderr)})`);
-  const audio = blocks.find((b) => b.kind === 'Audio');
+  const audios = blocks.filter((b) => b.kind === 'Audio');
+  const audio = audios[0];
   const codedWidth = Number(video[2]);
   const codedHeight = Number(video[3]);
   const rotation = displayRotation(vBlock.text);
@@ -201,7 +206,15 @@ export function parseProbe(stderr: string): ProbeResult {
     fps: Number(video[4] ?? video[5]),
     hasAudio: !!audio,
     audioCodec: audio ? /Audio: (\w+)/.exec(audio.text)?.[1] : undefined,
+    audioTracks: audios.length,
+    audioTrack: audio ? audioLabel(audio.text) : undefined,
   };
+}
+
+/** "#0:1(jpn): aac": which audio stream a prepared template uses, for the log and the plan. */
+function audioLabel(block: string): string | undefined {
+  const m = /Stream (#\d+:\d+)(?:\[\w+\])?(\(\w+\))?: Audio: (\w+)/.exec(block);
+  return m ? `${m[1]}${m[2] ?? ''}: ${m[3]}` : undefined;
 }
 
 /**

@@ -6,6 +6,17 @@ export const SYNC_BYTE = 0x47;
 export const PAT_PID = 0;
 export const NULL_PID = 0x1fff;
 
+/** PTS/DTS are 33-bit counters of a 90 kHz clock: they wrap every 2^33 ticks (26.5 hours). */
+export const TS_WRAP = 2 ** 33;
+
+/** b − a in 90 kHz ticks across a 2^33 wrap: the signed difference nearest to zero. */
+export function tsDelta(a: number, b: number): number {
+  let d = (b - a) % TS_WRAP;
+  if (d >= TS_WRAP / 2) d -= TS_WRAP;
+  else if (d < -TS_WRAP / 2) d += TS_WRAP;
+  return d;
+}
+
 export interface TsPacket {
   /** Index of the packet inside its buffer. */
   index: number;
@@ -30,39 +41,45 @@ export function parsePackets(buf: Buffer): TsPacket[] {
     throw new TsFormatError(`TS length ${buf.length} is not a multiple of ${TS_PACKET_SIZE}`);
   }
   const out: TsPacket[] = [];
-  for (let off = 0, i = 0; off < buf.length; off += TS_PACKET_SIZE, i++) {
-    const raw = buf.subarray(off, off + TS_PACKET_SIZE);
-    if (raw[0] !== SYNC_BYTE) throw new TsFormatError(`lost sync at packet ${i}`);
-    const pid = ((raw[1]! & 0x1f) << 8) | raw[2]!;
-    const afc = (raw[3]! >> 4) & 0x3;
-    const hasAdaptation = (afc & 0x2) !== 0;
-    const hasPayload = (afc & 0x1) !== 0;
-    let payloadStart = 4;
-    let randomAccess = false;
-    let pcr: bigint | undefined;
-    if (hasAdaptation) {
-      const afLen = raw[4]!;
-      payloadStart = 5 + afLen;
-      if (afLen > 0) {
-        const flags = raw[5]!;
-        randomAccess = (flags & 0x40) !== 0;
-        if (flags & 0x10 && afLen >= 7) pcr = readPcr(raw, 6);
-      }
-    }
-    out.push({
-      index: i,
-      pid,
-      pusi: (raw[1]! & 0x40) !== 0,
-      cc: raw[3]! & 0x0f,
-      hasAdaptation,
-      hasPayload,
-      randomAccess,
-      pcr,
-      payloadStart,
-      raw,
-    });
-  }
+  for (let off = 0, i = 0; off < buf.length; off += TS_PACKET_SIZE, i++) out.push(parsePacket(buf.subarray(off, off + TS_PACKET_SIZE), i));
   return out;
+}
+
+/** PID of a raw 188-byte packet, read without building a TsPacket. */
+export function pidOf(raw: Buffer): number {
+  return ((raw[1]! & 0x1f) << 8) | raw[2]!;
+}
+
+/** One raw 188-byte packet; `index` is its position in whatever the caller is reading. */
+export function parsePacket(raw: Buffer, index: number): TsPacket {
+  if (raw[0] !== SYNC_BYTE) throw new TsFormatError(`lost sync at packet ${index}`);
+  const afc = (raw[3]! >> 4) & 0x3;
+  const hasAdaptation = (afc & 0x2) !== 0;
+  const hasPayload = (afc & 0x1) !== 0;
+  let payloadStart = 4;
+  let randomAccess = false;
+  let pcr: bigint | undefined;
+  if (hasAdaptation) {
+    const afLen = raw[4]!;
+    payloadStart = 5 + afLen;
+    if (afLen > 0) {
+      const flags = raw[5]!;
+      randomAccess = (flags & 0x40) !== 0;
+      if (flags & 0x10 && afLen >= 7) pcr = readPcr(raw, 6);
+    }
+  }
+  return {
+    index,
+    pid: pidOf(raw),
+    pusi: (raw[1]! & 0x40) !== 0,
+    cc: raw[3]! & 0x0f,
+    hasAdaptation,
+    hasPayload,
+    randomAccess,
+    pcr,
+    payloadStart,
+    raw,
+  };
 }
 
 function readPcr(b: Buffer, o: number): bigint {
@@ -102,18 +119,7 @@ export interface StreamPids {
 export function findStreams(packets: TsPacket[]): StreamPids {
   const pat = packets.find((p) => p.pid === PAT_PID && p.pusi);
   if (!pat) throw new TsFormatError('no PAT');
-  const patSec = sectionOf(pat);
-  // Program loop starts after the 8-byte section header, ends before CRC.
-  const secLen = ((patSec[1]! & 0x0f) << 8) | patSec[2]!;
-  let pmtPid = -1;
-  for (let o = 8; o + 4 <= 3 + secLen - 4; o += 4) {
-    const program = (patSec[o]! << 8) | patSec[o + 1]!;
-    if (program !== 0) {
-      pmtPid = ((patSec[o + 2]! & 0x1f) << 8) | patSec[o + 3]!;
-      break;
-    }
-  }
-  if (pmtPid < 0) throw new TsFormatError('PAT lists no program');
+  const pmtPid = pmtPidOf(pat);
   const pmt = packets.find((p) => p.pid === pmtPid && p.pusi);
   if (!pmt) throw new TsFormatError('no PMT');
   const s = sectionOf(pmt);
@@ -136,6 +142,18 @@ export function findStreams(packets: TsPacket[]): StreamPids {
   }
   if (videoPid < 0) throw new TsFormatError('PMT lists no H.264 video stream');
   return { pmtPid, videoPid, audioPid, videoStreamType };
+}
+
+/** The PMT PID of the first program a PAT packet lists. */
+export function pmtPidOf(pat: TsPacket): number {
+  const patSec = sectionOf(pat);
+  // Program loop starts after the 8-byte section header, ends before CRC.
+  const secLen = ((patSec[1]! & 0x0f) << 8) | patSec[2]!;
+  for (let o = 8; o + 4 <= 3 + secLen - 4; o += 4) {
+    const program = (patSec[o]! << 8) | patSec[o + 1]!;
+    if (program !== 0) return ((patSec[o + 2]! & 0x1f) << 8) | patSec[o + 3]!;
+  }
+  throw new TsFormatError('PAT lists no program');
 }
 
 function sectionOf(p: TsPacket): Buffer {

@@ -12,6 +12,7 @@ import {
   parsePackets,
   parsePesHeader,
   payloadOf,
+  tsDelta,
   writePcr,
   type Pes,
   type TsPacket,
@@ -95,24 +96,40 @@ function lastPayloadCc(packets: TsPacket[], pid: number): number {
 }
 
 /**
- * The re-encode must have the same access units at the same relative times;
- * anything else (frame count, B-frame pattern) means the encoder settings
- * differ from the template's, and the splice would corrupt playback.
+ * The re-encode must show the same frames in the same order as the template
+ * segment: the same number of access units, each displayed and decoded at the
+ * same frame slot. Ticks may differ by rounding: a frame lasts 3753.75 ticks at
+ * 23.976 fps (1501.5 at 59.94), and the personal encode, whose clock starts at 0,
+ * rounds differently from the single-pass encode at the segment's true position.
+ * The splice writes the template's own PTS/DTS, so only the slot matters; a
+ * different frame-type pattern (other encoder settings) is off by whole frames.
+ * Differences are taken modulo 2^33 so a template across the wrap compares too.
  */
 function checkTiming(t: Pes[], r: Pes[]): void {
   if (t.length !== r.length) throw new SpliceError(`re-encode has ${r.length} frames, template segment has ${t.length}`);
   if (t.length === 0) throw new SpliceError('template segment has no video');
   const t0 = t[0]!.dts!;
   const r0 = r[0]!.dts!;
+  const half = frameTicks(t) / 2;
   for (let k = 0; k < t.length; k++) {
-    const tp = t[k]!.pts! - t0;
-    const td = t[k]!.dts! - t0;
-    const rp = r[k]!.pts! - r0;
-    const rd = r[k]!.dts! - r0;
-    if (tp !== rp || td !== rd) {
-      throw new SpliceError(`frame ${k}: re-encode timing (pts ${rp}, dts ${rd}) differs from template (pts ${tp}, dts ${td})`);
+    const tp = tsDelta(t0, t[k]!.pts!);
+    const td = tsDelta(t0, t[k]!.dts!);
+    const rp = tsDelta(r0, r[k]!.pts!);
+    const rd = tsDelta(r0, r[k]!.dts!);
+    if (!(Math.abs(tp - rp) < half && Math.abs(td - rd) < half)) {
+      throw new SpliceError(`frame ${k}: re-encode timing (pts ${rp}, dts ${rd}) differs from template (pts ${tp}, dts ${td}) by more than half a frame`);
     }
   }
+}
+
+/** One frame's duration in ticks: the smallest DTS step of the template (1/60 s if it has one frame). */
+function frameTicks(t: Pes[]): number {
+  let min = Infinity;
+  for (let k = 1; k < t.length; k++) {
+    const d = tsDelta(t[k - 1]!.dts!, t[k]!.dts!);
+    if (d > 0 && d < min) min = d;
+  }
+  return Number.isFinite(min) ? min : 90000 / 60;
 }
 
 /**
