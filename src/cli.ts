@@ -114,7 +114,7 @@ async function templatePush(args: string[]): Promise<number> {
   const url = (values.url ?? process.env.KASANE_URL ?? cfg.publicUrl).replace(/\/+$/, '');
   const key = values.key ?? process.env.KASANE_API_KEY ?? cfg.apiKeys[0]!;
   const files = await packageFiles(path.resolve(dir));
-  const zip = zipFiles(await Promise.all(files.map(async (name) => ({ name, data: await readFile(path.join(path.resolve(dir), name)) }))));
+  const zip = await zipFiles(await Promise.all(files.map(async (name) => ({ name, data: await readFile(path.join(path.resolve(dir), name)) }))));
   console.error(`uploading ${files.length} files (${(zip.length / 1e6).toFixed(1)} MB) to ${url} …`);
   const form = new FormData();
   form.append('package', new Blob([new Uint8Array(zip)], { type: 'application/zip' }), `${path.basename(path.resolve(dir))}.zip`);
