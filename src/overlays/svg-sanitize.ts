@@ -44,7 +44,8 @@ const ATTRIBUTES = words(`
   amplitude exponent baseFrequency numOctaves seed stitchTiles kernelMatrix order divisor bias
   targetX targetY edgeMode kernelUnitLength preserveAlpha scale xChannelSelector yChannelSelector
   surfaceScale diffuseConstant specularConstant specularExponent azimuth elevation z
-  pointsAtX pointsAtY pointsAtZ limitingConeAngle enable-background`);
+  pointsAtX pointsAtY pointsAtZ limitingConeAngle enable-background
+  systemLanguage requiredExtensions requiredFeatures`);
 
 // Embedded raster images are fine; an embedded SVG is a second document this check would not see into.
 const SAFE_DATA_IMAGE = /^data:image\/(?:png|jpe?g|webp|gif)[;,]/;
@@ -96,7 +97,7 @@ export function sanitizeSvg(svgText: string): { svg?: string; problems: SvgProbl
   const add = (message: string) => {
     if (!problems.some((p) => p.message === message)) problems.push({ message });
   };
-  const text = String(svgText ?? '');
+  const text = String(svgText ?? '').replace(/^\uFEFF/, ''); // a byte-order mark some editors write
   // The parser would expand internal entities; none is needed in a design file.
   if (/<!DOCTYPE/i.test(text)) add('a DOCTYPE is not allowed');
   if (/<!ENTITY/i.test(text)) add('entity declarations (<!ENTITY>) are not allowed');
