@@ -26,11 +26,12 @@ const USAGE = `usage:
                                render one personalized video to an HLS folder, without Redis or HTTP`;
 
 /**
- * Progress goes to the one logger on stderr (JSON lines, LOG_LEVEL); stdout and the
+ * For commands that work without a service: ffmpeg runs with the config's settings, and
+ * the returned logger writes progress to stderr (JSON lines, LOG_LEVEL). stdout and the
  * plain-text messages below are the command's own output: usage, results, links, and
  * problems a person must fix.
  */
-function cliLogger(cfg: Config): Logger {
+function setUpCommand(cfg: Config): Logger {
   configureFfmpeg(cfg.ffmpeg);
   return createLogger(cfg.logLevel, { name: 'cli', destination: 2 });
 }
@@ -109,7 +110,7 @@ async function prepare(args: string[]): Promise<number> {
     return 2;
   }
   const cfg = loadConfig();
-  const log = cliLogger(cfg);
+  const log = setUpCommand(cfg);
   const storage = new LocalStorage(path.join(cfg.varDir, 'storage'));
   const plan = await prepareTemplate(path.resolve(dir), storage, { log: (m) => log.info(m) });
   console.log(JSON.stringify({ template: plan.templateId, version: plan.version, segments: plan.segments.map((s) => ({ index: s.index, kind: s.kind, duration: s.duration, layers: s.layers })) }, null, 2));
@@ -124,7 +125,7 @@ async function templatePush(args: string[]): Promise<number> {
     return 2;
   }
   const cfg = loadConfig();
-  const log = cliLogger(cfg);
+  const log = setUpCommand(cfg);
   const url = (values.url ?? cfg.client.url ?? cfg.publicUrl).replace(/\/+$/, '');
   const key = values.key ?? cfg.client.apiKey ?? cfg.apiKeys[0]!;
   const files = await packageFiles(path.resolve(dir));
@@ -151,7 +152,7 @@ async function renderOnce(args: string[]): Promise<number> {
     return 2;
   }
   const cfg = loadConfig();
-  const log = cliLogger(cfg);
+  const log = setUpCommand(cfg);
   const cache = path.resolve(values.cache ?? path.join(cfg.varDir, 'cli-storage'));
   const storage = new LocalStorage(cache);
   const t0 = performance.now();
