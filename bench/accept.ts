@@ -28,7 +28,7 @@ try {
   const { packageFiles } = await import('../src/templates/prepare.ts');
   const { zipFiles } = await import('../src/templates/package/zip-writer.ts');
   const dir = path.join(PROJECT_ROOT, 'bench/.cache/templates/bench-ref');
-  const zip = zipFiles((await packageFiles(dir)).map((name) => ({ name, data: readFileSync(path.join(dir, name)) })));
+  const zip = await zipFiles((await packageFiles(dir)).map((name) => ({ name, data: readFileSync(path.join(dir, name)) })));
   const form = new FormData();
   form.append('package', new Blob([new Uint8Array(zip)]), 'p.zip');
   const up = await fetch(`${base}/v1/templates?wait=true`, { method: 'POST', headers: { authorization: headers.authorization }, body: form });

@@ -92,7 +92,7 @@ try {
   // ---------------------------------------------------------------- templates
   const upload = async (dir: string) => {
     const files = await packageFiles(dir);
-    const zip = zipFiles(files.map((name) => ({ name, data: readFileSync(path.join(dir, name)) })));
+    const zip = await zipFiles(files.map((name) => ({ name, data: readFileSync(path.join(dir, name)) })));
     const form = new FormData();
     form.append('package', new Blob([new Uint8Array(zip)], { type: 'application/zip' }), 'package.zip');
     const t = performance.now();

@@ -33,6 +33,8 @@ if (!existsSync(marker) || newer(path.join(root, 'package.json')) || newer(path.
 
 // 2. system packages from Debian: redis-server always (the embedded Redis), chromium for browser tests.
 const apt = [];
+// Plain JS that runs before node_modules exist, so it cannot import src/config; it only
+// asks whether an external Redis (REDIS_URL) makes the local redis-server unnecessary.
 if (!process.env.REDIS_URL && !have('redis-server', ['/usr/bin/redis-server', '/usr/local/bin/redis-server'])) apt.push('redis-server');
 if (forTests && !have('chromium', ['/usr/bin/chromium'])) apt.push('chromium');
 if (apt.length) {

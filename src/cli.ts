@@ -11,7 +11,9 @@ import { exampleData, validateData } from './templates/fields.ts';
 import { ManifestError } from './templates/manifest.ts';
 import { drawContext, renderPersonalSegments, resolveInputs, segmentKeys } from './render/personalize.ts';
 import { mediaPlaylist } from './viewer/playlist.ts';
-import { loadConfig, ConfigError } from './config/index.ts';
+import { loadConfig, ConfigError, type Config } from './config/index.ts';
+import { createLogger, type Logger } from './config/logger.ts';
+import { configureFfmpeg } from './video/ffmpeg.ts';
 
 const USAGE = `usage:
   kasane start                 API + worker + embedded Redis, bundled templates, prints a playable link
@@ -23,6 +25,17 @@ const USAGE = `usage:
   kasane render --template <dir> --data <file.json> --out <dir> [--cache <dir>]
                                render one personalized video to an HLS folder, without Redis or HTTP`;
 
+/**
+ * For commands that work without a service: ffmpeg runs with the config's settings, and
+ * the returned logger writes progress to stderr (JSON lines, LOG_LEVEL). stdout and the
+ * plain-text messages below are the command's own output: usage, results, links, and
+ * problems a person must fix.
+ */
+function setUpCommand(cfg: Config): Logger {
+  configureFfmpeg(cfg.ffmpeg);
+  return createLogger(cfg.logLevel, { name: 'cli', destination: 2 });
+}
+
 async function main(argv: string[]): Promise<number> {
   const [cmd, ...rest] = argv;
   switch (cmd) {
@@ -31,7 +44,7 @@ async function main(argv: string[]): Promise<number> {
     case 'api':
       return start(true, false);
     case 'worker':
-      lowerPriority();
+      lowerPriority(loadConfig().workerNice);
       return start(false, true);
     case 'prepare':
       return prepare(rest);
@@ -51,9 +64,8 @@ async function main(argv: string[]): Promise<number> {
  * A worker-only process is background work: it yields the CPU to API processes on the
  * same machine (accept latency), and its ffmpeg children inherit the lower priority.
  */
-function lowerPriority(): void {
-  const n = Number(process.env.KASANE_WORKER_NICE ?? 10);
-  if (!Number.isInteger(n) || n <= 0) return;
+function lowerPriority(n: number): void {
+  if (n <= 0) return;
   try {
     os.setPriority(Math.min(19, os.getPriority() + n));
   } catch {
@@ -70,11 +82,11 @@ async function start(api: boolean, worker: boolean): Promise<number> {
   process.once('SIGINT', stop);
   process.once('SIGTERM', stop);
   if (api && worker) {
-    console.error('kasane: preparing bundled templates…');
+    svc.logger.info('preparing bundled templates');
     const prepared = await svc.prepareBundled();
     const key = svc.config.apiKeys[0]!;
     console.log(`\nKasane is running on ${svc.config.publicUrl}`);
-    console.log(`API key (Authorization: Bearer …): ${key}${process.env.KASANE_API_KEYS ? '' : `  (kept in ${path.join(svc.config.varDir, 'api-key')})`}`);
+    console.log(`API key (Authorization: Bearer …): ${key}${svc.config.apiKeyFile ? `  (kept in ${svc.config.apiKeyFile})` : ''}`);
     for (const p of prepared) {
       const plan = await loadPlan(new LocalStorage(svc.config.storageDir), p.templateId, p.version);
       const res = await svc.app!.inject({
@@ -97,8 +109,10 @@ async function prepare(args: string[]): Promise<number> {
     console.error(USAGE);
     return 2;
   }
-  const storage = new LocalStorage(path.join(loadConfig().varDir, 'storage'));
-  const plan = await prepareTemplate(path.resolve(dir), storage, { log: (m) => console.error(m) });
+  const cfg = loadConfig();
+  const log = setUpCommand(cfg);
+  const storage = new LocalStorage(path.join(cfg.varDir, 'storage'));
+  const plan = await prepareTemplate(path.resolve(dir), storage, { log: (m) => log.info(m) });
   console.log(JSON.stringify({ template: plan.templateId, version: plan.version, segments: plan.segments.map((s) => ({ index: s.index, kind: s.kind, duration: s.duration, layers: s.layers })) }, null, 2));
   return 0;
 }
@@ -111,11 +125,12 @@ async function templatePush(args: string[]): Promise<number> {
     return 2;
   }
   const cfg = loadConfig();
-  const url = (values.url ?? process.env.KASANE_URL ?? cfg.publicUrl).replace(/\/+$/, '');
-  const key = values.key ?? process.env.KASANE_API_KEY ?? cfg.apiKeys[0]!;
+  const log = setUpCommand(cfg);
+  const url = (values.url ?? cfg.client.url ?? cfg.publicUrl).replace(/\/+$/, '');
+  const key = values.key ?? cfg.client.apiKey ?? cfg.apiKeys[0]!;
   const files = await packageFiles(path.resolve(dir));
-  const zip = zipFiles(await Promise.all(files.map(async (name) => ({ name, data: await readFile(path.join(path.resolve(dir), name)) }))));
-  console.error(`uploading ${files.length} files (${(zip.length / 1e6).toFixed(1)} MB) to ${url} …`);
+  const zip = await zipFiles(await Promise.all(files.map(async (name) => ({ name, data: await readFile(path.join(path.resolve(dir), name)) }))));
+  log.info({ files: files.length, bytes: zip.length, url }, 'uploading template package');
   const form = new FormData();
   form.append('package', new Blob([new Uint8Array(zip)], { type: 'application/zip' }), `${path.basename(path.resolve(dir))}.zip`);
   const qs = new URLSearchParams({ activate: values['no-activate'] ? 'false' : 'true', wait: values['no-wait'] ? 'false' : 'true' });
@@ -136,10 +151,12 @@ async function renderOnce(args: string[]): Promise<number> {
     console.error(USAGE);
     return 2;
   }
-  const cache = path.resolve(values.cache ?? path.join(loadConfig().varDir, 'cli-storage'));
+  const cfg = loadConfig();
+  const log = setUpCommand(cfg);
+  const cache = path.resolve(values.cache ?? path.join(cfg.varDir, 'cli-storage'));
   const storage = new LocalStorage(cache);
   const t0 = performance.now();
-  const plan = await prepareTemplate(path.resolve(values.template), storage, { log: (m) => console.error(m) });
+  const plan = await prepareTemplate(path.resolve(values.template), storage, { log: (m) => log.info(m) });
   const t1 = performance.now();
   const raw = values.data ? JSON.parse(await readFile(values.data, 'utf8')) : exampleData(plan.manifest.fields);
   const { value, problems } = validateData(plan.manifest.fields, raw);
@@ -148,8 +165,8 @@ async function renderOnce(args: string[]): Promise<number> {
     return 1;
   }
   const keys = segmentKeys(plan, resolveInputs(plan, value), Buffer.from('kasane-cli'));
-  await renderPersonalSegments(plan, value, keys, storage, drawContext(plan, storage, loadConfig().imageFetch), {
-    onSegment: (d) => console.error(`segment ${d.index}: ${d.reused ? 'reused' : `rendered in ${d.ms.toFixed(0)} ms`}`),
+  await renderPersonalSegments(plan, value, keys, storage, drawContext(plan, storage, cfg.imageFetch), {
+    onSegment: (d) => log.info({ segment: d.index, reused: d.reused, ms: Math.round(d.ms) }, `segment ${d.index}: ${d.reused ? 'reused' : `rendered in ${d.ms.toFixed(0)} ms`}`),
   });
   const t2 = performance.now();
   const out = path.resolve(values.out);
@@ -158,7 +175,7 @@ async function renderOnce(args: string[]): Promise<number> {
     await copyFile(await storage.localPath(s.kind === 'dynamic' ? keys[s.index]! : s.key), path.join(out, `${s.index}.ts`));
   }
   await writeFile(path.join(out, 'index.m3u8'), mediaPlaylist(plan));
-  console.error(`prepared in ${((t1 - t0) / 1000).toFixed(2)} s, rendered in ${((t2 - t1) / 1000).toFixed(2)} s → ${path.join(out, 'index.m3u8')}`);
+  log.info({ prepareMs: Math.round(t1 - t0), renderMs: Math.round(t2 - t1), playlist: path.join(out, 'index.m3u8') }, 'rendered');
   return 0;
 }
 

@@ -5,6 +5,8 @@ import path from 'node:path';
 import { QueueEvents } from 'bullmq';
 import type { FastifyInstance } from 'fastify';
 import { loadConfig, type Config } from './config/index.ts';
+import { createLogger, silentLogger, type Logger } from './config/logger.ts';
+import { configureFfmpeg } from './video/ffmpeg.ts';
 import { LocalStorage } from './storage/storage.ts';
 import { startEmbeddedRedis, type EmbeddedRedis } from './queue/embedded-redis.ts';
 import { connect, bullConnection, type RedisTarget } from './queue/connection.ts';
@@ -18,19 +20,26 @@ import { MANIFEST_FILE } from './templates/manifest.ts';
 
 export interface Service {
   config: Config;
+  logger: Logger;
   app?: FastifyInstance;
   url?: string;
   close(): Promise<void>;
   prepareBundled(): Promise<Array<{ templateId: string; version: string }>>;
 }
 
-export async function startService(opts: { api: boolean; worker: boolean; env?: NodeJS.ProcessEnv; logger?: boolean }): Promise<Service> {
+/**
+ * logger: false writes no logs (tests); a Logger is used as is; unset, one is made from
+ * LOG_LEVEL. ffmpeg children of this process run with this config's ffmpeg settings.
+ */
+export async function startService(opts: { api: boolean; worker: boolean; env?: NodeJS.ProcessEnv; logger?: false | Logger }): Promise<Service> {
   const config = loadConfig(opts.env);
+  const logger = opts.logger === false ? silentLogger : (opts.logger ?? createLogger(config.logLevel));
+  configureFfmpeg(config.ffmpeg);
   let embedded: EmbeddedRedis | undefined;
   let target: RedisTarget;
   if (config.redisUrl) target = { url: config.redisUrl };
   else {
-    embedded = await startEmbeddedRedis(config.varDir);
+    embedded = await startEmbeddedRedis(config.varDir, config.redisServerPath);
     target = { socket: embedded.socket };
   }
   const connection = bullConnection(target);
@@ -40,12 +49,9 @@ export async function startService(opts: { api: boolean; worker: boolean; env?: 
   const rq = renderQueue(connection, { attempts: config.renderAttempts, delayMs: config.retryDelayMs });
   const pq = prepareQueue(connection);
   const closers: Array<() => Promise<unknown>> = [];
-  const log = (obj: Record<string, unknown>, msg: string) => {
-    if (opts.logger !== false) console.log(JSON.stringify({ time: new Date().toISOString(), msg, ...obj }));
-  };
 
   if (opts.worker) {
-    const w = startWorkers({ connection, redis, storage, registry, concurrency: config.workerConcurrency, fetchPolicy: config.imageFetch, renderQueue: rq, log });
+    const w = startWorkers({ connection, redis, storage, registry, concurrency: config.workerConcurrency, fetchPolicy: config.imageFetch, renderQueue: rq, log: logger.child({ name: 'worker' }) });
     closers.push(() => w.close());
   }
   let app: FastifyInstance | undefined;
@@ -53,7 +59,7 @@ export async function startService(opts: { api: boolean; worker: boolean; env?: 
   if (opts.api) {
     const waiter = new ReadyWaiter(connect(target), storage);
     closers.push(() => waiter.close());
-    app = buildApp({ config, redis, storage, registry, store: new RenderStore(redis), renderQueue: rq, prepareQueue: pq, waiter }, { logger: opts.logger });
+    app = buildApp({ config, redis, storage, registry, store: new RenderStore(redis), renderQueue: rq, prepareQueue: pq, waiter }, { logger: logger.child({ name: 'api' }) });
     await app.listen({ port: config.port, host: config.host });
     const addr = app.server.address();
     url = typeof addr === 'object' && addr ? `http://127.0.0.1:${addr.port}` : undefined;
@@ -83,6 +89,7 @@ export async function startService(opts: { api: boolean; worker: boolean; env?: 
 
   return {
     config,
+    logger,
     app,
     url,
     prepareBundled,

@@ -16,6 +16,7 @@ import { frameRgb } from './helpers/stream.ts';
 import { checkStream } from './support/hls-checks.ts';
 import { runFfmpeg } from '../src/video/ffmpeg.ts';
 import { zipFiles } from '../src/templates/package/zip-writer.ts';
+import { makeZip } from './support/raw-zip.ts';
 import { packageFiles } from '../src/templates/prepare.ts';
 import { PROJECT_ROOT } from '../src/config/index.ts';
 
@@ -69,7 +70,7 @@ async function upload(zip: Buffer, qs = 'wait=true') {
 }
 
 async function zipDir(dir: string, prefix = ''): Promise<Buffer> {
-  return zipFiles(await Promise.all((await packageFiles(dir)).map(async (name) => ({ name: prefix + name, data: readFileSync(path.join(dir, name)) }))));
+  return await zipFiles(await Promise.all((await packageFiles(dir)).map(async (name) => ({ name: prefix + name, data: readFileSync(path.join(dir, name)) }))));
 }
 
 async function waitDone(id: string): Promise<any> {
@@ -198,7 +199,7 @@ test('validation reports every problem at once, with place, in English and Japan
 });
 
 test('a zip with ../ entries is refused and writes nothing outside', async () => {
-  const zip = zipFiles([{ name: 'template.json', data: Buffer.from('{}') }, { name: '../../escape.txt', data: Buffer.from('x') }]);
+  const zip = makeZip([{ name: 'template.json', data: Buffer.from('{}') }, { name: '../../escape.txt', data: Buffer.from('x') }]);
   const r = await upload(zip);
   assert.equal(r.status, 422);
   assert.equal(r.body.error.code, 'invalid_package');

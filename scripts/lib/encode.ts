@@ -4,17 +4,12 @@
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { createCanvas, type SKRSContext2D } from '@napi-rs/canvas';
 import { fixMp4Durations } from './mp4.ts';
-
-const require = createRequire(import.meta.url);
-
-export function ffmpegPath(): string {
-  return process.env.FFMPEG_PATH || (require('@ffmpeg-installer/ffmpeg') as { path: string }).path;
-}
+// The same ffmpeg as the service (FFMPEG_PATH, read by src/config).
+import { ffmpegPath } from '../../src/video/ffmpeg.ts';
 
 export interface EncodeOptions {
   out: string;

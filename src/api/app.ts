@@ -1,5 +1,6 @@
-import Fastify, { type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import multipart from '@fastify/multipart';
+import { createLogger, type Logger } from '../config/logger.ts';
 import type { ApiContext } from './context.ts';
 import { handleError, errorBody } from './errors.ts';
 import { makeAuth } from './auth.ts';
@@ -7,16 +8,16 @@ import { renderRoutes } from './routes/renders.ts';
 import { templateRoutes } from './routes/templates.ts';
 import { viewerRoutes } from './routes/viewer.ts';
 
-export function buildApp(ctx: ApiContext, opts: { logger?: boolean } = {}): FastifyInstance {
+export function buildApp(ctx: ApiContext, opts: { logger?: Logger } = {}): FastifyInstance {
   const app = Fastify({
     bodyLimit: ctx.config.bodyLimit,
-    logger: opts.logger === false ? false : {
-      level: ctx.config.logLevel,
+    // The process's one pino logger (src/config/logger.ts).
+    loggerInstance: (opts.logger ?? createLogger(ctx.config.logLevel, { name: 'api' })).child({}, {
       // Viewer tokens are credentials: log the route shape, never the token or bodies.
       serializers: {
         req: (req: { method: string; url: string }) => ({ method: req.method, url: req.url.replace(/\/v\/[^/]+/, '/v/<token>') }),
       },
-    },
+    }) as FastifyBaseLogger, // fastify's own logger type keeps the routes' FastifyInstance type
     requestIdHeader: 'x-request-id',
     genReqId: () => Math.random().toString(36).slice(2, 12),
   });

@@ -1,5 +1,6 @@
 // Environment → typed, validated configuration. Fails fast with a message that
-// names the variable, so a misconfigured deployment never half-starts.
+// names the variable, so a misconfigured deployment never half-starts. This is the
+// only module that reads process.env; every variable is listed in docs/architecture.md.
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
@@ -41,10 +42,32 @@ export interface Config {
   bodyLimit: number;
   /** Largest template package upload. */
   packageMaxBytes: number;
-  logLevel: string;
+  logLevel: LogLevel;
+  /** CPU priority added to a worker-only process (`kasane worker`); 0 leaves it alone. */
+  workerNice: number;
+  /** The redis-server binary for the embedded Redis; unset: the usual places, then PATH. */
+  redisServerPath?: string;
+  ffmpeg: FfmpegSettings;
+  /** Where the generated API key is kept, when KASANE_API_KEYS is unset. */
+  apiKeyFile?: string;
+  /** For `kasane template push`: which API to upload to and with which key. */
+  client: { url?: string; apiKey?: string };
   /** Images fetched from URLs in the data: allowed hosts and limits. */
   imageFetch: { allowHosts: string[]; allowPrivate: boolean; maxBytes: number; maxPixels: number; timeoutMs: number };
 }
+
+/** How every ffmpeg child runs; low-level code gets these through ffmpegSettings() or the service's config. */
+export interface FfmpegSettings {
+  /** Unset: the binary from @ffmpeg-installer/ffmpeg. */
+  path?: string;
+  /** CPU priority added to every ffmpeg child (0 disables). */
+  nice: number;
+  /** Run ffmpeg under SCHED_IDLE via chrt where the system allows it. */
+  idleScheduling: boolean;
+}
+
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
 
 export class ConfigError extends Error {}
 
@@ -54,6 +77,47 @@ function int(env: NodeJS.ProcessEnv, name: string, def: number, min: number, max
   const n = Number(raw);
   if (!Number.isInteger(n) || n < min || n > max) throw new ConfigError(`${name} must be an integer from ${min} to ${max}, got "${raw}"`);
   return n;
+}
+
+function oneOf<T extends string>(env: NodeJS.ProcessEnv, name: string, values: readonly T[], def: T): T {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return def;
+  if (!(values as readonly string[]).includes(raw)) throw new ConfigError(`${name} must be one of ${values.join(', ')}, got "${raw}"`);
+  return raw as T;
+}
+
+function bool(env: NodeJS.ProcessEnv, name: string, def: boolean): boolean {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return def;
+  if (raw === '1' || raw === 'true') return true;
+  if (raw === '0' || raw === 'false') return false;
+  throw new ConfigError(`${name} must be 1, true, 0 or false, got "${raw}"`);
+}
+
+/** An absolute http(s) URL without trailing slashes, or undefined when unset. */
+function url(env: NodeJS.ProcessEnv, name: string): string | undefined {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return undefined;
+  let u: URL | undefined;
+  try {
+    u = new URL(raw);
+  } catch {
+    /* reported below */
+  }
+  if (!u || (u.protocol !== 'http:' && u.protocol !== 'https:')) throw new ConfigError(`${name} must be an absolute http(s) URL, got "${raw}"`);
+  return raw.replace(/\/+$/, '');
+}
+
+/**
+ * The ffmpeg settings alone, without the rest of the configuration (which creates
+ * secrets under var/): for code that runs ffmpeg outside a service, e.g. tests and scripts.
+ */
+export function ffmpegSettings(env: NodeJS.ProcessEnv = process.env): FfmpegSettings {
+  return {
+    path: env.FFMPEG_PATH || undefined,
+    nice: int(env, 'KASANE_FFMPEG_NICE', 19, 0, 19),
+    idleScheduling: oneOf(env, 'KASANE_FFMPEG_SCHED', ['idle', 'normal'], 'idle') === 'idle',
+  };
 }
 
 /**
@@ -75,12 +139,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const host = env.HOST || '0.0.0.0';
   // 127.0.0.1, not localhost: the static ffmpeg build segfaults resolving 'localhost',
   // and operators check links with it.
-  const publicUrl = (env.PUBLIC_URL || `http://127.0.0.1:${port}`).replace(/\/+$/, '');
-  try {
-    new URL(publicUrl);
-  } catch {
-    throw new ConfigError(`PUBLIC_URL must be an absolute URL, got "${env.PUBLIC_URL}"`);
-  }
+  const publicUrl = url(env, 'PUBLIC_URL') ?? `http://127.0.0.1:${port}`;
   const apiKeys = (env.KASANE_API_KEYS || persistentSecret(varDir, 'api-key', 24))
     .split(',')
     .map((k) => k.trim())
@@ -117,10 +176,15 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     jitWaitMs: int(env, 'KASANE_JIT_WAIT_MS', 8000, 0, 60_000),
     bodyLimit: int(env, 'KASANE_BODY_LIMIT', 256 * 1024, 1024, 64 * 1024 * 1024),
     packageMaxBytes: int(env, 'KASANE_PACKAGE_MAX_BYTES', 500 * 1024 * 1024, 1024, 4 * 1024 * 1024 * 1024),
-    logLevel: env.LOG_LEVEL || 'info',
+    logLevel: oneOf(env, 'LOG_LEVEL', LOG_LEVELS, 'info'),
+    workerNice: int(env, 'KASANE_WORKER_NICE', 10, 0, 19),
+    redisServerPath: env.REDIS_SERVER_PATH || undefined,
+    ffmpeg: ffmpegSettings(env),
+    apiKeyFile: env.KASANE_API_KEYS ? undefined : path.join(varDir, 'api-key'),
+    client: { url: url(env, 'KASANE_URL'), apiKey: env.KASANE_API_KEY || undefined },
     imageFetch: {
       allowHosts: (env.KASANE_IMAGE_HOSTS || '').split(',').map((h) => h.trim().toLowerCase()).filter(Boolean),
-      allowPrivate: env.KASANE_IMAGE_ALLOW_PRIVATE === '1' || env.KASANE_IMAGE_ALLOW_PRIVATE === 'true',
+      allowPrivate: bool(env, 'KASANE_IMAGE_ALLOW_PRIVATE', false),
       maxBytes: int(env, 'KASANE_IMAGE_MAX_BYTES', 5 * 1024 * 1024, 1024, 100 * 1024 * 1024),
       maxPixels: int(env, 'KASANE_IMAGE_MAX_PIXELS', 4096 * 4096, 1024, 100_000_000),
       timeoutMs: int(env, 'KASANE_IMAGE_TIMEOUT_MS', 3000, 100, 60_000),

@@ -3,10 +3,13 @@
 // hosts only, our own DNS resolution with private ranges refused, and the
 // connection made to exactly the address we checked (no DNS rebinding), with
 // byte, pixel and time limits. Errors carry a short reason code and never the URL.
+// Hand-written on node:http(s) rather than fetch(): only a request with our own
+// `lookup` lets us connect to the address we checked and count bytes as they come.
 import dns from 'node:dns';
 import http from 'node:http';
 import https from 'node:https';
 import net from 'node:net';
+import ipaddr from 'ipaddr.js';
 import { loadImage } from '@napi-rs/canvas';
 import type { ImageFetchPolicy } from './draw-layer.ts';
 
@@ -43,80 +46,31 @@ const SNIFF_LIMIT = 512 * 1024;
 
 // ---------------------------------------------------------------- addresses
 
-function parseIPv4(s: string): number[] | undefined {
-  const parts = s.split('.');
-  if (parts.length !== 4) return undefined;
-  const out = parts.map((p) => (/^\d{1,3}$/.test(p) ? Number(p) : NaN));
-  return out.every((n) => n >= 0 && n <= 255) ? out : undefined;
-}
-
-/** 16 bytes of an IPv6 address (with an embedded dotted IPv4 tail allowed), or undefined. */
-function parseIPv6(s: string): number[] | undefined {
-  let str = s.replace(/%.*$/, ''); // zone id
-  let tail: number[] = [];
-  const lastColon = str.lastIndexOf(':');
-  if (str.includes('.', lastColon)) {
-    const v4 = parseIPv4(str.slice(lastColon + 1));
-    if (!v4) return undefined;
-    tail = v4;
-    str = str.slice(0, lastColon + 1) + '0:0';
-  }
-  const halves = str.split('::');
-  if (halves.length > 2) return undefined;
-  const groups = (h: string) => (h === '' ? [] : h.split(':'));
-  const head = groups(halves[0]!);
-  const rest = halves.length === 2 ? groups(halves[1]!) : [];
-  const missing = 8 - head.length - rest.length;
-  if ((halves.length === 1 && missing !== 0) || missing < 0) return undefined;
-  const all = [...head, ...Array<string>(halves.length === 2 ? missing : 0).fill('0'), ...rest];
-  const bytes: number[] = [];
-  for (const g of all) {
-    if (!/^[0-9a-f]{1,4}$/i.test(g)) return undefined;
-    const n = parseInt(g, 16);
-    bytes.push(n >> 8, n & 0xff);
-  }
-  if (tail.length) bytes.splice(12, 4, ...tail);
-  return bytes.length === 16 ? bytes : undefined;
-}
-
-function privateV4(b: number[]): boolean {
-  const [a = 0, c = 0] = b;
-  return (
-    a === 0 || // "this network", 0.0.0.0
-    a === 10 ||
-    a === 127 ||
-    (a === 100 && c >= 64 && c <= 127) || // carrier-grade NAT
-    (a === 169 && c === 254) ||
-    (a === 172 && c >= 16 && c <= 31) ||
-    (a === 192 && c === 168) ||
-    (a === 192 && c === 0 && b[2] === 0) || // IETF protocol assignments
-    (a === 198 && (c === 18 || c === 19)) || // benchmarking
-    a >= 224 // multicast, reserved, broadcast
-  );
+/**
+ * The ipaddr.js range name of an address ('unicast' for an ordinary public one), or
+ * undefined when it is not an IP address. An IPv4-mapped IPv6 address (::ffff:a.b.c.d)
+ * is classified as the IPv4 address it connects to. Only canonical forms count, as
+ * net.isIP reads them: ipaddr.js would also take "0x7f.1", which no resolver returns.
+ */
+export function addressRange(ip: string): string | undefined {
+  if (!net.isIP(ip)) return undefined;
+  let a = ipaddr.parse(ip);
+  if (a instanceof ipaddr.IPv6 && a.isIPv4MappedAddress()) a = a.toIPv4Address();
+  const range = a.range();
+  // ipaddr.js calls the deprecated IPv4-compatible ::a.b.c.d (RFC 4291) 'unicast'; some
+  // stacks still route it to the IPv4 address, and nothing public lives there.
+  if (range === 'unicast' && a instanceof ipaddr.IPv6 && a.parts.slice(0, 6).every((p) => p === 0)) return 'ipv4Compatible';
+  return range;
 }
 
 /**
- * True for every address a fetch must not reach: loopback, private, link-local,
- * unique-local, unspecified, multicast, and IPv6 forms embedding such an IPv4
- * address (mapped, compatible, NAT64, 6to4). Unparseable input counts as private.
+ * True for every address a fetch must not reach without allowPrivate: anything
+ * ipaddr.js does not call 'unicast' — loopback, private, link-local, carrier-grade
+ * NAT, unique-local, reserved, multicast, and the tunnelling/translation prefixes
+ * that can lead to an internal IPv4 address (Teredo, 6to4, NAT64). Not an IP: true.
  */
 export function isPrivateAddress(ip: string): boolean {
-  const v4 = parseIPv4(ip);
-  if (v4) return privateV4(v4);
-  const b = parseIPv6(ip);
-  if (!b) return true;
-  const zeros = (from: number, to: number) => b.slice(from, to).every((x) => x === 0);
-  if (zeros(0, 16)) return true; // ::
-  if (zeros(0, 15) && b[15] === 1) return true; // ::1
-  if (zeros(0, 10) && b[10] === 0xff && b[11] === 0xff) return privateV4(b.slice(12)); // ::ffff:a.b.c.d
-  if (zeros(0, 12)) return true; // ::a.b.c.d (deprecated IPv4-compatible)
-  if (b[0] === 0x00 && b[1] === 0x64 && b[2] === 0xff && b[3] === 0x9b) return privateV4(b.slice(12)); // 64:ff9b::/96 NAT64
-  if (b[0] === 0x20 && b[1] === 0x02) return privateV4(b.slice(2, 6)); // 2002::/16 6to4
-  if ((b[0]! & 0xfe) === 0xfc) return true; // fc00::/7 unique local
-  if (b[0] === 0xfe && (b[1]! & 0xc0) === 0x80) return true; // fe80::/10 link local
-  if (b[0] === 0xfe && (b[1]! & 0xc0) === 0xc0) return true; // fec0::/10 old site local
-  if (b[0] === 0xff) return true; // multicast
-  return false;
+  return addressRange(ip) !== 'unicast';
 }
 
 /** 'cdn.example.jp' matches only itself; '*.example.jp' matches any subdomain (not example.jp). */

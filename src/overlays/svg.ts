@@ -1,16 +1,17 @@
 // SVG overlays designed in Figma/Illustrator with Handlebars placeholders.
 // Unlike overlay text, the output here is markup, so values are XML-escaped;
 // and the file must be self-contained: no external references, scripts or
-// event handlers (validateSvg), checked on upload and again after filling in.
+// event handlers (svg-sanitize.ts), checked on upload and again after filling in.
 import Handlebars from 'handlebars';
 import { loadImage } from '@napi-rs/canvas';
 import { DEFAULT_FONT_FAMILY, ensureFonts } from './fonts.ts';
 import { checkTemplate, registerOverlayHelpers } from './handlebars.ts';
 import { drawingOf, layerCanvas } from './image.ts';
 import type { SvgLayer } from './types.ts';
+import { sanitizeSvg, validateSvg } from './svg-sanitize.ts';
 import type { AssetSource, DrawContext, LayerDrawing } from './draw-layer.ts';
 
-export interface SvgProblem { message: string }
+export { validateSvg, type SvgProblem } from './svg-sanitize.ts';
 
 // Isolated, with escaping on (the Handlebars default): '<' in a name is text, not a tag.
 const hb = Handlebars.create();
@@ -20,71 +21,6 @@ registerOverlayHelpers(hb);
 // and a megabyte name should not become a megabyte of SVG text to lay out.
 const MAX_VALUE_LENGTH = 2000;
 const MAX_LIST_LENGTH = 1000;
-
-function short(s: string): string {
-  const one = s.replace(/\s+/g, ' ');
-  return one.length > 80 ? `${one.slice(0, 77)}...` : one;
-}
-
-const ENTITIES: Record<string, string> = { amp: '&', lt: '<', gt: '>', quot: '"', apos: "'" };
-
-/** XML character and predefined entity references resolved, as a parser would see attribute values. */
-function decodeEntities(s: string): string {
-  return s.replace(/&(#x[0-9a-f]+|#\d+|[a-z]+);/gi, (m, e: string) => {
-    if (e[0] === '#') {
-      const cp = e[1] === 'x' || e[1] === 'X' ? parseInt(e.slice(2), 16) : parseInt(e.slice(1), 10);
-      return cp >= 0 && cp <= 0x10ffff ? String.fromCodePoint(cp) : '';
-    }
-    return ENTITIES[e.toLowerCase()] ?? m;
-  });
-}
-
-// Embedded raster images are fine; an embedded SVG is a second document this check would not see into.
-const SAFE_DATA_IMAGE = /^data:image\/(?:png|jpe?g|webp|gif)[;,]/;
-
-/**
- * Reasons this SVG may not be drawn: references to anything outside the file
- * (href/xlink:href other than '#…' or a data: raster image, url(…) other than
- * '#…', @import, stylesheets, external entities), <script>, <foreignObject>,
- * event-handler attributes, and placeholders that skip escaping ({{{…}}}).
- * Deliberately strict: a false alarm costs a designer an edit, a miss could
- * read files or reach the network while rendering.
- */
-export function validateSvg(svgText: string): SvgProblem[] {
-  const problems: SvgProblem[] = [];
-  const add = (message: string) => {
-    if (!problems.some((p) => p.message === message)) problems.push({ message });
-  };
-  const text = String(svgText ?? '');
-  const decoded = decodeEntities(text);
-
-  if (/<\s*(?:[\w.-]+:)?script\b/i.test(text)) add('<script> is not allowed');
-  if (/<\s*(?:[\w.-]+:)?foreignObject\b/i.test(text)) add('<foreignObject> is not allowed');
-  if (/<!ENTITY/i.test(text)) add('entity declarations (<!ENTITY>) are not allowed');
-  if (/<!DOCTYPE[^>]*\b(?:SYSTEM|PUBLIC)\b/i.test(text)) add('an external DOCTYPE is not allowed');
-  if (/<\?xml-stylesheet/i.test(text)) add('external stylesheets (<?xml-stylesheet?>) are not allowed');
-  for (const src of [text, decoded]) if (/@import/i.test(src)) add('@import is not allowed');
-
-  // Attributes are always preceded by whitespace in XML; any namespace prefix counts (xlink:href, a:href).
-  const attr = /\s((?:[A-Za-z_][\w.-]*:)?href)\s*=\s*("([^"]*)"|'([^']*)'|[^\s>]+)/gi;
-  for (const m of text.matchAll(attr)) {
-    const raw = m[3] ?? m[4] ?? m[2] ?? '';
-    // Parsers ignore whitespace and controls inside URLs ("ht tp:"), so the check does too.
-    const value = decodeEntities(raw).replace(/[\s\u0000-\u001f]+/g, '');
-    if (!(value.startsWith('#') || SAFE_DATA_IMAGE.test(value.toLowerCase()))) add(`external reference ${m[1]}="${short(raw)}" (only "#id" or a data:image/png|jpeg|webp|gif URL)`);
-  }
-  for (const src of [text, decoded]) {
-    for (const m of src.matchAll(/url\s*\(\s*(['"]?)\s*([^)'"]*)/gi)) {
-      const target = (m[2] ?? '').replace(/[\s\u0000-\u001f]+/g, '');
-      if (!target.startsWith('#')) add(`external reference url(${short(m[2] ?? '')}) (only url(#id))`);
-    }
-  }
-  for (const m of text.matchAll(/\s(on[a-z]+)\s*=/gi)) add(`event handler attribute ${m[1]} is not allowed`);
-  // <set>/<animate> could swap a checked href for an external one.
-  if (/attributeName\s*=\s*["']?\s*(?:[\w.-]+:)?href\b/i.test(text)) add('animating href is not allowed');
-  if (/\{\{\{|\{\{~?\s*&/.test(text)) add('{{{…}}} inserts data without escaping; use {{…}}');
-  return problems;
-}
 
 /** Names Noto Sans JP after every font the SVG asks for, so Japanese text never turns into boxes when a design font is missing. */
 function withFontFallback(svg: string): string {
@@ -144,15 +80,6 @@ export function renderSvgText(source: string, data: Record<string, unknown>): st
   return out.replace(XML_INVALID, '');
 }
 
-/**
- * The SVG without its text nodes (except <style>): after escaping, data in
- * text can only be text, so only tags and CSS are checked again — a name
- * like "url(…)" or "onload=" in a <text> is harmless and must still draw.
- */
-function markupOnly(svg: string): string {
-  return svg.replace(/(<style\b[^>]*>)[\s\S]*?<\/style\s*>|>[^<]*(?=<)/gi, (m, open?: string) => (open ? m : '>'));
-}
-
 async function svgSource(layer: SvgLayer, assets: AssetSource): Promise<string> {
   if (typeof layer.svgText === 'string') return layer.svgText;
   return (await assets.read(layer.file)).toString('utf8');
@@ -183,14 +110,16 @@ export async function drawSvgLayer(layer: SvgLayer, data: Record<string, unknown
   const warnings: string[] = [];
   const { canvas, g, width, height } = layerCanvas(layer);
   const svg = renderSvgText(await svgSource(layer, ctx.assets), data);
-  // The template passed validation; a problem now can only have come from the data.
-  if (validateSvg(markupOnly(svg)).length) {
+  // The template passed the check; a problem now can only have come from the data (an attribute value).
+  // What is drawn is the checked tree written out again, never the text as filled in.
+  const checked = sanitizeSvg(svg);
+  if (!checked.svg) {
     warnings.push('svg not drawn: the filled-in SVG failed the safety check');
     return drawingOf(layer, canvas, warnings);
   }
   let img: Awaited<ReturnType<typeof loadImage>>;
   try {
-    img = await loadImage(Buffer.from(svg, 'utf8'));
+    img = await loadImage(Buffer.from(checked.svg, 'utf8'));
   } catch {
     warnings.push('svg not drawn: the filled-in SVG does not parse');
     return drawingOf(layer, canvas, warnings);

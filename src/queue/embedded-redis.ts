@@ -26,18 +26,19 @@ function ping(socket: string): Promise<boolean> {
   });
 }
 
-export function redisServerPath(): string {
-  return process.env.REDIS_SERVER_PATH || ['/usr/bin/redis-server', '/usr/local/bin/redis-server'].find((p) => existsSync(p)) || 'redis-server';
+/** The configured binary (REDIS_SERVER_PATH), else the usual places, else PATH. */
+export function redisServerPath(configured?: string): string {
+  return configured || ['/usr/bin/redis-server', '/usr/local/bin/redis-server'].find((p) => existsSync(p)) || 'redis-server';
 }
 
-export async function startEmbeddedRedis(varDir: string): Promise<EmbeddedRedis> {
+export async function startEmbeddedRedis(varDir: string, serverPath?: string): Promise<EmbeddedRedis> {
   const dir = path.join(varDir, 'redis');
   mkdirSync(dir, { recursive: true });
   const socket = path.join(dir, 'redis.sock');
   // `kasane api` and `kasane worker` started separately share one server.
   if (existsSync(socket) && (await ping(socket))) return { socket, child: null, stop: async () => {} };
   const child = spawn(
-    redisServerPath(),
+    redisServerPath(serverPath),
     ['--port', '0', '--unixsocket', socket, '--unixsocketperm', '700', '--dir', dir, '--appendonly', 'yes', '--appendfsync', 'everysec', '--save', '', '--maxmemory-policy', 'noeviction', '--loglevel', 'warning', '--logfile', path.join(dir, 'redis.log')],
     { stdio: ['ignore', 'ignore', 'pipe'], detached: false },
   );

@@ -5,6 +5,7 @@
 import { Worker, UnrecoverableError, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { ConnectionOptions } from 'bullmq';
+import type { Logger } from '../config/logger.ts';
 import type { Storage } from '../storage/storage.ts';
 import { prepareTemplate } from '../templates/prepare.ts';
 import { ManifestError } from '../templates/manifest.ts';
@@ -25,7 +26,7 @@ export interface WorkerDeps {
   fetchPolicy: ImageFetchPolicy;
   /** For continuations: a render's later segments, queued behind other renders' first ones. */
   renderQueue: RenderQueue;
-  log: (obj: Record<string, unknown>, msg: string) => void;
+  log: Logger;
 }
 
 /** Lock short enough that a killed worker's job is picked up again within seconds. */
@@ -86,12 +87,12 @@ export function startWorkers(d: WorkerDeps): { render: Worker; prepare: Worker; 
       if (deferred.length) {
         // A watched render keeps the viewer's priority for its later segments.
         await enqueueContinuation(d.renderQueue, renderId, part + 1, job.priority === PRIORITY.viewer ? PRIORITY.viewer : PRIORITY.later);
-        d.log({ renderId, template: plan.templateId, part, rendered, ms: Date.now() - t0 }, 'render part done, rest queued');
+        d.log.info({ renderId, template: plan.templateId, part, rendered, ms: Date.now() - t0 }, 'render part done, rest queued');
         return { rendered, continued: true };
       }
       await store.markDone(renderId);
       // No personal data here: ids, counts and times only.
-      d.log({ renderId, template: plan.templateId, part, rendered, ms: Date.now() - t0 }, 'render done');
+      d.log.info({ renderId, template: plan.templateId, part, rendered, ms: Date.now() - t0 }, 'render done');
       return { rendered };
     },
     { connection: d.connection, concurrency: d.concurrency, lockDuration: LOCK_MS, stalledInterval: 5000, maxStalledCount: 3 },
@@ -100,7 +101,7 @@ export function startWorkers(d: WorkerDeps): { render: Worker; prepare: Worker; 
     if (!job) return;
     const final = job.attemptsMade >= (job.opts.attempts ?? 1) || err instanceof UnrecoverableError;
     void store.markError(job.data.renderId, safeMessage(err), final).catch(() => {});
-    d.log({ renderId: job.data.renderId, attempt: job.attemptsMade, final, err: safeMessage(err) }, 'render failed');
+    d.log[final ? 'error' : 'warn']({ renderId: job.data.renderId, attempt: job.attemptsMade, final, err: safeMessage(err) }, 'render failed');
   });
 
   const prepare = new Worker<PrepareJobData>(
@@ -108,7 +109,7 @@ export function startWorkers(d: WorkerDeps): { render: Worker; prepare: Worker; 
     async (job, _token, signal) => {
       const { templateId, version } = job.data;
       try {
-        const plan = await prepareTemplate(job.data.dir, d.storage, { signal, log: (m) => d.log({ job: job.id }, m) });
+        const plan = await prepareTemplate(job.data.dir, d.storage, { signal, log: (m) => d.log.info({ job: job.id }, m) });
         await d.registry.addVersion(plan.templateId, plan.version, job.data.source);
         const activate = job.data.activate === 'unless-uploaded' ? !(await d.registry.uploadIsActive(plan.templateId)) : job.data.activate;
         if (activate) await d.registry.activate(plan);

@@ -3,16 +3,29 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { createRequire } from 'node:module';
 import os from 'node:os';
+import { ffmpegSettings, type FfmpegSettings } from '../config/index.ts';
 
 const require = createRequire(import.meta.url);
 
-let cachedPath: string | undefined;
+let settings: FfmpegSettings | undefined;
+
+/**
+ * The service passes its loaded configuration here (FFMPEG_PATH, KASANE_FFMPEG_NICE,
+ * KASANE_FFMPEG_SCHED). Code that runs ffmpeg without a service (tests, scripts, the
+ * CLI's local render) gets the same settings read from the environment by src/config.
+ */
+export function configureFfmpeg(s: FfmpegSettings): void {
+  settings = s;
+  versionCache = undefined;
+}
+
+function current(): FfmpegSettings {
+  return (settings ??= ffmpegSettings());
+}
 
 /** ffmpeg from @ffmpeg-installer/ffmpeg unless FFMPEG_PATH overrides it. */
 export function ffmpegPath(): string {
-  if (cachedPath) return cachedPath;
-  cachedPath = process.env.FFMPEG_PATH || (require('@ffmpeg-installer/ffmpeg') as { path: string }).path;
-  return cachedPath;
+  return current().path ?? (require('@ffmpeg-installer/ffmpeg') as { path: string }).path;
 }
 
 export class FfmpegError extends Error {
@@ -36,15 +49,6 @@ export interface RunOptions {
   onStdout?: (chunk: Buffer) => void;
 }
 
-/**
- * Encoders run at a lower CPU priority than the API, so a burst of renders on the
- * same machine never delays an accept (KASANE_FFMPEG_NICE, 0 to disable).
- */
-function ffmpegNice(): number {
-  const n = Number(process.env.KASANE_FFMPEG_NICE ?? 19);
-  return Number.isInteger(n) && n >= 0 && n <= 19 ? n : 19;
-}
-
 export interface RunResult {
   stdout: Buffer;
   stderr: string;
@@ -60,7 +64,7 @@ let chrtAvailable: boolean | undefined;
  * idle. KASANE_FFMPEG_SCHED=normal turns it off.
  */
 function idleScheduling(): boolean {
-  if (process.env.KASANE_FFMPEG_SCHED === 'normal') return false;
+  if (!current().idleScheduling) return false;
   chrtAvailable ??= spawnSync('chrt', ['--idle', '0', 'true'], { stdio: 'ignore', timeout: 5000 }).status === 0;
   return chrtAvailable;
 }
@@ -73,7 +77,9 @@ export function runFfmpeg(args: string[], opts: RunOptions = {}): Promise<RunRes
     const child = spawn(cmd, [...pre, ...base, ...args], {
       stdio: [opts.input ? 'pipe' : 'ignore', opts.captureStdout || opts.onStdout ? 'pipe' : 'ignore', 'pipe'],
     });
-    const nice = ffmpegNice();
+    // Encoders run at a lower CPU priority than the API, so a burst of renders on the
+    // same machine never delays an accept (KASANE_FFMPEG_NICE, 0 to disable).
+    const nice = current().nice;
     if (nice && child.pid) {
       try {
         os.setPriority(child.pid, Math.min(19, os.getPriority() + nice));

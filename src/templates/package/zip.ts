@@ -103,24 +103,6 @@ function decodeName(entry: yauzl.Entry): string {
   return yauzl.getFileNameLowLevel(entry.generalPurposeBitFlag, raw, [], true);
 }
 
-export const crc32: (data: Buffer, value?: number) => number =
-  typeof (zlib as { crc32?: unknown }).crc32 === 'function' ? (zlib as unknown as { crc32: (d: Buffer, v?: number) => number }).crc32 : crc32js;
-
-let crcTable: Uint32Array | undefined;
-function crc32js(data: Buffer, value = 0): number {
-  if (!crcTable) {
-    crcTable = new Uint32Array(256);
-    for (let n = 0; n < 256; n++) {
-      let c = n;
-      for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
-      crcTable[n] = c >>> 0;
-    }
-  }
-  let c = ~value >>> 0;
-  for (let i = 0; i < data.length; i++) c = crcTable[(c ^ data[i]!) & 0xff]! ^ (c >>> 8);
-  return ~c >>> 0;
-}
-
 class LimitError extends Error {
   constructor(readonly problem: Problem, readonly stopAll = false) {
     super(problem.message);
@@ -165,6 +147,9 @@ export async function extractPackage(zip: Buffer | string, destDir: string, limi
   }
   let zipfile: yauzl.ZipFile;
   try {
+    // Kept around yauzl (it parses the zip): names are decoded here (Shift_JIS from Windows),
+    // and sizes are checked below from the inflated bytes so a lying header gets a precise
+    // problem per file instead of yauzl's generic stream error.
     const opts = { lazyEntries: true, decodeStrings: false, validateEntrySizes: false, autoClose: false };
     zipfile = await new Promise<yauzl.ZipFile>((resolve, reject) =>
       typeof zip === 'string'
@@ -272,6 +257,7 @@ export async function extractPackage(zip: Buffer | string, destDir: string, limi
       const { entry } = p;
       let inBytes = 0;
       let outBytes = 0;
+      // yauzl never verifies CRC-32 (its README says so); a damaged entry must not pass as a good file.
       let crc = 0;
       const countIn = new Transform({
         transform(chunk: Buffer, _enc, cb: TransformCallback) {
@@ -288,7 +274,7 @@ export async function extractPackage(zip: Buffer | string, destDir: string, limi
           if (outBytes > lim.ratioAfterBytes && outBytes / Math.max(inBytes, 1) > lim.maxRatio) {
             return cb(new LimitError(problem(zipPointer(p.stored), `"${p.stored}" expands more than ${lim.maxRatio}× (a "zip bomb"); a real template file does not compress that well`, `「${p.stored}」は${lim.maxRatio}倍を超えて展開されます（zip爆弾の疑い）。通常のテンプレートのファイルはここまで圧縮されません`)));
           }
-          crc = crc32(chunk, crc);
+          crc = zlib.crc32(chunk, crc);
           cb(null, chunk);
         },
         flush(cb: TransformCallback) {

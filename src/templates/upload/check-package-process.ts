@@ -8,4 +8,5 @@ if (!zip || !dest) {
   process.exit(2);
 }
 const result = await checkPackage(zip, dest);
+// The result to the parent on stdout (its protocol, not a log line).
 process.stdout.write(JSON.stringify(result));

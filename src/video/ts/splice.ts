@@ -3,6 +3,9 @@
 // (PAT, PMT, SDT, audio) is kept byte for byte, each video access unit keeps
 // the template's PTS/DTS and PCR, and continuity counters start and end
 // exactly where the neighbouring static segments expect them.
+// Hand-written on purpose: the TS libraries we could keep (mux.js, hls.js) demux or
+// transmux into new containers, and an ffmpeg remux re-times the stream; none rewrites
+// video packets in place while leaving every other byte as it was.
 import {
   TS_PACKET_SIZE,
   SYNC_BYTE,
