@@ -245,6 +245,26 @@ export function bundledCoverage(): Set<number> {
 // A renderer that lacks a variation sequence draws the base character, so a
 // selector only matters through its base.
 const IGNORABLE = /^[\s\p{Cc}\p{Default_Ignorable_Code_Point}]$/u;
+
+/** Whitespace, controls and default-ignorables: never drawn, so never missing. */
+export function isIgnorable(ch: string): boolean {
+  return IGNORABLE.test(ch);
+}
+
+/**
+ * The code points of `text` that no set in `coverage` can draw, unique, in
+ * order. One Set lookup per code point (the regex only for misses), for the
+ * render accept path.
+ */
+export function missingCodepoints(text: string, coverage: ReadonlySet<number>): number[] {
+  let missing: number[] | undefined;
+  for (const ch of text) {
+    const cp = ch.codePointAt(0)!;
+    if (coverage.has(cp) || IGNORABLE.test(ch)) continue;
+    if (!(missing ??= []).includes(cp)) missing.push(cp);
+  }
+  return missing ?? [];
+}
 const segmenter = new Intl.Segmenter('ja', { granularity: 'grapheme' });
 
 /**
@@ -252,7 +272,7 @@ const segmenter = new Intl.Segmenter('ja', { granularity: 'grapheme' });
  * and in order of first appearance. A character is a grapheme cluster, so an
  * emoji ZWJ sequence, a flag or a keycap is reported whole ('👨‍👩‍👧', not its parts).
  */
-export function missingChars(text: string, coverage: Set<number>): string[] {
+export function missingChars(text: string, coverage: ReadonlySet<number>): string[] {
   const missing: string[] = [];
   const seen = new Set<string>();
   for (const { segment } of segmenter.segment(text)) {
