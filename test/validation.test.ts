@@ -14,6 +14,8 @@ import { packageFiles } from '../src/templates/prepare.ts';
 import { validateManifest } from '../src/templates/manifest.ts';
 import { validateData } from '../src/templates/fields.ts';
 import { drawTextLayer, layerInputs, renderSvgText, type Layer, type TextLayer } from '../src/overlays/index.ts';
+import { familyCoverage, fieldCoverage, glyphProblems } from '../src/templates/glyphs.ts';
+import type { Manifest } from '../src/templates/manifest.ts';
 
 const root = mkdtempSync(path.join(os.tmpdir(), 'kasane-validation-'));
 const VIDEO = path.join(root, 'clip.mp4');
@@ -151,6 +153,32 @@ test('field names JavaScript objects already have are refused; data never reache
   assert.equal(Object.getPrototypeOf(r.value), Object.prototype);
   assert.deepEqual(Object.keys(r.value).sort(), ['__proto__', 'toString']);
   assert.equal(({} as Record<string, unknown>).x, undefined);
+});
+
+// --- 7. Glyph coverage of real data -------------------------------------------
+
+test('glyph check per field: the fonts of every place it is drawn, packaged family plus Noto; card images are not drawn', () => {
+  const m = manifest({
+    fields: {
+      name: { type: 'string', maxLength: 10 },
+      nick: { type: 'string', maxLength: 10 },
+      unused: { type: 'string', maxLength: 10 },
+      items: { type: 'array', items: { type: 'object', properties: { name: { type: 'string', maxLength: 9 }, image: { type: 'string', maxLength: 99 } } } },
+    },
+    layers: [
+      layer({ id: 'a', type: 'text', text: '{{name}}', style: { fontSize: 20, color: '#fff', fontFamily: 'Tamil' } }),
+      layer({ id: 'b', type: 'text', text: '{{#if nick}}{{nick}}{{/if}}', style: { fontSize: 20, color: '#fff' } }),
+      layer({ id: 'c', type: 'items', field: 'items' }),
+    ],
+  }) as unknown as Manifest;
+  const fields = fieldCoverage(m, familyCoverage([{ family: 'Tamil', codepoints: [0x0ba4] }]));
+  const data = { name: 'த山田', nick: 'த', unused: 'த', items: [{ name: 'ok', image: 'https://x/த' }, { name: 'aதbதc' }] };
+  const ps = glyphProblems(fields, data);
+  assert.deepEqual(ps.map((p) => [p.pointer, p.message]), [
+    ['/data/nick', "contains characters the template's fonts cannot draw: U+0BA4"],
+    ['/data/items/1/name', "contains characters the template's fonts cannot draw: U+0BA4"],
+  ]);
+  assert.ok(ps.every((p) => p.message_ja.includes('U+0BA4')));
 });
 
 // --- Over real HTTP: uploads, and renders accepted or refused ----------------

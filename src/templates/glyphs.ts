@@ -41,14 +41,20 @@ export function familyCoverage(packaged: Array<{ family: string; codepoints: Ite
   };
 }
 
-/** Per data field: the coverage of every place it is drawn (it must fit all of them). Fields not drawn are absent. */
-export type FieldCoverage = Map<string, ReadonlySet<number>[]>;
+/**
+ * Per data field, every place it is drawn: the coverage of the font there and,
+ * for items cards, which element property is drawn (a card draws name and
+ * badge, not the image URL). Fields not drawn are absent.
+ */
+export type FieldCoverage = Map<string, Array<{ set: ReadonlySet<number>; prop?: string }>>;
 
-function drawnFields(l: Layer): Array<[field: string, family: string | undefined]> {
-  const refs = (source: string | undefined, family: string | undefined): Array<[string, string | undefined]> => {
+interface Drawn { field: string; family?: string; prop?: string }
+
+function drawnFields(l: Layer): Drawn[] {
+  const refs = (source: string | undefined, family?: string): Drawn[] => {
     if (typeof source !== 'string') return [];
     try {
-      return templateFields(source).map((f) => [f, family]);
+      return templateFields(source).map((field) => ({ field, family }));
     } catch {
       return []; // refused at upload; draws nothing
     }
@@ -57,11 +63,11 @@ function drawnFields(l: Layer): Array<[field: string, family: string | undefined
     case 'text':
       return refs(l.text, l.style?.fontFamily);
     case 'svg':
-      return refs(l.svgText, undefined);
+      return refs(l.svgText);
     case 'items':
-      return [[l.field, l.card?.nameStyle?.fontFamily], [l.field, undefined]];
+      return [{ field: l.field, family: l.card?.nameStyle?.fontFamily, prop: 'name' }, { field: l.field, prop: 'badge' }];
     case 'chart':
-      return [...refs(l.title, undefined), ...(l.labelsField ? ([[l.labelsField, undefined]] as Array<[string, undefined]>) : [])];
+      return [...refs(l.title), ...(l.labelsField ? [{ field: l.labelsField }] : [])];
     default:
       return []; // image URLs are fetched, not drawn
   }
@@ -70,12 +76,12 @@ function drawnFields(l: Layer): Array<[field: string, family: string | undefined
 export function fieldCoverage(manifest: Manifest, coverage: FamilyCoverage): FieldCoverage {
   const out: FieldCoverage = new Map();
   for (const l of manifest.layers) {
-    for (const [field, family] of drawnFields(l)) {
-      if (!Object.prototype.hasOwnProperty.call(manifest.fields, field)) continue;
-      const sets = out.get(field) ?? [];
-      const set = coverage.of(family ?? DEFAULT_FONT_FAMILY);
-      if (!sets.includes(set)) sets.push(set);
-      out.set(field, sets);
+    for (const d of drawnFields(l)) {
+      if (!Object.prototype.hasOwnProperty.call(manifest.fields, d.field)) continue;
+      const places = out.get(d.field) ?? [];
+      const set = coverage.of(d.family ?? DEFAULT_FONT_FAMILY);
+      if (!places.some((p) => p.set === set && p.prop === d.prop)) places.push({ set, prop: d.prop });
+      out.set(d.field, places);
     }
   }
   return out;
@@ -87,17 +93,26 @@ export function fieldCoverage(manifest: Manifest, coverage: FamilyCoverage): Fie
  * as code points (never the value). O(length) per string.
  */
 export function glyphProblems(fields: FieldCoverage, data: Record<string, unknown>, base = '/data'): Problem[] {
-  const out: Problem[] = [];
-  const visit = (v: unknown, at: string, sets: ReadonlySet<number>[]) => {
-    if (typeof v === 'string') {
-      const missing: number[] = [];
-      for (const set of sets) for (const cp of missingCodepoints(v, set)) if (!missing.includes(cp)) missing.push(cp);
-      if (missing.length) out.push(problemAt(at, 'data_glyphs_missing', { codepoints: missing }));
-    } else if (Array.isArray(v)) v.forEach((x, i) => visit(x, `${at}/${i}`, sets));
-    else if (typeof v === 'object' && v !== null) for (const [k, x] of Object.entries(v)) visit(x, `${at}/${escapeToken(k)}`, sets);
+  const found = new Map<string, number[]>();
+  const check = (text: string, at: string, set: ReadonlySet<number>) => {
+    const missing = missingCodepoints(text, set);
+    if (missing.length === 0) return;
+    const all = found.get(at) ?? [];
+    for (const cp of missing) if (!all.includes(cp)) all.push(cp);
+    found.set(at, all);
   };
-  for (const [field, sets] of fields) {
-    if (Object.prototype.hasOwnProperty.call(data, field)) visit(data[field], `${base}/${escapeToken(field)}`, sets);
+  // Strings at any depth (a text layer may {{#each}} over an array field); for a card, only its drawn property.
+  const visit = (v: unknown, at: string, set: ReadonlySet<number>, prop: string | undefined) => {
+    if (typeof v === 'string') {
+      if (prop === undefined) check(v, at, set);
+    } else if (Array.isArray(v)) v.forEach((x, i) => visit(x, `${at}/${i}`, set, prop));
+    else if (typeof v === 'object' && v !== null) {
+      for (const [k, x] of Object.entries(v)) if (prop === undefined || k === prop) visit(x, `${at}/${escapeToken(k)}`, set, undefined);
+    }
+  };
+  for (const [field, places] of fields) {
+    if (!Object.prototype.hasOwnProperty.call(data, field)) continue;
+    for (const p of places) visit(data[field], `${base}/${escapeToken(field)}`, p.set, p.prop);
   }
-  return out;
+  return [...found].map(([at, codepoints]) => problemAt(at, 'data_glyphs_missing', { codepoints }));
 }
