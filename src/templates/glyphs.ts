@@ -2,11 +2,12 @@
 // so a person's name is checked against the template's fonts when a render is
 // accepted (not only example and worst data at upload): no empty boxes.
 // Every drawn text falls back to the bundled Noto Sans JP (text-layout,
-// items, chart, SVG), so a family draws its own glyphs plus Noto's.
+// items, chart, SVG) and then to this machine's fonts (Skia's own fallback),
+// so a family draws its own glyphs plus theirs.
 import { DEFAULT_FONT_FAMILY } from '../overlays/fonts.ts';
 import { templateFields } from '../overlays/handlebars.ts';
 import type { Layer } from '../overlays/types.ts';
-import { bundledCoverage, missingCodepoints } from './package/fonts.ts';
+import { fallbackCoverage, missingCodepoints } from './package/fonts.ts';
 import { escapeToken, problemAt, type Problem } from './package/problems.ts';
 import type { Manifest } from './manifest.ts';
 
@@ -15,9 +16,11 @@ export interface FamilyCoverage {
   of(family: string | undefined): ReadonlySet<number>;
 }
 
-/** Coverage by family from the packaged fonts' code points (bundled Noto Sans JP always included). */
+let fallback: Set<number> | undefined;
+
+/** Coverage by family from the packaged fonts' code points (Noto Sans JP and the machine's fonts always included). */
 export function familyCoverage(packaged: Array<{ family: string; codepoints: Iterable<number> }>): FamilyCoverage {
-  const bundled = bundledCoverage();
+  const bundled = (fallback ??= fallbackCoverage());
   const own = new Map<string, Set<number>>();
   for (const f of packaged) {
     const set = own.get(f.family) ?? new Set<number>();

@@ -6,7 +6,7 @@ import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fontCodepoints, missingChars, problemAt, type Problem } from './package/index.ts';
-import { validateSvg } from '../overlays/svg.ts';
+import { compileSvg, validateSvg } from '../overlays/svg.ts';
 import { checkTemplate, measureFit, resolveLayerText, TemplateSyntaxError, type Layer, type TextLayer } from '../overlays/index.ts';
 import { familyCoverage } from './glyphs.ts';
 import { probe } from '../video/ffmpeg.ts';
@@ -53,10 +53,21 @@ export async function validatePackage(dir: string): Promise<PackageReport> {
   for (const [i, l] of m.layers.entries()) {
     if (l.type === 'svg' && need(`/layers/${i}/file`, l.file)) {
       const svgText = await readFile(path.join(dir, l.file), 'utf8');
-      for (const sp of validateSvg(svgText)) problems.push(problemAt(`/layers/${i}/file`, 'svg_unsafe', { file: l.file, detail: sp.message }));
-      // The same Handlebars check every render makes (unknown helpers, partials, syntax), so no render can fail on it.
+      const unsafe = validateSvg(svgText);
+      for (const sp of unsafe) problems.push(problemAt(`/layers/${i}/file`, 'svg_unsafe', { file: l.file, detail: sp.message }));
+      // The same Handlebars check every render makes (unknown helpers, partials, syntax), and a
+      // dry run with example and worst-case data, so no render can fail on it.
       try {
         checkTemplate(svgText);
+        if (unsafe.length === 0) {
+          for (const [which, data] of [['example', exampleData(m.fields)], ['worst-case', worstData(m.fields)]] as const) {
+            try {
+              compileSvg(svgText)(data);
+            } catch {
+              problems.push(problemAt(`/layers/${i}/file`, 'template_dry_run', { data: which }));
+            }
+          }
+        }
       } catch (e) {
         if (!(e instanceof TemplateSyntaxError)) throw e;
         problems.push(problemAt(`/layers/${i}/file`, 'svg_template_error', { file: l.file, detail: e.message }));

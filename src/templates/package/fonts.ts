@@ -3,6 +3,7 @@
 // as tofu. Only the cmap is parsed; nothing else in the font is trusted.
 import { readdirSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { brotliDecompressSync, inflateSync } from 'node:zlib';
 
@@ -238,6 +239,47 @@ export function bundledCoverage(): Set<number> {
   for (const f of files) for (const c of fontCodepoints(readFileSync(f))) set.add(c);
   bundled = set;
   return set;
+}
+
+// Where the canvas (Skia) finds the fonts it falls back to when neither a
+// template's font nor Noto Sans JP has a glyph (e.g. DejaVu's Greek Ω).
+const SYSTEM_FONT_DIRS = ['/usr/share/fonts', '/usr/local/share/fonts', join(homedir(), '.local/share/fonts'), join(homedir(), '.fonts')];
+const SYSTEM_FONT_FILE = /\.(?:ttf|otf|ttc|woff2?)$/i;
+const MAX_SYSTEM_FONTS = 500;
+let system: Set<number> | undefined;
+
+/**
+ * Everything this machine's own fonts can draw: the canvas falls back to them
+ * glyph by glyph, so a character one of them has is drawn, never a box.
+ * Parsed once per process; unreadable files are skipped.
+ */
+export function systemCoverage(): Set<number> {
+  if (system) return system;
+  const set = new Set<number>();
+  let files = 0;
+  for (const dir of SYSTEM_FONT_DIRS) {
+    let names: string[];
+    try {
+      names = readdirSync(dir, { recursive: true }).map(String);
+    } catch {
+      continue;
+    }
+    for (const name of names) {
+      if (!SYSTEM_FONT_FILE.test(name) || ++files > MAX_SYSTEM_FONTS) continue;
+      try {
+        for (const c of fontCodepoints(readFileSync(join(dir, name)))) set.add(c);
+      } catch {
+        // not a font we can read: the canvas most likely cannot either
+      }
+    }
+  }
+  system = set;
+  return set;
+}
+
+/** What any text can draw whatever its style: the bundled Noto Sans JP and this machine's fonts. */
+export function fallbackCoverage(): Set<number> {
+  return new Set([...bundledCoverage(), ...systemCoverage()]);
 }
 
 // Not drawn, so never "missing": whitespace, controls, and default-ignorable
