@@ -148,9 +148,10 @@ function validateValue(spec: FieldSpec, raw: unknown, ptr: string, problems: Fie
         return undefined;
       }
       const max = spec.maxLength ?? MAX_STRING_LENGTH;
-      // A UTF-16 length over twice the limit is too long in any counting; refuse before any work.
-      if (v.length > 2 * max) {
-        problems.push({ pointer: ptr, message: `must be at most ${max} characters, got more than ${2 * max}` });
+      // Far too long in any counting (NFC joins at most a few units per character, as in
+      // decomposed Hangul or kana from macOS): refused before normalising or any regex.
+      if (v.length > 4 * max) {
+        problems.push({ pointer: ptr, message: `must be at most ${max} characters, got more than ${max}` });
         return undefined;
       }
       const s = stripFormatControls(v.normalize('NFC'));
