@@ -4,7 +4,7 @@
 import { type SKRSContext2D } from '@napi-rs/canvas';
 import { DEFAULT_FONT_FAMILY, ensureFonts } from './fonts.ts';
 import { graphemesUpTo, sanitizeText } from './linebreak.ts';
-import { compileText, formatYen, toNumber } from './handlebars.ts';
+import { formatYen, renderText, toNumber } from './handlebars.ts';
 import { clamp, colorOr, drawingOf, drawTextIn, layerCanvas, type Rect } from './image.ts';
 import { finite } from './text-layout.ts';
 import type { ChartLayer, TextStyle } from './types.ts';
@@ -58,7 +58,7 @@ export function resolveChart(layer: ChartLayer, data: Record<string, unknown>): 
   }
   const labelList = Array.isArray(rawLabels) ? rawLabels : [];
   const labels = Array.from({ length: count }, (_, i) => clipLabel(labelList[i]));
-  const title = count > 0 && typeof layer.title === 'string' ? sanitizeText(compileText(layer.title)(data), false).trim() : '';
+  const title = count > 0 && typeof layer.title === 'string' ? sanitizeText(renderText(layer.title, data), false).trim() : '';
   if (count === 0) warnings.push('chart: no values to draw');
   return { inputs: { title, labels, series }, warnings };
 }

@@ -287,6 +287,82 @@ export function checkTemplate(source: string): void {
   }
 }
 
+/**
+ * Fills in a template string for one person, and never throws: uploads refuse
+ * a template that cannot compile (checkTemplate), so a failure here can only be
+ * a version stored before that check, and it draws nothing rather than failing
+ * every render and preview of the version with a 500.
+ */
+export function renderText(source: string, data: Record<string, unknown>, locale?: string): string {
+  let render: ReturnType<typeof compileText>;
+  try {
+    render = compileText(source);
+  } catch {
+    return '';
+  }
+  try {
+    return render(data, locale);
+  } catch {
+    return '';
+  }
+}
+
 export function resolveLayerText(layer: TextLayer, data: Record<string, unknown>): string {
-  return compileText(layer.text)(data, layer.locale);
+  return renderText(layer.text, data, layer.locale);
+}
+
+// Blocks whose body runs in the same context; every other block ({{#each}},
+// {{#with}}, {{#items}}) runs its body with an element or object as context,
+// so names inside are that value's properties, not the template's fields.
+const SAME_CONTEXT_BLOCKS = new Set(['if', 'unless']);
+
+/**
+ * The data fields a template reads from its top-level context, in order of
+ * first use: {{name}}, {{yen price}}, {{#each items}} → name, price, items.
+ * Helper names, @data variables, `this` and names inside each/with bodies are
+ * not fields. Throws TemplateSyntaxError like checkTemplate.
+ */
+export function templateFields(source: string): string[] {
+  let ast: hbs.AST.Program;
+  try {
+    ast = hb.parse(source);
+  } catch (e) {
+    throw fromHandlebarsError(e);
+  }
+  const out = new Set<string>();
+  const path = (node: Node | undefined) => {
+    if (!node || node.type !== 'PathExpression') return visit(node);
+    const p = node as hbs.AST.PathExpression;
+    if (!p.data && p.depth === 0 && p.parts.length > 0) out.add(p.parts[0]!);
+  };
+  const call = (callee: Node, args: Node[], hash: hbs.AST.Hash | undefined) => {
+    const isCall = args.length > 0 || (hash?.pairs.length ?? 0) > 0 || callable.has(helperName(callee) ?? '');
+    if (!isCall) path(callee);
+    for (const a of args) path(a);
+    for (const pair of hash?.pairs ?? []) path(pair.value);
+  };
+  function visit(node: Node | undefined): void {
+    if (!node) return;
+    switch (node.type) {
+      case 'Program':
+        for (const s of (node as hbs.AST.Program).body) visit(s);
+        return;
+      case 'MustacheStatement':
+      case 'SubExpression': {
+        const m = node as hbs.AST.MustacheStatement;
+        return call(m.path, m.params, m.hash);
+      }
+      case 'BlockStatement': {
+        const b = node as hbs.AST.BlockStatement;
+        call(b.path, b.params, b.hash);
+        if (SAME_CONTEXT_BLOCKS.has(helperName(b.path) ?? '')) visit(b.program);
+        visit(b.inverse);
+        return;
+      }
+      default:
+        return;
+    }
+  }
+  visit(ast);
+  return [...out];
 }

@@ -2,7 +2,7 @@
 // canvas plumbing the other non-text layers share: a box-sized canvas,
 // decoding, and contain/cover drawing with rounded corners.
 import { createCanvas, loadImage, type Canvas, type Image, type SKRSContext2D } from '@napi-rs/canvas';
-import { compileText } from './handlebars.ts';
+import { renderText } from './handlebars.ts';
 import { drawTextLayer, finite, overlayOf } from './text-layout.ts';
 import { fetchImage, ImageFetchError } from './fetch-image.ts';
 import type { ImageLayer, LayerBase, TextLayer, TextStyle } from './types.ts';
@@ -106,7 +106,7 @@ export async function drawTextIn(g: SKRSContext2D, r: Rect, text: string, style:
 
 /** The resolved URL from the data, or '' when it is missing, too long or not a URL at all. */
 export function resolveImageUrl(source: string, data: Record<string, unknown>): string {
-  const url = compileText(source)(data).trim();
+  const url = renderText(source, data).trim();
   if (url.length > MAX_URL_LENGTH || !/^[a-z][a-z0-9+.-]*:/i.test(url)) return '';
   return url;
 }

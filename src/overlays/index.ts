@@ -1,6 +1,6 @@
 export type { Box, TextStyle, TextLayer, SvgLayer, ImageLayer, ItemsLayer, ChartLayer, Layer, LayerBase, Animation } from './types.ts';
 export { ensureFonts, DEFAULT_FONT_FAMILY } from './fonts.ts';
-export { compileText, resolveLayerText, TemplateSyntaxError, HELPER_NAMES, checkTemplate, formatYen } from './handlebars.ts';
+export { compileText, renderText, resolveLayerText, templateFields, TemplateSyntaxError, HELPER_NAMES, checkTemplate, formatYen } from './handlebars.ts';
 export { drawTextLayer, measureFit, type DrawnOverlay, type FitResult } from './text-layout.ts';
 export { drawLayer, layerInputs, type AssetSource, type ImageFetchPolicy, type DrawContext, type LayerDrawing } from './draw-layer.ts';
 export { validateSvg, renderSvgText, embedSvgSources, type SvgProblem } from './svg.ts';

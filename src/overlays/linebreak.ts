@@ -16,13 +16,24 @@ export function graphemes(s: string): string[] {
   return out;
 }
 
+// Bidirectional and other invisible format controls: a leading U+202E makes
+// "¥12,000" draw as "000,21¥". Stripped, not refused (names pasted from other
+// systems often carry an LRM): from data when a render is accepted, and again
+// before drawing, for text that did not come through data validation.
+const FORMAT_CONTROLS = /[\u061C\u200B\u200E\u200F\u202A-\u202E\u2060-\u2064\u2066-\u206F\uFEFF]/g;
+
+export function stripFormatControls(s: string): string {
+  return s.replace(FORMAT_CONTROLS, '');
+}
+
 /**
  * Makes any string drawable: line separators become '\n' (or spaces when
- * `keepNewlines` is false), tabs become spaces, and C0/C1 controls and lone
- * surrogates are removed, since Skia draws them as visible boxes.
+ * `keepNewlines` is false), tabs become spaces, and C0/C1 controls, bidi and
+ * other format controls, and lone surrogates are removed, since Skia draws
+ * them as visible boxes or lets them reorder the line.
  */
 export function sanitizeText(text: string, keepNewlines: boolean): string {
-  const s = String(text ?? '')
+  const s = stripFormatControls(String(text ?? ''))
     .replace(/\r\n?|[\u0085\u2028\u2029]/g, '\n')
     .replace(/\t/g, ' ')
     // In a /u regex a surrogate class only matches unpaired halves.

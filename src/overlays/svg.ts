@@ -5,7 +5,7 @@
 import Handlebars from 'handlebars';
 import { loadImage } from '@napi-rs/canvas';
 import { DEFAULT_FONT_FAMILY, ensureFonts } from './fonts.ts';
-import { checkTemplate, registerOverlayHelpers } from './handlebars.ts';
+import { checkTemplate, registerOverlayHelpers, TemplateSyntaxError } from './handlebars.ts';
 import { drawingOf, layerCanvas } from './image.ts';
 import type { SvgLayer } from './types.ts';
 import { sanitizeSvg, validateSvg } from './svg-sanitize.ts';
@@ -68,7 +68,14 @@ const XML_INVALID = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\uFFFE\uFFFF]|[\uD80
 
 /** The SVG text after Handlebars, with the data's values escaped. Throws only for template errors. */
 export function renderSvgText(source: string, data: Record<string, unknown>): string {
-  const render = compileSvg(source);
+  let render: Render;
+  try {
+    render = compileSvg(source);
+  } catch (e) {
+    // Uploads refuse broken Handlebars; a version stored before that check draws nothing, never a 500.
+    if (e instanceof TemplateSyntaxError) return '';
+    throw e;
+  }
   let out: string;
   try {
     out = render(bounded(data ?? {}) as Record<string, unknown>);

@@ -7,6 +7,9 @@ import type { TemplatePlan, SegmentInfo } from '../templates/plan.ts';
 import { layerFrames, versionPrefix } from '../templates/plan.ts';
 import type { Storage } from '../storage/storage.ts';
 import { drawLayer, layerInputs, type DrawContext, type ImageFetchPolicy, type AssetSource } from '../overlays/index.ts';
+import { familyCoverage, fieldCoverage, glyphProblems, type FieldCoverage } from '../templates/glyphs.ts';
+import { fontCodepoints } from '../templates/package/fonts.ts';
+import type { Problem } from '../templates/package/problems.ts';
 import { renderPass, type PassSegment, type PlacedOverlay } from './render-pass.ts';
 
 /** Bump when drawing or encoding of personal segments changes, so segments made the old way are not reused. */
@@ -42,6 +45,34 @@ export async function registerPackageFonts(plan: TemplatePlan, storage: Storage)
   const assets = versionAssets(plan, storage);
   for (const f of plan.manifest.fonts) GlobalFonts.register(await assets.read(f.file), f.family);
   registeredFonts.add(tag);
+}
+
+const coverages = new Map<string, Promise<FieldCoverage>>();
+
+/** What each data field of a version can draw; computed once per process and version (font cmaps parsed once). */
+function versionCoverage(plan: TemplatePlan, storage: Storage): Promise<FieldCoverage> {
+  const tag = `${plan.templateId}@${plan.version}`;
+  let hit = coverages.get(tag);
+  if (!hit) {
+    hit = (async () => {
+      const assets = versionAssets(plan, storage);
+      const packaged = [];
+      for (const f of plan.manifest.fonts ?? []) packaged.push({ family: f.family, codepoints: fontCodepoints(await assets.read(f.file)) });
+      return fieldCoverage(plan.manifest, familyCoverage(packaged));
+    })();
+    hit.catch(() => coverages.delete(tag)); // a storage hiccup is retried on the next accept
+    coverages.set(tag, hit);
+  }
+  return hit;
+}
+
+/**
+ * Characters in a person's validated data that the fonts drawing them lack
+ * (they would draw as empty boxes): one problem per string, at its JSON
+ * pointer, naming code points only. Checked when a render is accepted.
+ */
+export async function undrawableText(plan: TemplatePlan, storage: Storage, data: Record<string, unknown>): Promise<Problem[]> {
+  return glyphProblems(await versionCoverage(plan, storage), data);
 }
 
 export function drawContext(plan: TemplatePlan, storage: Storage, fetchPolicy: ImageFetchPolicy): DrawContext {

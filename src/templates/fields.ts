@@ -1,6 +1,10 @@
 // Validates one person's data against a template's declared fields, reporting
 // every problem at once with a JSON pointer, and keeps only declared fields
 // (MA tools send whole contact records; we store no more than we draw).
+// Field names are read as own properties only and results are built from
+// entries, so "__proto__" or "constructor" in data can never reach a prototype.
+import safeRegex from 'safe-regex2';
+import { stripFormatControls } from '../overlays/linebreak.ts';
 
 export type FieldType = 'string' | 'integer' | 'number' | 'boolean' | 'array';
 
@@ -41,6 +45,59 @@ const CONTROL = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u2028\u2029]/u;
 const PICTOGRAPHIC = /\p{Extended_Pictographic}|[\u{1F1E6}-\u{1F1FF}\u{FE0F}\u{200D}]/u;
 const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
 
+/** Longest string tested against a pattern when a field declares no maxLength (the schema requires one). */
+export const MAX_STRING_LENGTH = 1000;
+
+/**
+ * Why a field pattern cannot be used: not a regular expression, or one that can
+ * backtrack for seconds on a short input ((a+)+, (a|a)*, backreferences). Checked
+ * conservatively: a safe pattern may be refused, an unsafe one never passes.
+ */
+export function patternProblem(pattern: string): { kind: 'invalid'; detail: string } | { kind: 'unsafe' } | undefined {
+  try {
+    new RegExp(pattern, 'u');
+  } catch (e) {
+    return { kind: 'invalid', detail: (e as Error).message.replace(/^Invalid regular expression: /, '') };
+  }
+  if (/\\(?:[1-9]|k<)/.test(pattern) || repeatsAlternation(pattern) || !safeRegex(pattern)) return { kind: 'unsafe' };
+  return undefined;
+}
+
+/** True when a group holding an alternation is repeated without bound: (a|ab)*, (x|y){2,}. */
+function repeatsAlternation(re: string): boolean {
+  const alt: boolean[] = [];
+  let inClass = false;
+  for (let i = 0; i < re.length; i++) {
+    const c = re[i];
+    if (c === '\\') i++;
+    else if (inClass) inClass = c !== ']';
+    else if (c === '[') inClass = true;
+    else if (c === '(') alt.push(false);
+    else if (c === '|' && alt.length) alt[alt.length - 1] = true;
+    else if (c === ')') {
+      const had = alt.pop() ?? false;
+      if (had && /^(?:[*+]|\{\d+,\})/.test(re.slice(i + 1))) return true;
+      if (had && alt.length) alt[alt.length - 1] = true; // an alternation inside still overlaps in the outer repetition
+    }
+  }
+  return false;
+}
+
+const compiledPatterns = new Map<string, RegExp | null>();
+
+/** The field's pattern compiled once; null when it is unusable (a version stored before upload refused such patterns). */
+function fieldPattern(pattern: string): RegExp | null {
+  let re = compiledPatterns.get(pattern);
+  if (re === undefined) {
+    re = patternProblem(pattern) ? null : new RegExp(pattern, 'u');
+    if (compiledPatterns.size >= 1000) compiledPatterns.clear();
+    compiledPatterns.set(pattern, re);
+  }
+  return re;
+}
+
+const hasOwn = (o: object, k: string): boolean => Object.prototype.hasOwnProperty.call(o, k);
+
 export function escapePointer(key: string): string {
   return key.replace(/~/g, '~0').replace(/\//g, '~1');
 }
@@ -59,19 +116,21 @@ export function validateData(
 }
 
 function validateObject(fields: Record<string, FieldSpec>, input: Record<string, unknown>, base: string, problems: FieldProblem[]): Record<string, FieldValue> {
-  const value: Record<string, FieldValue> = {};
+  const value: Array<[string, FieldValue]> = [];
   for (const [name, spec] of Object.entries(fields)) {
     const ptr = `${base}/${escapePointer(name)}`;
-    const v = input[name];
+    // Own properties only: a missing "toString" is missing, not Object.prototype.toString.
+    const v = hasOwn(input, name) ? input[name] : undefined;
     if (v === undefined || v === null || v === '') {
-      if (spec.default !== undefined) value[name] = spec.default;
+      if (spec.default !== undefined) value.push([name, spec.default]);
       else if (spec.required) problems.push({ pointer: ptr, message: `is required (${describe(spec)})` });
       continue;
     }
     const ok = validateValue(spec, v, ptr, problems);
-    if (ok !== undefined) value[name] = ok;
+    if (ok !== undefined) value.push([name, ok]);
   }
-  return value;
+  // fromEntries defines own properties: a field named "__proto__" stays data.
+  return Object.fromEntries(value);
 }
 
 /** Returns the cleaned value, or undefined (with problems pushed) when invalid. */
@@ -88,14 +147,26 @@ function validateValue(spec: FieldSpec, raw: unknown, ptr: string, problems: Fie
         problems.push({ pointer: ptr, message: `must be a string, got ${typeOf(v)}` });
         return undefined;
       }
-      const s = v.normalize('NFC');
+      const max = spec.maxLength ?? MAX_STRING_LENGTH;
+      // Far too long in any counting (NFC joins at most a few units per character, as in
+      // decomposed Hangul or kana from macOS): refused before normalising or any regex.
+      if (v.length > 4 * max) {
+        problems.push({ pointer: ptr, message: `must be at most ${max} characters, got more than ${max}` });
+        return undefined;
+      }
+      const s = stripFormatControls(v.normalize('NFC'));
       const len = [...s].length;
       if (LONE_SURROGATE.test(s)) problems.push({ pointer: ptr, message: 'contains an invalid UTF-16 sequence' });
       if (CONTROL.test(s)) problems.push({ pointer: ptr, message: 'contains control characters' });
       if (PICTOGRAPHIC.test(s)) problems.push({ pointer: ptr, message: 'contains emoji, which the template fonts cannot draw' });
       if (spec.minLength !== undefined && len < spec.minLength) problems.push({ pointer: ptr, message: `must be at least ${spec.minLength} characters, got ${len}` });
-      if (spec.maxLength !== undefined && len > spec.maxLength) problems.push({ pointer: ptr, message: `must be at most ${spec.maxLength} characters, got ${len}` });
-      if (spec.pattern !== undefined && !new RegExp(spec.pattern, 'u').test(s)) problems.push({ pointer: ptr, message: `does not match the pattern ${spec.pattern}` });
+      if (len > max) problems.push({ pointer: ptr, message: `must be at most ${max} characters, got ${len}` });
+      // The pattern runs only on a value within its length limit, and only if it cannot backtrack catastrophically.
+      if (spec.pattern !== undefined && len <= max) {
+        const re = fieldPattern(spec.pattern);
+        if (re === null) problems.push({ pointer: ptr, message: 'cannot be checked: the template\'s pattern for this field is unsafe; upload a fixed template version' });
+        else if (!re.test(s)) problems.push({ pointer: ptr, message: `does not match the pattern ${spec.pattern}` });
+      }
       if (spec.enum && !spec.enum.includes(s)) problems.push({ pointer: ptr, message: `must be one of ${spec.enum.join(', ')}` });
       return problems.length === before ? s : undefined;
     }
@@ -161,22 +232,22 @@ function describe(spec: FieldSpec): string {
 
 /** The example record declared by the template (used by the demo link and previews). */
 export function exampleData(fields: Record<string, FieldSpec>): Record<string, FieldValue> {
-  const out: Record<string, FieldValue> = {};
+  const out: Array<[string, FieldValue]> = [];
   for (const [k, f] of Object.entries(fields)) {
     const v = f.example ?? f.default;
-    if (v !== undefined) out[k] = v;
+    if (v !== undefined) out.push([k, v]);
   }
-  return out;
+  return Object.fromEntries(out);
 }
 
 /** The worst-case record: each field's declared `worst`, else one derived from its limits. */
 export function worstData(fields: Record<string, FieldSpec>): Record<string, FieldValue> {
-  const out: Record<string, FieldValue> = {};
+  const out: Array<[string, FieldValue]> = [];
   for (const [k, f] of Object.entries(fields)) {
     const v = f.worst ?? derivedWorst(f);
-    if (v !== undefined) out[k] = v;
+    if (v !== undefined) out.push([k, v]);
   }
-  return out;
+  return Object.fromEntries(out);
 }
 
 function derivedWorst(f: FieldSpec): FieldValue | undefined {

@@ -13,7 +13,7 @@ import { cutSegmentsFromFile } from '../video/ts/segmenter.ts';
 import { SpliceError } from '../video/ts/splice.ts';
 import { checkSpliceable } from '../video/splice-check.ts';
 import { validatePackage, blocking, MAX_DURATION_SEC } from './validate-package.ts';
-import { problem } from './package/problems.ts';
+import { problemAt } from './package/problems.ts';
 import { embedSvgSources } from '../overlays/index.ts';
 import type { Storage } from '../storage/storage.ts';
 import { applyLocale, encoderSettings, loadManifest, ManifestError, type Manifest } from './manifest.ts';
@@ -98,11 +98,7 @@ export async function prepareTemplate(dir: string, storage: Storage, opts: Prepa
   const frameCount = await countFrames(videoFile, fps, maxFrames + 1, opts.signal);
   if (frameCount > maxFrames) {
     throw new ManifestError([
-      problem(
-        '/video/file',
-        `${manifest.video.file} plays for more than ${MAX_DURATION_SEC} s when decoded (its header says ${src.durationSec.toFixed(1)} s); the limit is ${MAX_DURATION_SEC} s`,
-        `${manifest.video.file} は実際に再生すると ${MAX_DURATION_SEC} 秒を超えます（ヘッダー上は ${src.durationSec.toFixed(1)} 秒）。上限は ${MAX_DURATION_SEC} 秒です`,
-      ),
+      problemAt('/video/file', 'video_decodes_too_long', { file: manifest.video.file, max: MAX_DURATION_SEC, header: src.durationSec.toFixed(1) }),
     ]);
   }
   const duration = (frameCount * fps.den) / fps.num;
@@ -204,7 +200,7 @@ function tooSlow(name: string, what: 'decode' | 'encode', ms: number) {
   return (e: unknown): never => {
     if (e instanceof FfmpegError && e.message.includes('timed out')) {
       throw new ManifestError([
-        problem('/video/file', `${name} took longer than ${Math.round(ms / 1000)} s to ${what}; use a shorter or smaller video`, `${name} の${what === 'decode' ? 'デコード' : 'エンコード'}に ${Math.round(ms / 1000)} 秒以上かかりました。短いか小さい動画にしてください`),
+        problemAt('/video/file', 'video_too_slow', { file: name, sec: Math.round(ms / 1000), what }),
       ]);
     }
     throw e;
@@ -219,7 +215,7 @@ async function spliceSelfCheck(segment: Buffer, raw: string, v: Parameters<typeo
     if (!(e instanceof SpliceError)) throw e;
     const rate = fpsValue(v.fps).toFixed(3);
     throw new ManifestError([
-      problem('/video/file', `personalized segments cannot be spliced into this video (${rate} fps, segment ${index}): ${e.message}`, `この動画には個人別セグメントを継ぎ目なく差し込めません（${rate} fps、セグメント ${index}）: ${e.message}`),
+      problemAt('/video/file', 'splice_impossible', { rate, index, detail: e.message }),
     ]);
   }
 }

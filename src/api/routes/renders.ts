@@ -3,7 +3,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { ApiContext } from '../context.ts';
 import { ApiError, type Problem } from '../errors.ts';
 import { validateData } from '../../templates/fields.ts';
-import { resolveInputs, segmentKeys } from '../../render/personalize.ts';
+import { resolveInputs, segmentKeys, undrawableText } from '../../render/personalize.ts';
 import { signToken } from '../../viewer/signing.ts';
 import { enqueueRender, PRIORITY } from '../../queue/queues.ts';
 import type { RenderMeta, RenderMode, RenderRecord } from '../../render/records.ts';
@@ -100,6 +100,8 @@ export function renderRoutes(app: FastifyInstance, ctx: ApiContext, auth: (req: 
     if (!plan) throw new ApiError(404, 'template_not_found', `no template "${body.template.slice(0, 100)}"; GET /v1/templates lists them`);
     const { value, problems } = validateData(plan.manifest.fields, body.data);
     if (problems.length) throw new ApiError(422, 'invalid_data', `${problems.length} field(s) do not match template "${plan.templateId}"`, problems);
+    const undrawable = await undrawableText(plan, ctx.storage, value);
+    if (undrawable.length) throw new ApiError(422, 'invalid_data', `${undrawable.length} field(s) have characters template "${plan.templateId}" cannot draw`, undrawable);
     const id = renderId(ctx.config.contentSecret, plan, value, body.externalId);
     const expiresAt = Math.floor(Date.now() / 1000) + (body.expiresIn ?? ctx.config.defaultExpiresIn);
     const meta: RenderMeta = {

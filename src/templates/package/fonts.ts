@@ -3,6 +3,7 @@
 // as tofu. Only the cmap is parsed; nothing else in the font is trusted.
 import { readdirSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { brotliDecompressSync, inflateSync } from 'node:zlib';
 
@@ -240,11 +241,72 @@ export function bundledCoverage(): Set<number> {
   return set;
 }
 
+// Where the canvas (Skia) finds the fonts it falls back to when neither a
+// template's font nor Noto Sans JP has a glyph (e.g. DejaVu's Greek Ω).
+const SYSTEM_FONT_DIRS = ['/usr/share/fonts', '/usr/local/share/fonts', join(homedir(), '.local/share/fonts'), join(homedir(), '.fonts')];
+const SYSTEM_FONT_FILE = /\.(?:ttf|otf|ttc|woff2?)$/i;
+const MAX_SYSTEM_FONTS = 500;
+let system: Set<number> | undefined;
+
+/**
+ * Everything this machine's own fonts can draw: the canvas falls back to them
+ * glyph by glyph, so a character one of them has is drawn, never a box.
+ * Parsed once per process; unreadable files are skipped.
+ */
+export function systemCoverage(): Set<number> {
+  if (system) return system;
+  const set = new Set<number>();
+  let files = 0;
+  for (const dir of SYSTEM_FONT_DIRS) {
+    let names: string[];
+    try {
+      names = readdirSync(dir, { recursive: true }).map(String);
+    } catch {
+      continue;
+    }
+    for (const name of names) {
+      if (!SYSTEM_FONT_FILE.test(name) || ++files > MAX_SYSTEM_FONTS) continue;
+      try {
+        for (const c of fontCodepoints(readFileSync(join(dir, name)))) set.add(c);
+      } catch {
+        // not a font we can read: the canvas most likely cannot either
+      }
+    }
+  }
+  system = set;
+  return set;
+}
+
+/** What any text can draw whatever its style: the bundled Noto Sans JP and this machine's fonts. */
+export function fallbackCoverage(): Set<number> {
+  return new Set([...bundledCoverage(), ...systemCoverage()]);
+}
+
 // Not drawn, so never "missing": whitespace, controls, and default-ignorable
 // code points (variation selectors, ZWJ/ZWNJ, tag characters, soft hyphen…).
 // A renderer that lacks a variation sequence draws the base character, so a
 // selector only matters through its base.
 const IGNORABLE = /^[\s\p{Cc}\p{Default_Ignorable_Code_Point}]$/u;
+
+/** Whitespace, controls and default-ignorables: never drawn, so never missing. */
+export function isIgnorable(ch: string): boolean {
+  return IGNORABLE.test(ch);
+}
+
+/**
+ * The code points of `text` that no set in `coverage` can draw, unique, in
+ * order. One Set lookup per code point (the regex only for misses), for the
+ * render accept path.
+ */
+export function missingCodepoints(text: string, coverage: ReadonlySet<number>): number[] {
+  let missing: number[] | undefined;
+  for (const ch of text) {
+    const cp = ch.codePointAt(0)!;
+    if (coverage.has(cp) || IGNORABLE.test(ch)) continue;
+    if (!(missing ??= []).includes(cp)) missing.push(cp);
+  }
+  return missing ?? [];
+}
 const segmenter = new Intl.Segmenter('ja', { granularity: 'grapheme' });
 
 /**
@@ -252,7 +314,7 @@ const segmenter = new Intl.Segmenter('ja', { granularity: 'grapheme' });
  * and in order of first appearance. A character is a grapheme cluster, so an
  * emoji ZWJ sequence, a flag or a keycap is reported whole ('👨‍👩‍👧', not its parts).
  */
-export function missingChars(text: string, coverage: Set<number>): string[] {
+export function missingChars(text: string, coverage: ReadonlySet<number>): string[] {
   const missing: string[] = [];
   const seen = new Set<string>();
   for (const { segment } of segmenter.segment(text)) {

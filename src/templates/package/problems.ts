@@ -1,6 +1,7 @@
 // A problem found in an uploaded template package. Operators fix packages
 // themselves, so every problem says where (a JSON pointer into template.json,
 // or a file reference) and what to do, in English and Japanese.
+import { message, type MessageCode, type MESSAGES } from './messages.ts';
 
 export interface Problem {
   /**
@@ -30,3 +31,9 @@ export function pointer(...tokens: Array<string | number>): string {
 
 export const filePointer = (rel: string): string => `file:${rel}`;
 export const zipPointer = (entryName = ''): string => `zip:${entryName}`;
+
+/** A problem whose message comes from the one bilingual table (messages.ts), by code. */
+export function problemAt<C extends MessageCode>(at: string, code: C, ...params: Parameters<(typeof MESSAGES)[C]>): Problem {
+  const m = message(code, ...params);
+  return { pointer: at, message: m.en, message_ja: m.ja };
+}

@@ -7,6 +7,7 @@ import path from 'node:path';
 import { PROJECT_ROOT } from '../../config/index.ts';
 import { Ajv2020, type ErrorObject, type ValidateFunction } from 'ajv/dist/2020.js';
 import { escapeToken, problem, type Problem } from './problems.ts';
+import { KEYWORD_MESSAGES, type Bilingual } from './messages.ts';
 
 export const SCHEMA_FILE = path.join(PROJECT_ROOT, 'docs/template.schema.json');
 
@@ -130,34 +131,25 @@ function candidate(e: ErrorObject, root: SchemaNode): Candidate | undefined {
       return undefined; // "must match then schema": the then-branch's own errors say what is wrong
     case 'required': {
       const name = String(params.missingProperty);
-      const m = msgOf(propertySchema(e.parentSchema, name, root) ?? declaredAbove(e.parentSchema, name, root));
-      return {
-        pointer: `${here}/${escapeToken(name)}`,
-        message: `"${name}" is required${m ? ` — it ${m.en}` : ''}`,
-        message_ja: `「${name}」は必須です。${m ? m.ja : ''}`,
-        rank: 0,
-      };
+      const hint = msgOf(propertySchema(e.parentSchema, name, root) ?? declaredAbove(e.parentSchema, name, root));
+      const m = KEYWORD_MESSAGES.required!({ name, hint });
+      return { pointer: `${here}/${escapeToken(name)}`, message: m.en, message_ja: m.ja, rank: 0 };
     }
     case 'additionalProperties':
     case 'unevaluatedProperties': {
       const name = String(params.additionalProperty ?? params.unevaluatedProperty);
       const allowed = allowedProperties(e.parentSchema, root);
-      const guess = suggest(name, allowed);
-      return {
-        pointer: `${here}/${escapeToken(name)}`,
-        message: guess ? `unknown property "${name}" — did you mean "${guess}"?` : `unknown property "${name}"; allowed here: ${allowed.join(', ')}`,
-        message_ja: guess ? `「${name}」という項目はありません。「${guess}」の間違いではありませんか？` : `「${name}」という項目はありません（使える項目: ${allowed.join('、')}）`,
-        rank: 0,
-      };
+      const m = KEYWORD_MESSAGES.unknownProperty!({ name, guess: suggest(name, allowed), allowed });
+      return { pointer: `${here}/${escapeToken(name)}`, message: m.en, message_ja: m.ja, rank: 0 };
     }
     case 'propertyNames': {
       const name = String(params.propertyName);
-      const m = msgOf(isObj(e.parentSchema) ? e.parentSchema.propertyNames : undefined) ?? { en: 'is not an allowed name', ja: 'この名前は使えません' };
+      const m = msgOf(isObj(e.parentSchema) ? e.parentSchema.propertyNames : undefined) ?? KEYWORD_MESSAGES.propertyNames!({});
       return { pointer: `${here}/${escapeToken(name)}`, message: `"${name}": ${m.en}`, message_ja: `「${name}」: ${m.ja}`, rank: 0 };
     }
     case 'anyOf':
     case 'oneOf': {
-      const m = msgOf(e.parentSchema) ?? { en: 'does not match any of the allowed forms', ja: '指定できる形式のどれにも当てはまりません' };
+      const m = msgOf(e.parentSchema) ?? KEYWORD_MESSAGES.anyOf!({});
       return { pointer: here, message: m.en + got(e.data), message_ja: m.ja + gotJa(e.data), rank: msgOf(e.parentSchema) ? 0 : 1 };
     }
   }
@@ -165,46 +157,9 @@ function candidate(e: ErrorObject, root: SchemaNode): Candidate | undefined {
   return { pointer: here, message: m.en + got(e.data), message_ja: m.ja + gotJa(e.data), rank: 0 };
 }
 
-const TYPE_EN: Record<string, string> = { string: 'a string', number: 'a number', integer: 'an integer', boolean: 'true or false', object: 'an object { … }', array: 'a list [ … ]', null: 'null' };
-const TYPE_JA: Record<string, string> = { string: '文字列', number: '数値', integer: '整数', boolean: 'true か false', object: 'オブジェクト（{ … }）', array: '配列（[ … ]）', null: 'null' };
-
-function generic(e: ErrorObject): { en: string; ja: string } {
-  const p = e.params as Record<string, unknown>;
-  const list = (v: unknown) => (Array.isArray(v) ? v : [v]).map((x) => JSON.stringify(x));
-  switch (e.keyword) {
-    case 'type': {
-      const types = list(p.type).map((t) => JSON.parse(t) as string);
-      return { en: `must be ${types.map((t) => TYPE_EN[t] ?? t).join(' or ')}`, ja: `${types.map((t) => TYPE_JA[t] ?? t).join('か')}を指定してください` };
-    }
-    case 'enum':
-      return { en: `must be one of ${list(p.allowedValues).join(', ')}`, ja: `${list(p.allowedValues).join('、')} のいずれかを指定してください` };
-    case 'const':
-      return { en: `must be ${JSON.stringify(p.allowedValue)}`, ja: `${JSON.stringify(p.allowedValue)} を指定してください` };
-    case 'minimum':
-      return { en: `must be ≥ ${p.limit}`, ja: `${p.limit}以上の値を指定してください` };
-    case 'maximum':
-      return { en: `must be ≤ ${p.limit}`, ja: `${p.limit}以下の値を指定してください` };
-    case 'exclusiveMinimum':
-      return { en: `must be greater than ${p.limit}`, ja: `${p.limit}より大きい値を指定してください` };
-    case 'exclusiveMaximum':
-      return { en: `must be less than ${p.limit}`, ja: `${p.limit}より小さい値を指定してください` };
-    case 'multipleOf':
-      return { en: `must be a multiple of ${p.multipleOf}`, ja: `${p.multipleOf}の倍数を指定してください` };
-    case 'minLength':
-      return p.limit === 1 ? { en: 'must not be empty', ja: '空にはできません' } : { en: `must be at least ${p.limit} characters`, ja: `${p.limit}文字以上にしてください` };
-    case 'maxLength':
-      return { en: `must be at most ${p.limit} characters`, ja: `${p.limit}文字以内にしてください` };
-    case 'pattern':
-      return { en: `has the wrong format (expected to match ${p.pattern})`, ja: '形式が正しくありません' };
-    case 'minItems':
-      return { en: `must have at least ${p.limit} item(s)`, ja: `${p.limit}個以上指定してください` };
-    case 'maxItems':
-      return { en: `must have at most ${p.limit} item(s)`, ja: `${p.limit}個以内にしてください` };
-    case 'uniqueItems':
-      return { en: `must not repeat items (items ${p.j} and ${p.i} are the same)`, ja: `同じ値を重複して指定できません（${p.j}番目と${p.i}番目）` };
-    default:
-      return { en: e.message ?? `fails ${e.keyword}`, ja: `${e.keyword} の条件を満たしていません（${e.message ?? ''}）` };
-  }
+function generic(e: ErrorObject): Bilingual {
+  const m = KEYWORD_MESSAGES[e.keyword];
+  return m ? m(e.params as Record<string, unknown>) : { en: e.message ?? `fails ${e.keyword}`, ja: `${e.keyword} の条件を満たしていません（${e.message ?? ''}）` };
 }
 
 /** ' (got "2s")' — what the operator wrote, shortened, so they can find it. */

@@ -1,0 +1,100 @@
+// What docs/template.schema.json cannot say about a template.json: names that
+// must refer to each other, times that must be ordered, field names that would
+// collide with JavaScript's own, regular expressions that could stall the API,
+// and Handlebars that must compile and fill in with example and worst-case
+// data. Runs on any JSON (the schema's problems are reported alongside), so
+// every access is guarded.
+import { checkTemplate, compileText, templateFields, TemplateSyntaxError } from '../overlays/handlebars.ts';
+import { exampleData, patternProblem, worstData, type FieldSpec } from './fields.ts';
+import { pointer, problemAt, type Problem } from './package/problems.ts';
+
+const isObj = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+const isNum = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v);
+
+// Names every object already has: data can never supply them as plain values
+// (input.constructor is a function even when absent), and "__proto__" is a setter.
+const RESERVED = new Set(Object.getOwnPropertyNames(Object.prototype));
+
+/** The template strings of a layer (Handlebars), by their property name. */
+function templateStrings(l: Record<string, unknown>): Array<[prop: string, source: string]> {
+  const props = l.type === 'text' ? ['text'] : l.type === 'image' ? ['url'] : l.type === 'chart' ? ['title'] : [];
+  return props.filter((k) => typeof l[k] === 'string').map((k) => [k, l[k] as string]);
+}
+
+export function semanticProblems(m: unknown): Problem[] {
+  const out: Problem[] = [];
+  if (!isObj(m)) return out;
+  const fields = isObj(m.fields) ? m.fields : {};
+  const own = (name: string) => Object.prototype.hasOwnProperty.call(fields, name);
+
+  for (const [name, f] of Object.entries(fields)) {
+    if (RESERVED.has(name)) out.push(problemAt(pointer('fields', name), 'reserved_field_name', { name }));
+    checkPattern(f, ['fields', name], out);
+    if (isObj(f) && isObj(f.items)) {
+      checkPattern(f.items, ['fields', name, 'items'], out);
+      if (isObj(f.items.properties)) {
+        for (const [prop, spec] of Object.entries(f.items.properties)) {
+          if (RESERVED.has(prop)) out.push(problemAt(pointer('fields', name, 'items', 'properties', prop), 'reserved_field_name', { name: prop }));
+          checkPattern(spec, ['fields', name, 'items', 'properties', prop], out);
+        }
+      }
+    }
+  }
+
+  if (!Array.isArray(m.layers)) return out;
+  const arrayField = (name: unknown, at: string) => {
+    if (typeof name !== 'string') return;
+    if (!own(name)) out.push(problemAt(at, 'unknown_field', { name }));
+    else if (!isObj(fields[name]) || fields[name].type !== 'array') out.push(problemAt(at, 'not_array_field', { name }));
+  };
+  // Data to fill templates in with; only when the fields themselves are usable.
+  let datasets: Array<['example' | 'worst-case', Record<string, unknown>]> = [];
+  try {
+    const specs = fields as Record<string, FieldSpec>;
+    datasets = [['example', exampleData(specs)], ['worst-case', worstData(specs)]];
+  } catch {
+    datasets = [];
+  }
+  const locale = typeof m.locale === 'string' ? m.locale : undefined;
+  const ids = new Set<string>();
+  m.layers.forEach((l: unknown, i: number) => {
+    if (!isObj(l)) return;
+    if (typeof l.id === 'string') {
+      if (ids.has(l.id)) out.push(problemAt(pointer('layers', i, 'id'), 'duplicate_layer_id', { id: l.id }));
+      ids.add(l.id);
+    }
+    if (isNum(l.start) && isNum(l.end) && l.end <= l.start) out.push(problemAt(pointer('layers', i, 'end'), 'end_not_after_start'));
+    if (l.type === 'items') arrayField(l.field, pointer('layers', i, 'field'));
+    if (l.type === 'chart') {
+      if (Array.isArray(l.series)) l.series.forEach((se: unknown, k: number) => arrayField(isObj(se) ? se.field : undefined, pointer('layers', i, 'series', k, 'field')));
+      arrayField(l.labelsField, pointer('layers', i, 'labelsField'));
+    }
+    for (const [prop, source] of templateStrings(l)) {
+      const at = pointer('layers', i, prop);
+      try {
+        checkTemplate(source);
+      } catch (e) {
+        if (!(e instanceof TemplateSyntaxError)) throw e;
+        out.push(problemAt(at, 'template_error', { detail: e.message }));
+        continue;
+      }
+      for (const name of templateFields(source)) if (!own(name)) out.push(problemAt(at, 'unknown_field', { name }));
+      for (const [which, data] of datasets) {
+        try {
+          compileText(source)(data, locale);
+        } catch {
+          out.push(problemAt(at, 'template_dry_run', { data: which }));
+        }
+      }
+    }
+  });
+  return out;
+}
+
+function checkPattern(spec: unknown, tokens: Array<string | number>, out: Problem[]): void {
+  if (!isObj(spec) || typeof spec.pattern !== 'string') return;
+  const bad = patternProblem(spec.pattern);
+  const at = pointer(...tokens, 'pattern');
+  if (bad?.kind === 'invalid') out.push(problemAt(at, 'pattern_invalid', { detail: bad.detail }));
+  else if (bad?.kind === 'unsafe') out.push(problemAt(at, 'pattern_unsafe'));
+}
