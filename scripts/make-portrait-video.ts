@@ -24,9 +24,9 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { SKRSContext2D } from '@napi-rs/canvas';
 import { drawVignette } from './lib/glow.ts';
-import { encodeVideo, runIfMain, type VideoSpec } from './lib/generator.ts';
+import { encodeVideo, runIfMain, type Video } from './lib/generator.ts';
 import { type Caption, type OverlayBand, quietOver } from './lib/scene-timing.ts';
-import { type Chord, synthesize } from './lib/synth.ts';
+import type { Chord } from './lib/synth.ts';
 import { drawCoins, drawSparkles, drawStage } from './phone-plan/accents.ts';
 import { drawBackground, drawBokeh, drawSignalWaves, type SceneTint } from './phone-plan/background.ts';
 import { drawBrandBug, drawFootnote } from './phone-plan/brand.ts';
@@ -39,8 +39,6 @@ import { C, H, W } from './phone-plan/style.ts';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const TEMPLATE_DIR = path.join(ROOT, 'templates/phone-plan');
-const DURATION = 30;
-const SR = 48000;
 
 // ---------------------------------------------------------------- timeline
 
@@ -55,14 +53,6 @@ const TOP_CAPTIONS: Caption[] = [
   { t0: 24, t1: Infinity, label: 'LEARN MORE', text: 'くわしくはアプリ・Webで' },
 ];
 
-/** Blob emphasis per scene (lilac, coral, mint, peach, violet), crossfaded at each start. */
-const SCENE_TINT: SceneTint = [
-  [0, [1, 1, 0.8, 1, 1]],
-  [6, [0.9, 1.15, 0.7, 1.1, 0.9]],
-  [15, [0.9, 0.75, 1.5, 0.9, 1]],
-  [24, [1.1, 1.1, 1, 1.1, 1.2]],
-];
-
 /** Where the service draws personalized overlays; our decoration quiets down there. */
 const OVERLAY_BANDS: OverlayBand[] = [
   { t0: 1, t1: 5, y0: 300, y1: 460 },
@@ -71,7 +61,15 @@ const OVERLAY_BANDS: OverlayBand[] = [
 ];
 const quiet = quietOver(OVERLAY_BANDS, { lead: 0.6, ramp: 70, depth: 0.9 });
 
-export function drawFrame(ctx: SKRSContext2D, t: number): void {
+/** Blob emphasis per scene (lilac, coral, mint, peach, violet), crossfaded at each start. */
+const SCENE_TINT: SceneTint = [
+  [0, [1, 1, 0.8, 1, 1]],
+  [6, [0.9, 1.15, 0.7, 1.1, 0.9]],
+  [15, [0.9, 0.75, 1.5, 0.9, 1]],
+  [24, [1.1, 1.1, 1, 1.1, 1.2]],
+];
+
+function drawFrame(ctx: SKRSContext2D, t: number): void {
   const { hero, items, chart, end } = SCENES;
   drawBackground(ctx, t, SCENE_TINT);
   drawStage(ctx, t, items[0], items[1], 960, 520, C.white);
@@ -103,33 +101,18 @@ const CHORDS: Chord[] = [
   { t0: 24, t1: 30, pad: [65, 67, 69, 72, 77], bass: 41 }, // Fadd9
 ];
 
-/** Soft pad, quarter-note arpeggio from 1 s to 27 s, bells on scene changes. */
-export function synthesizeAudio(): Buffer {
-  return synthesize({
-    sr: SR,
-    duration: DURATION,
-    chords: CHORDS,
-    arpeggio: { start: 1, step: 0.5, count: 52, pattern: [0, 2, 1, 3, 2, 4, 3, 1], fadeIn: 2, end: 27, fadeOut: 2 },
-    bells: { times: BELL_TIMES, notes: [81, 77, 79, 84] },
-  });
-}
+// ---------------------------------------------------------------- video
 
-// ---------------------------------------------------------------- main
-
-export const video: VideoSpec = {
-  width: W,
-  height: H,
-  fps: 30,
-  duration: DURATION,
-  sampleRate: SR,
-  drawFrame,
-  synthesizeAudio,
+export const video: Video = {
+  width: W, height: H, drawFrame, tmpPrefix: 'kasane-portrait-',
   // a keyframe every second: every overlay edge of this template is on a whole second
   x264: { preset: 'medium', crf: 22, gopSeconds: 1, extraArgs: ['-threads', '4'] },
-  tmpPrefix: 'kasane-portrait-',
+  // soft pad, quarter-note arpeggio from 1 s to 27 s, bells on scene changes
+  score: {
+    chords: CHORDS, bells: { times: BELL_TIMES, notes: [81, 77, 79, 84] },
+    arpeggio: { start: 1, step: 0.5, count: 52, pattern: [0, 2, 1, 3, 2, 4, 3, 1], fadeIn: 2, end: 27, fadeOut: 2 },
+  },
 };
-
-export { drawItemFallback };
 
 runIfMain(import.meta.url, async () => {
   const started = Date.now();

@@ -17,9 +17,9 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { SKRSContext2D } from '@napi-rs/canvas';
 import { drawVignette } from './lib/glow.ts';
-import { encodeVideo, runIfMain, type VideoSpec } from './lib/generator.ts';
+import { encodeVideo, runIfMain, type Video } from './lib/generator.ts';
 import { type Caption, type OverlayBand, quietOver } from './lib/scene-timing.ts';
-import { type Chord, synthesize } from './lib/synth.ts';
+import type { Chord } from './lib/synth.ts';
 import { drawBackground } from './energy-savings/background.ts';
 import { drawCornerBug, drawFootnote, drawTitleCard } from './energy-savings/brand.ts';
 import { drawCaption } from './energy-savings/caption.ts';
@@ -29,8 +29,6 @@ import { drawRenewable } from './energy-savings/renewable.ts';
 import { H, W } from './energy-savings/style.ts';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const DURATION = 30;
-const SR = 48000;
 
 // ---------------------------------------------------------------- timeline
 
@@ -53,7 +51,7 @@ const OVERLAY_BANDS: OverlayBand[] = [
 ];
 const quiet = quietOver(OVERLAY_BANDS, { lead: 0.5, ramp: 60, depth: 0.85 });
 
-export function drawFrame(ctx: SKRSContext2D, t: number): void {
+function drawFrame(ctx: SKRSContext2D, t: number): void {
   drawBackground(ctx, t, quiet);
   drawRenewable(ctx, t, 14.05, 20);
   drawVignette(ctx, { width: W, height: H, cx: W / 2, cy: H / 2, r0: H * 0.35, r1: W * 0.75, edge: 'rgba(0,6,20,0.55)' });
@@ -79,27 +77,15 @@ const CHORDS: Chord[] = [
   { t0: 26, t1: 30, pad: [62, 64, 66, 69, 74], bass: 38 }, // Dadd9
 ];
 
-/** Soft pad, quarter-note arpeggio from 2 s to 26 s, bells on scene changes. */
-export function synthesizeAudio(): Buffer {
-  return synthesize({
-    sr: SR,
-    duration: DURATION,
-    chords: CHORDS,
+// ---------------------------------------------------------------- video
+
+export const video: Video = {
+  width: W, height: H, drawFrame,
+  // soft pad, quarter-note arpeggio from 2 s to 26 s, bells on scene changes
+  score: {
+    chords: CHORDS, bells: { times: SCENE_CHANGES, notes: [81, 78, 74, 76, 78, 81] },
     arpeggio: { start: 2, step: 0.5, count: 48, pattern: [0, 2, 1, 3, 2, 1, 3, 2], fadeIn: 2, end: 26, fadeOut: 1.5 },
-    bells: { times: SCENE_CHANGES, notes: [81, 78, 74, 76, 78, 81] },
-  });
-}
-
-// ---------------------------------------------------------------- main
-
-export const video: VideoSpec = {
-  width: W,
-  height: H,
-  fps: 30,
-  duration: DURATION,
-  sampleRate: SR,
-  drawFrame,
-  synthesizeAudio,
+  },
   x264: { preset: 'medium', crf: 20, gopSeconds: 2 },
   tmpPrefix: 'kasane-sample-',
 };

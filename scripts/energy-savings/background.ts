@@ -3,7 +3,7 @@
 import type { SKRSContext2D } from '@napi-rs/canvas';
 import { type Blob, drawBlobs } from '../lib/blobs.ts';
 import { drawParticles, makeParticles } from '../lib/particles.ts';
-import { drawWaves } from '../lib/waves.ts';
+import { drawWaves, type Waves } from '../lib/waves.ts';
 import { C, camX, H, W } from './style.ts';
 
 const BLOBS: Blob[] = [
@@ -16,16 +16,14 @@ const BLOBS: Blob[] = [
 
 const PARTICLE_MARGIN = 40;
 const PARTICLES = makeParticles({
-  seed: 0x6b617361, // "kasa"
-  count: 46,
-  width: W,
-  height: H,
-  margin: PARTICLE_MARGIN,
-  radius: [2.5, 10],
-  sway: [8, 22],
-  alpha: [0.1, 0.22],
-  colors: [C.tealLight, C.yellow, C.white, C.white],
+  seed: 0x6b617361 /* "kasa" */, count: 46, width: W, height: H, margin: PARTICLE_MARGIN,
+  radius: [2.5, 10], sway: [8, 22], alpha: [0.1, 0.22], colors: [C.tealLight, C.yellow, C.white, C.white],
 });
+
+const ENERGY_LINES: Waves = {
+  count: 4, base: 652, spacing: 16, speed: [0.35, 0.12], alpha: [0.1, 0.03], color: (i) => (i % 2 === 0 ? C.tealLight : C.yellow),
+  amp: [9, 5], wavelength: [160, 71], phase: [1.1, 2.3], counter: 1.7, width: W, lineWidth: 1.6, step: 20,
+};
 
 /** quiet(t, y): alpha factor for the bokeh over the personalized overlay bands. */
 export function drawBackground(ctx: SKRSContext2D, t: number, quiet: (t: number, y: number) => number): void {
@@ -36,26 +34,6 @@ export function drawBackground(ctx: SKRSContext2D, t: number, quiet: (t: number,
   ctx.fillRect(0, 0, W, H);
   const cam = camX(t);
   drawBlobs(ctx, BLOBS, t, { pulse: 0.06, mid: [0.45, 0.45], cam });
-  // below every overlay band
-  drawWaves(
-    ctx,
-    {
-      count: 4,
-      width: W,
-      base: 652,
-      spacing: 16,
-      speed: [0.35, 0.12],
-      alpha: [0.1, 0.03],
-      color: (i) => (i % 2 === 0 ? C.tealLight : C.yellow),
-      lineWidth: 1.6,
-      step: 20,
-      amp: [9, 5],
-      wavelength: [160, 71],
-      phase: [1.1, 2.3],
-      counter: 1.7,
-      shift: cam * 0.6,
-    },
-    t,
-  );
+  drawWaves(ctx, { ...ENERGY_LINES, shift: cam * 0.6 }, t); // below every overlay band
   drawParticles(ctx, PARTICLES, t, { width: W, height: H, margin: PARTICLE_MARGIN, speed: [6, 22], mid: [0.4, 0.6], quiet, cam });
 }

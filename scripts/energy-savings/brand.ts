@@ -2,7 +2,7 @@
 import type { SKRSContext2D } from '@napi-rs/canvas';
 import { easeOut, smooth, win } from '../lib/anim.ts';
 import { FONT } from '../lib/fonts.ts';
-import { spacedText } from '../lib/spaced-text.ts';
+import { drawWordmark } from '../lib/wordmark.ts';
 import { C, H, W } from './style.ts';
 
 /** 「重ね」 logo: three stacked rhombus layers. s = half width. */
@@ -49,16 +49,12 @@ export function drawTitleCard(ctx: SKRSContext2D, t: number, t0: number, t1: num
   ctx.fillStyle = halo;
   ctx.fillRect(W / 2 - 360, 0, 720, 700);
   drawLogo(ctx, W / 2, 255, 54, 1);
-  ctx.fillStyle = C.white;
-  ctx.textAlign = 'center';
-  ctx.shadowColor = 'rgba(0,0,0,0.35)';
-  ctx.shadowBlur = 18;
-  ctx.font = `700 88px ${FONT}`;
-  ctx.fillText('かさねでんき', W / 2, 405);
-  ctx.shadowBlur = 0;
-  ctx.font = `700 18px ${FONT}`;
-  ctx.fillStyle = C.tealLight;
-  spacedText(ctx, 'KASANE DENKI', W / 2, 448, 9);
+  drawWordmark(
+    ctx,
+    W / 2,
+    { text: 'かさねでんき', size: 88, y: 405, shadow: 'rgba(0,0,0,0.35)', blur: 18 },
+    { text: 'KASANE DENKI', size: 18, y: 448, color: C.tealLight, spacing: 9 },
+  );
   ctx.restore();
 }
 

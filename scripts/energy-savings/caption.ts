@@ -1,19 +1,18 @@
 // A scene caption in the top third: English kicker, Japanese line, and a
 // yellow underline that grows in.
 import type { SKRSContext2D } from '@napi-rs/canvas';
-import { easeOut, win } from '../lib/anim.ts';
+import { easeOut } from '../lib/anim.ts';
 import { FONT } from '../lib/fonts.ts';
-import type { Caption } from '../lib/scene-timing.ts';
+import { type Caption, entrance } from '../lib/scene-timing.ts';
 import { spacedText } from '../lib/spaced-text.ts';
 import { C, W } from './style.ts';
 
 export function drawCaption(ctx: SKRSContext2D, t: number, c: Caption): void {
-  const a = win(t, c.t0, c.t1, 0.3);
-  if (a <= 0) return;
-  const rise = (1 - easeOut((t - c.t0) / 0.5)) * 14;
+  const e = entrance(t, c.t0, c.t1, 0.3, 0.5, 14);
+  if (!e) return;
   ctx.save();
-  ctx.globalAlpha = a;
-  ctx.translate(0, rise);
+  ctx.globalAlpha = e.alpha;
+  ctx.translate(0, e.offset);
   ctx.textAlign = 'center';
   ctx.fillStyle = C.tealLight;
   ctx.font = `700 15px ${FONT}`;

@@ -1,26 +1,25 @@
 // Closing scene: logo and name, a search box typing the brand, and the URL.
 import type { SKRSContext2D } from '@napi-rs/canvas';
-import { easeOut, rgba, win } from '../lib/anim.ts';
+import { rgba } from '../lib/anim.ts';
 import { FONT } from '../lib/fonts.ts';
+import { entrance } from '../lib/scene-timing.ts';
 import { drawLogo } from './brand.ts';
 import { C, W } from './style.ts';
 
 const BOX = { x: 390, y: 420, w: 500, h: 64 };
 
 export function drawEndCard(ctx: SKRSContext2D, t: number, t0: number): void {
-  const a = win(t, t0, Infinity, 0.45);
-  if (a <= 0) return;
-  const lt = t - t0;
-  const rise = (1 - easeOut(lt / 0.7)) * 20;
+  const e = entrance(t, t0, Infinity, 0.45, 0.7, 20);
+  if (!e) return;
   ctx.save();
-  ctx.globalAlpha = a;
-  ctx.translate(0, rise);
+  ctx.globalAlpha = e.alpha;
+  ctx.translate(0, e.offset);
   drawLogo(ctx, W / 2 - 190, 340, 30, 1);
   ctx.fillStyle = C.white;
   ctx.font = `700 60px ${FONT}`;
   ctx.textAlign = 'left';
   ctx.fillText('かさねでんき', W / 2 - 145, 362);
-  drawSearchBox(ctx, lt);
+  drawSearchBox(ctx, t - t0);
   ctx.fillStyle = C.tealLight;
   ctx.font = `400 18px ${FONT}`;
   ctx.textAlign = 'center';

@@ -1,8 +1,9 @@
 // Scene "new plan": a glass panel with monthly bars that shrink, and a dashed
 // trend line drawn across their tops once they are up.
 import type { SKRSContext2D } from '@napi-rs/canvas';
-import { easeOut, easeOutBack, rgba, win } from '../lib/anim.ts';
+import { easeOut, easeOutBack, rgba } from '../lib/anim.ts';
 import { FONT } from '../lib/fonts.ts';
+import { entrance } from '../lib/scene-timing.ts';
 import { C } from './style.ts';
 
 const PANEL = { x: 400, w: 480, h: 350 };
@@ -10,13 +11,12 @@ const HEIGHTS = [1.0, 0.93, 0.85, 0.77, 0.69, 0.62];
 
 /** Shown from t0 to t1, floating gently. */
 export function drawPlanChart(ctx: SKRSContext2D, t: number, t0: number, t1: number): void {
-  const a = win(t, t0, t1, 0.4);
-  if (a <= 0) return;
+  const e = entrance(t, t0, t1, 0.4, 0.6, 24);
+  if (!e) return;
   const lt = t - t0;
-  const float = 4 * Math.sin(lt * 1.3);
-  const y0 = 252 + (1 - easeOut(lt / 0.6)) * 24 + float;
+  const y0 = 252 + e.offset + 4 * Math.sin(lt * 1.3); // floating gently
   ctx.save();
-  ctx.globalAlpha = a;
+  ctx.globalAlpha = e.alpha;
   drawPanel(ctx, y0);
   const tops = drawBars(ctx, y0, lt);
   drawTrend(ctx, tops, easeOut((lt - 1.2) / 1.2));

@@ -1,18 +1,19 @@
 // Scene "100% renewable": a sun with turning rays, and two layers of hills
 // with wind turbines scrolling at different parallax speeds, rising in.
 import type { SKRSContext2D } from '@napi-rs/canvas';
-import { easeOut, rgba, TAU, win } from '../lib/anim.ts';
+import { rgba, TAU } from '../lib/anim.ts';
 import { radialGlow } from '../lib/glow.ts';
+import { entrance } from '../lib/scene-timing.ts';
 import { C, camX, H, W } from './style.ts';
 
 export function drawRenewable(ctx: SKRSContext2D, t: number, t0: number, t1: number): void {
-  const a = win(t, t0, t1, 0.45);
-  if (a <= 0) return;
+  const e = entrance(t, t0, t1, 0.45, 0.9, 80);
+  if (!e) return;
   const lt = t - t0;
-  const up = (1 - easeOut(lt / 0.9)) * 80;
+  const up = e.offset;
   const cam = camX(t);
   ctx.save();
-  ctx.globalAlpha = a;
+  ctx.globalAlpha = e.alpha;
   drawSun(ctx, 1030 - cam * 0.15, 318 + up * 0.3, lt);
 
   // far hills + turbines (slow parallax), near hills + turbines (faster)

@@ -5,12 +5,9 @@ export const W = 1280;
 export const H = 720;
 
 export const C = {
-  navyTop: '#0d2244',
-  navyBottom: '#071427',
-  teal: '#22b8aa',
-  tealLight: '#8fe6dc',
-  yellow: '#f6c453',
-  white: '#ffffff',
+  navyTop: '#0d2244', navyBottom: '#071427', // background gradient
+  teal: '#22b8aa', tealLight: '#8fe6dc',
+  yellow: '#f6c453', white: '#ffffff',
 };
 
 /** Slow horizontal "camera" drift used for parallax. */

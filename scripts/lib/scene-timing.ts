@@ -1,7 +1,7 @@
 // Shared shapes of a generator's timeline: captions per scene, and the bands
 // (time × height) where the service later draws personalized overlays, over
 // which the decoration quiets down.
-import { smooth, win } from './anim.ts';
+import { easeOut, smooth, win } from './anim.ts';
 
 export interface Caption {
   t0: number;
@@ -37,4 +37,14 @@ export function quietOver(bands: OverlayBand[], q: Quieting): (t: number, y: num
     }
     return k;
   };
+}
+
+/**
+ * How a scene element usually comes in: alpha win(t, t0, t1, fade), and an
+ * offset that eases from `by` px to 0 over `over` s after t0. Null while invisible.
+ */
+export function entrance(t: number, t0: number, t1: number, fade: number, over: number, by: number): { alpha: number; offset: number } | null {
+  const alpha = win(t, t0, t1, fade);
+  if (alpha <= 0) return null;
+  return { alpha, offset: (1 - easeOut((t - t0) / over)) * by };
 }

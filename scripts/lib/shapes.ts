@@ -1,6 +1,6 @@
 // Small reusable paths and effects.
 import type { SKRSContext2D } from '@napi-rs/canvas';
-import { easeInOut } from './anim.ts';
+import { easeInOut, TAU } from './anim.ts';
 
 /** Path of a four-point sparkle (concave star) of half-size s at (x, y); fill it. */
 export function sparklePath(ctx: SKRSContext2D, x: number, y: number, s: number): void {
@@ -37,4 +37,21 @@ export function gradientPill(ctx: SKRSContext2D, x: number, y: number, w: number
   ctx.beginPath();
   ctx.roundRect(x, y, w, h, h / 2);
   ctx.fill();
+}
+
+/** A disc filled with `fill` and outlined in `ring` (lineWidth 3). */
+export function ringDisc(ctx: SKRSContext2D, x: number, y: number, r: number, fill: string, ring: string): void {
+  ctx.fillStyle = fill;
+  ctx.strokeStyle = ring;
+  ctx.lineWidth = 3;
+  ctx.beginPath();
+  ctx.arc(x, y, r, 0, TAU);
+  ctx.fill();
+  ctx.stroke();
+}
+
+/** Adds a closed polygon through `points` to the current path. */
+export function polygon(ctx: SKRSContext2D, points: [number, number][]): void {
+  points.forEach(([x, y], i) => (i === 0 ? ctx.moveTo(x, y) : ctx.lineTo(x, y)));
+  ctx.closePath();
 }

@@ -5,13 +5,13 @@ import { rgba } from './anim.ts';
 
 export interface Waves {
   count: number;
+  /** Each [value for line 0, added per line]. */
+  speed: [number, number];
+  alpha: [number, number];
   width: number;
   /** Baseline of line i: base + i × spacing. */
   base: number;
   spacing: number;
-  /** Each [value for line 0, added per line]. */
-  speed: [number, number];
-  alpha: [number, number];
   color: (i: number) => string;
   lineWidth: number;
   /** Horizontal sample step (px). */

@@ -34,17 +34,13 @@ const SPARKLES = [
 
 /** Twinkling four-point sparkles. */
 export function drawSparkles(ctx: SKRSContext2D, t: number, t0: number, t1: number): void {
-  const a = win(t, t0, t1, 0.5);
-  if (a <= 0) return;
-  ctx.save();
-  for (const sp of SPARKLES) {
+  eachSpot(ctx, t, t0, t1, SPARKLES, (sp, _i, a) => {
     const tw = 0.5 + 0.5 * Math.sin(t * 2.1 + sp.ph);
     ctx.globalAlpha = a * (0.35 + 0.5 * tw);
     ctx.fillStyle = C.gold;
     sparklePath(ctx, sp.x, sp.y, sp.s * (0.7 + 0.3 * tw));
     ctx.fill();
-  }
-  ctx.restore();
+  });
 }
 
 /** In the gap between the caption and the chart. */
@@ -56,23 +52,28 @@ const COINS = [
 
 /** Gold coins popping in, bobbing and slowly spinning. */
 export function drawCoins(ctx: SKRSContext2D, t: number, t0: number, t1: number): void {
-  const a = win(t, t0, t1, 0.5);
-  if (a <= 0) return;
   const lt = t - t0;
-  ctx.save();
-  COINS.forEach((c, i) => {
+  eachSpot(ctx, t, t0, t1, COINS, (c, i, a) => {
     const k = easeOutBack((lt - 0.3 - i * 0.2) / 0.8);
     if (k <= 0) return;
     const y = c.y + 10 * Math.sin((TAU * t) / 4 + c.ph) + (1 - k) * 40;
     const squash = Math.abs(Math.cos((TAU * t) / 5 + c.ph)) * 0.25 + 0.75; // slow spin
-    ctx.save();
     ctx.globalAlpha = a * smooth((lt - 0.3 - i * 0.2) / 0.4);
     ctx.translate(c.x, y);
     ctx.scale(squash, 1);
     drawCoin(ctx, c.r);
+  });
+}
+
+/** While the window [t0, t1] (0.5 s fades) shows, draws each spot with the window's alpha a, ctx saved around each. */
+function eachSpot<S>(ctx: SKRSContext2D, t: number, t0: number, t1: number, spots: S[], draw: (s: S, i: number, a: number) => void): void {
+  const a = win(t, t0, t1, 0.5);
+  if (a <= 0) return;
+  spots.forEach((s, i) => {
+    ctx.save();
+    draw(s, i, a);
     ctx.restore();
   });
-  ctx.restore();
 }
 
 /** A ¥ coin of radius r at the origin. */

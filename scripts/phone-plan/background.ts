@@ -6,7 +6,7 @@ import { createCanvas } from '@napi-rs/canvas';
 import { smooth } from '../lib/anim.ts';
 import { type Blob, drawBlobs } from '../lib/blobs.ts';
 import { drawParticles, makeParticles } from '../lib/particles.ts';
-import { drawWaves } from '../lib/waves.ts';
+import { drawWaves, type Waves } from '../lib/waves.ts';
 import { C, H, W } from './style.ts';
 
 const BLOBS: Blob[] = [
@@ -56,15 +56,8 @@ export function drawBackground(ctx: SKRSContext2D, t: number, tints: SceneTint):
 
 const PARTICLE_MARGIN = 60;
 const PARTICLES = makeParticles({
-  seed: 0x6d6f6269, // "mobi"
-  count: 38,
-  width: W,
-  height: H,
-  margin: PARTICLE_MARGIN,
-  radius: [3, 12],
-  sway: [10, 26],
-  alpha: [0.08, 0.2],
-  colors: [C.lilacLight, C.mintLight, C.peach, C.white, C.white],
+  seed: 0x6d6f6269 /* "mobi" */, count: 38, width: W, height: H, margin: PARTICLE_MARGIN,
+  radius: [3, 12], sway: [10, 26], alpha: [0.08, 0.2], colors: [C.lilacLight, C.mintLight, C.peach, C.white, C.white],
 });
 
 /** quiet(t, y): alpha factor over the personalized overlay regions. */
@@ -73,26 +66,12 @@ export function drawBokeh(ctx: SKRSContext2D, t: number, quiet: (t: number, y: n
 }
 
 const WAVE_COLORS = [C.mintLight, C.lilacLight, C.peach];
+const SIGNAL_WAVES: Waves = {
+  count: 3, base: 1548, spacing: 14, speed: [0.32, 0.1], alpha: [0.11, 0.02], color: (i) => WAVE_COLORS[i] ?? C.white,
+  amp: [10, 5], wavelength: [170, 67], phase: [1.3, 2.1], counter: 1.6, width: W, lineWidth: 2, step: 18,
+};
 
 /** Behind the bottom captions. */
 export function drawSignalWaves(ctx: SKRSContext2D, t: number): void {
-  drawWaves(
-    ctx,
-    {
-      count: 3,
-      width: W,
-      base: 1548,
-      spacing: 14,
-      speed: [0.32, 0.1],
-      alpha: [0.11, 0.02],
-      color: (i) => WAVE_COLORS[i] ?? C.white,
-      lineWidth: 2,
-      step: 18,
-      amp: [10, 5],
-      wavelength: [170, 67],
-      phase: [1.3, 2.1],
-      counter: 1.6,
-    },
-    t,
-  );
+  drawWaves(ctx, SIGNAL_WAVES, t);
 }

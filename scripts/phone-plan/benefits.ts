@@ -2,6 +2,7 @@
 import type { Canvas, SKRSContext2D } from '@napi-rs/canvas';
 import { rgba, TAU } from '../lib/anim.ts';
 import { FONT } from '../lib/fonts.ts';
+import { polygon, ringDisc } from '../lib/shapes.ts';
 import { sprite } from '../lib/sprites.ts';
 import { C } from './style.ts';
 
@@ -20,13 +21,7 @@ export const BENEFITS: Benefit[] = [
 /** Icon circle + label, 300×190, icon centre at (150, 70). */
 export function benefitSprite(b: Benefit): Canvas {
   return sprite(`benefit:${b.icon}`, 300, 190, (c) => {
-    c.fillStyle = 'rgba(255,255,255,0.12)';
-    c.strokeStyle = rgba(b.color, 0.9);
-    c.lineWidth = 3;
-    c.beginPath();
-    c.arc(150, 70, 54, 0, TAU);
-    c.fill();
-    c.stroke();
+    ringDisc(c, 150, 70, 54, 'rgba(255,255,255,0.12)', rgba(b.color, 0.9));
     c.fillStyle = b.color;
     c.strokeStyle = b.color;
     c.lineJoin = 'round';
@@ -43,13 +38,7 @@ export function benefitSprite(b: Benefit): Canvas {
 /** Each draws its icon around (150, 70) in the current fill/stroke colour, on a begun path. */
 const ICONS: Record<Benefit['icon'], (c: SKRSContext2D) => void> = {
   bolt(c) {
-    c.moveTo(158, 38);
-    c.lineTo(132, 76);
-    c.lineTo(150, 76);
-    c.lineTo(142, 104);
-    c.lineTo(170, 62);
-    c.lineTo(152, 62);
-    c.closePath();
+    polygon(c, [[158, 38], [132, 76], [150, 76], [142, 104], [170, 62], [152, 62]]);
     c.fill();
   },
   chat(c) {
@@ -67,12 +56,7 @@ const ICONS: Record<Benefit['icon'], (c: SKRSContext2D) => void> = {
   },
   truck(c) {
     c.roundRect(112, 50, 46, 36, 5);
-    c.moveTo(160, 60);
-    c.lineTo(176, 60);
-    c.lineTo(188, 74);
-    c.lineTo(188, 86);
-    c.lineTo(160, 86);
-    c.closePath();
+    polygon(c, [[160, 60], [176, 60], [188, 74], [188, 86], [160, 86]]);
     c.fill();
     for (const wx of [126, 174]) {
       c.beginPath();

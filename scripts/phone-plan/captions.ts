@@ -2,9 +2,9 @@
 // scene, and the bottom line of scene 1 (tagline), 2 (campaign pill) and
 // 3 (feature chips and the estimate note).
 import type { Canvas, SKRSContext2D } from '@napi-rs/canvas';
-import { easeOut, easeOutBack, rgba, smooth, win } from '../lib/anim.ts';
+import { easeOutBack, rgba, smooth, win } from '../lib/anim.ts';
 import { FONT } from '../lib/fonts.ts';
-import type { Caption } from '../lib/scene-timing.ts';
+import { type Caption, entrance } from '../lib/scene-timing.ts';
 import { gradientPill, shineSweep } from '../lib/shapes.ts';
 import { spacedText, spacedWidth } from '../lib/spaced-text.ts';
 import { sprite } from '../lib/sprites.ts';
@@ -37,20 +37,18 @@ function captionSprite(c: Caption): Canvas {
 }
 
 export function drawTopCaption(ctx: SKRSContext2D, t: number, c: Caption): void {
-  const a = win(t, c.t0, c.t1, 0.35);
-  if (a <= 0) return;
-  const drop = (1 - easeOut((t - c.t0) / 0.6)) * 12;
+  const e = entrance(t, c.t0, c.t1, 0.35, 0.6, 12);
+  if (!e) return;
   ctx.save();
-  ctx.globalAlpha = a;
-  ctx.drawImage(captionSprite(c), 0, 115 - drop);
+  ctx.globalAlpha = e.alpha;
+  ctx.drawImage(captionSprite(c), 0, 115 - e.offset);
   ctx.restore();
 }
 
 /** Bottom line of scene 1. */
 export function drawHeroTagline(ctx: SKRSContext2D, t: number, t0: number, t1: number): void {
-  const a = win(t, t0, t1, 0.45);
-  if (a <= 0) return;
-  const rise = (1 - easeOut((t - t0) / 0.8)) * 16;
+  const e = entrance(t, t0, t1, 0.45, 0.8, 16);
+  if (!e) return;
   const s = sprite('hero-tagline', W, 120, (c) => {
     c.fillStyle = C.white;
     c.font = `700 46px ${FONT}`;
@@ -60,23 +58,22 @@ export function drawHeroTagline(ctx: SKRSContext2D, t: number, t0: number, t1: n
     c.fillText('あなたにぴったりの、スマホ生活を。', W / 2, 62);
   });
   ctx.save();
-  ctx.globalAlpha = a;
-  ctx.drawImage(s, 0, 1600 + rise);
+  ctx.globalAlpha = e.alpha;
+  ctx.drawImage(s, 0, 1600 + e.offset);
   ctx.restore();
 }
 
 /** Bottom of scene 2: a campaign pill with a slow shine. */
 export function drawCampaignPill(ctx: SKRSContext2D, t: number, t0: number, t1: number): void {
-  const a = win(t, t0, t1, 0.4);
-  if (a <= 0) return;
+  const e = entrance(t, t0, t1, 0.4, 0.7, 18);
+  if (!e) return;
   const lt = t - t0;
-  const rise = (1 - easeOut(lt / 0.7)) * 18;
   const pw = 760;
   const ph = 100;
   const x = (W - pw) / 2;
-  const y = 1612 + rise;
+  const y = 1612 + e.offset;
   ctx.save();
-  ctx.globalAlpha = a;
+  ctx.globalAlpha = e.alpha;
   ctx.shadowColor = 'rgba(240,82,122,0.45)';
   ctx.shadowBlur = 30;
   gradientPill(ctx, x, y, pw, ph, C.coral, '#ff9a7a');

@@ -5,7 +5,7 @@ import { easeOut, easeOutBack, rgba, smooth, TAU } from '../lib/anim.ts';
 import { FONT } from '../lib/fonts.ts';
 import { radialGlow } from '../lib/glow.ts';
 import { gradientPill, shineSweep } from '../lib/shapes.ts';
-import { spacedText } from '../lib/spaced-text.ts';
+import { drawWordmark } from '../lib/wordmark.ts';
 import { sprite } from '../lib/sprites.ts';
 import { BENEFITS, benefitSprite } from './benefits.ts';
 import { drawLogo } from './brand.ts';
@@ -37,16 +37,12 @@ export function drawEndCard(ctx: SKRSContext2D, t: number, t0: number): void {
 
 function drawBrandLines(ctx: SKRSContext2D, lt: number, a: number): void {
   const brand = sprite('end-brand', W, 330, (c) => {
-    c.fillStyle = C.white;
-    c.textAlign = 'center';
-    c.shadowColor = 'rgba(10,4,40,0.4)';
-    c.shadowBlur = 20;
-    c.font = `700 104px ${FONT}`;
-    c.fillText('かさねモバイル', W / 2, 110);
-    c.shadowBlur = 0;
-    c.font = `700 26px ${FONT}`;
-    c.fillStyle = C.mintLight;
-    spacedText(c, 'KASANE MOBILE', W / 2, 166, 12);
+    drawWordmark(
+      c,
+      W / 2,
+      { text: 'かさねモバイル', size: 104, y: 110, shadow: 'rgba(10,4,40,0.4)', blur: 20 },
+      { text: 'KASANE MOBILE', size: 26, y: 166, color: C.mintLight, spacing: 12 },
+    );
     c.fillStyle = C.white;
     c.font = `400 44px ${FONT}`;
     c.fillText('つながる毎日を、もっと軽やかに。', W / 2, 268);

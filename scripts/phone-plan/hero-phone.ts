@@ -4,6 +4,7 @@ import type { SKRSContext2D } from '@napi-rs/canvas';
 import { easeInOut, easeOut, easeOutBack, rgba, smooth, TAU } from '../lib/anim.ts';
 import { FONT } from '../lib/fonts.ts';
 import { radialGlow } from '../lib/glow.ts';
+import { ringDisc } from '../lib/shapes.ts';
 import { DATA_BAR, phoneScreenSprite } from './phone-screen.ts';
 import { C } from './style.ts';
 
@@ -127,13 +128,7 @@ function drawFloatingChips(ctx: SKRSContext2D, t: number, a: number, exit: numbe
     ctx.globalAlpha = a * smooth((t - 0.7 - i * 0.25) / 0.4);
     ctx.translate(c.x, cyy);
     ctx.scale(k, k);
-    ctx.fillStyle = 'rgba(255,255,255,0.14)';
-    ctx.strokeStyle = rgba(c.color, 0.85);
-    ctx.lineWidth = 3;
-    ctx.beginPath();
-    ctx.arc(0, 0, 58, 0, TAU);
-    ctx.fill();
-    ctx.stroke();
+    ringDisc(ctx, 0, 0, 58, 'rgba(255,255,255,0.14)', rgba(c.color, 0.85));
     ctx.fillStyle = c.color;
     ctx.font = `700 40px ${FONT}`;
     ctx.textAlign = 'center';

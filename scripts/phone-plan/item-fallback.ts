@@ -2,7 +2,7 @@
 // a parcel on a soft lilac card, 400×400.
 import { createCanvas, type SKRSContext2D } from '@napi-rs/canvas';
 import { TAU } from '../lib/anim.ts';
-import { sparklePath } from '../lib/shapes.ts';
+import { polygon, sparklePath } from '../lib/shapes.ts';
 
 const S = 400;
 
@@ -43,8 +43,7 @@ function drawParcel(c: SKRSContext2D): void {
   c.strokeStyle = '#8e84bf';
   const face = (pts: [number, number][], fill: string) => {
     c.beginPath();
-    pts.forEach(([x, y], i) => (i === 0 ? c.moveTo(x, y) : c.lineTo(x, y)));
-    c.closePath();
+    polygon(c, pts);
     c.fillStyle = fill;
     c.fill();
     c.stroke();
