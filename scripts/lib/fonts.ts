@@ -18,3 +18,6 @@ export function registerFonts(): void {
   if (n === 0) throw new Error(`no Noto Sans JP woff2 files registered from ${dir}`);
   console.log(`fonts: registered ${n} Noto Sans JP subset files (400 + 700)`);
 }
+
+/** CSS font family for ctx.font after registerFonts(). */
+export const FONT = '"Noto Sans JP"';

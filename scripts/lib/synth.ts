@@ -67,8 +67,8 @@ export interface Score {
   duration: number; // s; the PCM has exactly sr*duration frames
   /** Pad + bass, one chord after another; each (but the first) swells in 0.25 s early. */
   chords: Chord[];
-  padAttack: number; // s
-  padRelease: number; // s
+  padAttack?: number; // s, default 1.3
+  padRelease?: number; // s, default 1.8
   /** Plucked quarter notes over the current chord, an octave above the pad. */
   arpeggio?: {
     start: number; // s, first note
@@ -79,19 +79,26 @@ export interface Score {
     end: number; // s, velocity reaches 0 here…
     fadeOut: number; // …after ramping down over this long
   };
-  /** A bell (with ping-pong echoes) at each time, notes[i] for times[i]. */
-  bells?: { times: number[]; notes: number[]; echoes: number; echoDelay: number; feedback: number };
+  /** A bell (with ping-pong echoes, by default 4, 0.375 s apart, each 0.38× the last) at each time, notes[i] for times[i]. */
+  bells?: { times: number[]; notes: number[]; echoes?: number; echoDelay?: number; feedback?: number };
   /** Extra voices added to the mix before mastering. */
   extra?: (bus: Bus) => void;
-  master: { fadeIn: number; fadeOutStart: number; fadeOutLength: number; peakDb: number };
+  /** Default: 0.4 s fade in, 2.5 s fade out to the end, −12 dBFS peak. */
+  master?: { fadeIn: number; fadeOutStart: number; fadeOutLength: number; peakDb: number };
 }
 
 export function synthesize(score: Score): Buffer {
   const bus = createBus(score.sr, score.duration);
-  const { L, R } = bus;
-  const SAMPLES = L.length;
-  const { chords, padAttack: ATTACK, padRelease: RELEASE } = score;
+  addPad(bus, score);
+  if (score.arpeggio) addArpeggio(bus, score.chords, score.arpeggio);
+  if (score.bells) addBells(bus, score.bells);
+  score.extra?.(bus);
+  return master(bus, score.master ?? { fadeIn: 0.4, fadeOutStart: score.duration - 2.5, fadeOutLength: 2.5, peakDb: -12 });
+}
 
+/** Pad chords and bass; each chord but the first swells in 0.25 s early, the last holds to the end. */
+function addPad(bus: Bus, score: Score): void {
+  const { chords, padAttack: ATTACK = 1.3, padRelease: RELEASE = 1.8 } = score;
   for (const [ci, ch] of chords.entries()) {
     const last = ci === chords.length - 1;
     const start = ch.t0 === 0 ? 0 : ch.t0 - 0.25;
@@ -115,61 +122,61 @@ export function synthesize(score: Score): Buffer {
     const fb = midiHz(ch.bass);
     addTone(bus, start, end + RELEASE, env, [[fb, 0.2], [fb * 2, 0.05]], 0, 0.0006);
   }
+}
 
-  const arp = score.arpeggio;
-  if (arp) {
-    for (let n = 0; n < arp.count; n++) {
-      const t0 = arp.start + n * arp.step;
-      const ch = chords.find((c) => t0 >= c.t0 && t0 < c.t1) ?? chords[0];
-      if (!ch) continue;
-      const pattern = arp.pattern;
-      const idx = (pattern[n % pattern.length] ?? 0) % ch.pad.length;
-      const f = midiHz((ch.pad[idx] ?? 62) + 12);
-      const vel = n % 4 === 0 ? 1 : 0.7;
-      const fade = smooth((t0 - arp.start) / arp.fadeIn) * smooth((arp.end - t0) / arp.fadeOut);
+function addArpeggio(bus: Bus, chords: Chord[], arp: NonNullable<Score['arpeggio']>): void {
+  for (let n = 0; n < arp.count; n++) {
+    const t0 = arp.start + n * arp.step;
+    const ch = chords.find((c) => t0 >= c.t0 && t0 < c.t1) ?? chords[0];
+    if (!ch) continue;
+    const pattern = arp.pattern;
+    const idx = (pattern[n % pattern.length] ?? 0) % ch.pad.length;
+    const f = midiHz((ch.pad[idx] ?? 62) + 12);
+    const vel = n % 4 === 0 ? 1 : 0.7;
+    const fade = smooth((t0 - arp.start) / arp.fadeIn) * smooth((arp.end - t0) / arp.fadeOut);
+    const env = (t: number): number => {
+      const x = t - t0;
+      if (x < 0) return 0;
+      return vel * fade * Math.min(1, x / 0.006) * Math.exp(-x / 0.45);
+    };
+    addTone(bus, t0, t0 + 2.5, env, [[f, 0.05], [f * 2, 0.012], [f * 3, 0.004]], n % 2 === 0 ? -0.4 : 0.4, 0.001);
+  }
+}
+
+function addBells(bus: Bus, bells: NonNullable<Score['bells']>): void {
+  const { echoes = 4, echoDelay = 0.375, feedback = 0.38 } = bells;
+  bells.times.forEach((sc, i) => {
+    const f = midiHz(bells.notes[i] ?? 81);
+    for (let echo = 0; echo < echoes; echo++) {
+      const t0 = sc - 0.05 + echo * echoDelay;
+      const g = Math.pow(feedback, echo);
       const env = (t: number): number => {
         const x = t - t0;
         if (x < 0) return 0;
-        return vel * fade * Math.min(1, x / 0.006) * Math.exp(-x / 0.45);
+        return g * Math.min(1, x / 0.004) * Math.exp(-x / 1.1);
       };
-      addTone(bus, t0, t0 + 2.5, env, [[f, 0.05], [f * 2, 0.012], [f * 3, 0.004]], n % 2 === 0 ? -0.4 : 0.4, 0.001);
+      const partials: [number, number][] = [
+        [f, 0.09],
+        [f * 2.0, 0.03],
+        [f * 2.76, 0.018],
+        [f * 5.4, 0.006],
+      ];
+      addTone(bus, t0, t0 + 5, env, partials, echo % 2 === 0 ? -0.3 : 0.3, 0.0005);
     }
-  }
+  });
+}
 
-  const bells = score.bells;
-  if (bells) {
-    bells.times.forEach((sc, i) => {
-      const f = midiHz(bells.notes[i] ?? 81);
-      for (let echo = 0; echo < bells.echoes; echo++) {
-        const t0 = sc - 0.05 + echo * bells.echoDelay;
-        const g = Math.pow(bells.feedback, echo);
-        const env = (t: number): number => {
-          const x = t - t0;
-          if (x < 0) return 0;
-          return g * Math.min(1, x / 0.004) * Math.exp(-x / 1.1);
-        };
-        const partials: [number, number][] = [
-          [f, 0.09],
-          [f * 2.0, 0.03],
-          [f * 2.76, 0.018],
-          [f * 5.4, 0.006],
-        ];
-        addTone(bus, t0, t0 + 5, env, partials, echo % 2 === 0 ? -0.3 : 0.3, 0.0005);
-      }
-    });
-  }
-
-  score.extra?.(bus);
-
-  // master fade in/out, normalize to the peak level, quantize
-  const { fadeIn, fadeOutStart, fadeOutLength, peakDb } = score.master;
-  const SR = score.sr;
+/** Master fade in/out, normalize to the peak level, quantize to s16le stereo. */
+function master(bus: Bus, m: NonNullable<Score['master']>): Buffer {
+  const { L, R, sr: SR } = bus;
+  const SAMPLES = L.length;
+  const { fadeIn, fadeOutStart, fadeOutLength, peakDb } = m;
   let peak = 0;
   for (let i = 0; i < SAMPLES; i++) {
     const t = i / SR;
-    const m = smooth(t / fadeIn) * (t < fadeOutStart ? 1 : 0.5 + 0.5 * Math.cos((Math.PI * (t - fadeOutStart)) / fadeOutLength));
-    const l = (L[i] ?? 0) * m;
-    const r = (R[i] ?? 0) * m;
+    const k = smooth(t / fadeIn) * (t < fadeOutStart ? 1 : 0.5 + 0.5 * Math.cos((Math.PI * (t - fadeOutStart)) / fadeOutLength));
+    const l = (L[i] ?? 0) * k;
+    const r = (R[i] ?? 0) * k;
     L[i] = l;
     R[i] = r;
     peak = Math.max(peak, Math.abs(l), Math.abs(r));
