@@ -110,6 +110,56 @@ export function drawChartLayer(layer: ChartLayer, data: Record<string, unknown>)
   return drawChart(layer, inputs, warnings);
 }
 
+/** The layer's style with its defaults filled in. */
+interface ChartStyle {
+  fs: number;
+  textColor: string;
+  gridColor: string;
+  format: Format;
+  /** Number of series. */
+  k: number;
+  isBar: boolean;
+  showValues: boolean;
+  showLegend: boolean;
+}
+
+/** The space left for the chart; title and legend take rows off its top, x labels off its bottom. */
+interface Area {
+  top: number;
+  left: number;
+  right: number;
+  bottom: number;
+}
+
+/** Where everything goes, worked out (by measuring text) before anything is plotted. */
+interface ChartLayout {
+  plot: Rect;
+  lo: number;
+  hi: number;
+  /** Value → canvas y. */
+  y: (v: number) => number;
+  /** Width of one label's slot, and the centre of slot i. */
+  slot: number;
+  cx: (i: number) => number;
+  /** Bars: width of one label's group, gap between its bars, width of a bar. */
+  group: number;
+  gapIn: number;
+  bw: number;
+  hasLabels: boolean;
+  labelSize: number;
+  valueSize: number;
+  compact: boolean;
+  valuesFit: boolean;
+  valueRoom: number;
+}
+
+interface ValueLabel {
+  text: string;
+  x: number;
+  y: number;
+  above: boolean;
+}
+
 async function drawChart(layer: ChartLayer, inputs: ChartInputs, warnings: string[]): Promise<LayerDrawing> {
   ensureFonts();
   const { canvas, g, width: W, height: H } = layerCanvas(layer);
@@ -118,16 +168,39 @@ async function drawChart(layer: ChartLayer, inputs: ChartInputs, warnings: strin
   // Nothing to show: no card, no title, no axes.
   if (n === 0 || all.length === 0) return drawingOf(layer, canvas, warnings);
 
-  const st = layer.style ?? {};
-  const fs = clamp(finite(st.fontSize, 22), 8, 200);
-  const textColor = colorOr(st.textColor, '#ffffff');
-  const gridColor = colorOr(st.gridColor, 'rgba(255,255,255,0.25)');
-  const format: Format = layer.valueFormat === 'yen' || layer.valueFormat === 'percent' ? layer.valueFormat : 'number';
-  const k = inputs.series.length;
-  const isBar = layer.kind !== 'line';
-  const showValues = st.showValues ?? (isBar || k === 1);
-  const showLegend = st.legend ?? k > 1;
+  const style = chartStyle(layer, inputs.series.length);
+  const area = drawCard(g, layer.style ?? {}, style.fs, W, H);
+  if (inputs.title) area.top += await drawTitle(g, inputs.title, area, style);
+  if (style.showLegend) area.top += drawLegend(g, inputs.series, area, style);
+  const layout = layoutChart(g, inputs.labels, all, area, style);
+  if (!layout) {
+    warnings.push('chart: the box is too small to draw');
+    return drawingOf(layer, canvas, warnings);
+  }
+  drawGrid(g, layout, style);
+  const valueLabels = style.isBar ? drawBars(g, inputs.series, layout, style) : drawLines(g, inputs.series, layout, style);
+  if (valueLabels.length) drawValueLabels(g, valueLabels, layout.valueSize, style.textColor, W);
+  if (layout.hasLabels) drawXLabels(g, inputs.labels, layout, style.textColor);
+  return drawingOf(layer, canvas, warnings);
+}
 
+function chartStyle(layer: ChartLayer, k: number): ChartStyle {
+  const st = layer.style ?? {};
+  const isBar = layer.kind !== 'line';
+  return {
+    fs: clamp(finite(st.fontSize, 22), 8, 200),
+    textColor: colorOr(st.textColor, '#ffffff'),
+    gridColor: colorOr(st.gridColor, 'rgba(255,255,255,0.25)'),
+    format: layer.valueFormat === 'yen' || layer.valueFormat === 'percent' ? layer.valueFormat : 'number',
+    k,
+    isBar,
+    showValues: st.showValues ?? (isBar || k === 1),
+    showLegend: st.legend ?? k > 1,
+  };
+}
+
+/** The optional rounded background card; returns the area inside its padding. */
+function drawCard(g: SKRSContext2D, st: NonNullable<ChartLayer['style']>, fs: number, W: number, H: number): Area {
   if (st.background) {
     g.fillStyle = colorOr(st.background, 'rgba(0,0,0,0.5)');
     g.beginPath();
@@ -135,49 +208,56 @@ async function drawChart(layer: ChartLayer, inputs: ChartInputs, warnings: strin
     g.fill();
   }
   const pad = st.background ? Math.round(fs * 0.8) : Math.round(fs * 0.25);
-  let top = pad;
-  const left = pad;
-  const right = W - pad;
-  let bottom = H - pad;
+  return { top: pad, left: pad, right: W - pad, bottom: H - pad };
+}
 
-  const textStyle = (size: number, align: 'left' | 'center' | 'right' = 'center'): TextStyle => ({ fontSize: size, minFontSize: Math.max(8, size * 0.6), color: textColor, fontWeight: 700, align });
+/** The title row; returns the height it takes. */
+async function drawTitle(g: SKRSContext2D, title: string, area: Area, style: ChartStyle): Promise<number> {
+  const { fs } = style;
+  const h = Math.round(fs * 1.6);
+  const textStyle: TextStyle = { fontSize: fs, minFontSize: Math.max(8, fs * 0.6), color: style.textColor, fontWeight: 700, align: 'center' };
+  await drawTextIn(g, { x: area.left, y: area.top, w: area.right - area.left, h }, title, textStyle);
+  return h + Math.round(fs * 0.3);
+}
 
-  if (inputs.title) {
-    const h = Math.round(fs * 1.6);
-    await drawTextIn(g, { x: left, y: top, w: right - left, h }, inputs.title, textStyle(fs));
-    top += h + Math.round(fs * 0.3);
+/** One centred row of colour swatches with series names; returns the height it takes. */
+function drawLegend(g: SKRSContext2D, series: ChartInputs['series'], area: Area, style: ChartStyle): number {
+  const { fs } = style;
+  const { top, left, right } = area;
+  const h = Math.round(fs * 1.4);
+  const sw = Math.round(fs * 0.8);
+  g.font = fontCss(fs * 0.85, 400);
+  const entries = series.map((s) => ({ ...s, w: sw + fs * 0.4 + width(g, s.label) }));
+  const spacing = fs * 1.2;
+  const total = entries.reduce((a, e) => a + e.w, 0) + spacing * (entries.length - 1);
+  let x = left + Math.max(0, (right - left - total) / 2);
+  g.textBaseline = 'middle';
+  g.textAlign = 'left';
+  for (const e of entries) {
+    if (x + sw > right) break;
+    g.fillStyle = e.color;
+    g.beginPath();
+    g.roundRect(x, top + (h - sw) / 2, sw, sw, sw * 0.2);
+    g.fill();
+    g.fillStyle = style.textColor;
+    g.fillText(e.label, x + sw + fs * 0.4, top + h / 2, Math.max(1, right - x - sw - fs * 0.4));
+    x += e.w + spacing;
   }
+  return h + Math.round(fs * 0.3);
+}
 
-  if (showLegend) {
-    const h = Math.round(fs * 1.4);
-    const sw = Math.round(fs * 0.8);
-    g.font = fontCss(fs * 0.85, 400);
-    const entries = inputs.series.map((s) => ({ ...s, w: sw + fs * 0.4 + width(g, s.label) }));
-    const spacing = fs * 1.2;
-    const total = entries.reduce((a, e) => a + e.w, 0) + spacing * (entries.length - 1);
-    let x = left + Math.max(0, (right - left - total) / 2);
-    g.textBaseline = 'middle';
-    g.textAlign = 'left';
-    for (const e of entries) {
-      if (x + sw > right) break;
-      g.fillStyle = e.color;
-      g.beginPath();
-      g.roundRect(x, top + (h - sw) / 2, sw, sw, sw * 0.2);
-      g.fill();
-      g.fillStyle = textColor;
-      g.fillText(e.label, x + sw + fs * 0.4, top + h / 2, Math.max(1, right - x - sw - fs * 0.4));
-      x += e.w + spacing;
-    }
-    top += h + Math.round(fs * 0.3);
-  }
-
+/** Label sizes, bar widths and the value scale; undefined when the plot would be too small. */
+function layoutChart(g: SKRSContext2D, labels: string[], all: number[], area: Area, style: ChartStyle): ChartLayout | undefined {
+  const { fs, k } = style;
+  const { left, right } = area;
   // X labels along the bottom, shrunk (never below 60%) to fit their slots.
-  const hasLabels = inputs.labels.some((l) => l !== '');
-  const slot = (right - left) / n;
+  const hasLabels = labels.some((l) => l !== '');
+  const slot = (right - left) / labels.length;
   let labelSize = fs * 0.9;
+  let bottom = area.bottom;
   if (hasLabels) {
     g.font = fontCss(labelSize, 400);
-    const widest = Math.max(...inputs.labels.map((l) => width(g, l)));
+    const widest = Math.max(...labels.map((l) => width(g, l)));
     if (widest > slot * 0.95) labelSize = Math.max(fs * 0.6, (labelSize * slot * 0.95) / widest);
     bottom -= Math.round(labelSize * 1.6);
   }
@@ -187,12 +267,28 @@ async function drawChart(layer: ChartLayer, inputs: ChartInputs, warnings: strin
   const gapIn = k > 1 ? Math.min(fs * 0.2, (group / k) * 0.15) : 0;
   const bw = Math.max(1, (group - gapIn * (k - 1)) / k);
 
-  // Value labels: full '¥12,000' when every one fits its room, else '¥1.2万', else smaller, else none.
+  const room = style.isBar ? (k > 1 ? bw + gapIn * 0.8 : slot * 0.9) : slot * 0.95;
+  const { valueSize, compact, valuesFit } = fitValues(g, all, room, style);
+  const valueRoom = valuesFit ? Math.round(valueSize * 1.4) : 0;
+
+  let lo = Math.min(0, ...all);
+  let hi = Math.max(0, ...all);
+  if (hi === lo) hi = lo + 1; // all zero: a flat baseline at the bottom
+  const plot: Rect = { x: left, y: area.top + (hi > 0 ? valueRoom : 0), w: right - left, h: 0 };
+  plot.h = bottom - (lo < 0 ? valueRoom : 0) - plot.y;
+  if (plot.h < 4 || plot.w < 4) return undefined;
+  const y = (v: number) => plot.y + ((hi - v) / (hi - lo)) * plot.h;
+  const cx = (i: number) => plot.x + slot * (i + 0.5);
+  return { plot, lo, hi, y, slot, cx, group, gapIn, bw, hasLabels, labelSize, valueSize, compact, valuesFit, valueRoom };
+}
+
+/** Value labels: full '¥12,000' when every one fits its room, else '¥1.2万', else smaller, else none. */
+function fitValues(g: SKRSContext2D, all: number[], room: number, style: ChartStyle): { valueSize: number; compact: boolean; valuesFit: boolean } {
+  const { fs, format, showValues } = style;
   let valueSize = fs * 0.85;
   let compact = false;
   let valuesFit = showValues;
   if (showValues) {
-    const room = isBar ? (k > 1 ? bw + gapIn * 0.8 : slot * 0.9) : slot * 0.95;
     const widest = (c: boolean, size: number) => {
       g.font = fontCss(size);
       return Math.max(...all.map((v) => width(g, formatValue(v, format, c))));
@@ -205,23 +301,16 @@ async function drawChart(layer: ChartLayer, inputs: ChartInputs, warnings: strin
       }
     }
   }
-  const valueRoom = valuesFit ? Math.round(valueSize * 1.4) : 0;
+  return { valueSize, compact, valuesFit };
+}
 
-  let lo = Math.min(0, ...all);
-  let hi = Math.max(0, ...all);
-  if (hi === lo) hi = lo + 1; // all zero: a flat baseline at the bottom
-  const plot: Rect = { x: left, y: top + (hi > 0 ? valueRoom : 0), w: right - left, h: 0 };
-  plot.h = bottom - (lo < 0 ? valueRoom : 0) - plot.y;
-  if (plot.h < 4 || plot.w < 4) {
-    warnings.push('chart: the box is too small to draw');
-    return drawingOf(layer, canvas, warnings);
-  }
-  const y = (v: number) => plot.y + ((hi - v) / (hi - lo)) * plot.h;
+/** Light grid at round values, then the baseline. */
+function drawGrid(g: SKRSContext2D, L: ChartLayout, style: ChartStyle): void {
+  const { plot, lo, hi, y } = L;
+  const { fs } = style;
   const baseline = Math.round(y(0)) + 0.5;
-
-  // Light grid at round values, then the baseline.
   const step = niceStep(hi - lo, Math.max(2, Math.min(5, Math.floor(plot.h / (fs * 2)))));
-  g.strokeStyle = gridColor;
+  g.strokeStyle = style.gridColor;
   g.lineWidth = 1;
   for (let t = Math.ceil(lo / step) * step; t <= hi + 1e-9; t += step) {
     if (Math.abs(t) < step / 1e6) continue;
@@ -231,89 +320,97 @@ async function drawChart(layer: ChartLayer, inputs: ChartInputs, warnings: strin
     g.lineTo(plot.x + plot.w, gy);
     g.stroke();
   }
-  g.strokeStyle = textColor;
+  g.strokeStyle = style.textColor;
   g.lineWidth = Math.max(1, Math.round(fs * 0.08));
   g.beginPath();
   g.moveTo(plot.x, baseline);
   g.lineTo(plot.x + plot.w, baseline);
   g.stroke();
+}
 
-  const valueLabels: Array<{ text: string; x: number; y: number; above: boolean }> = [];
-  const cx = (i: number) => plot.x + slot * (i + 0.5);
-
-  if (isBar) {
-    inputs.series.forEach((s, j) => {
-      g.fillStyle = s.color;
-      s.values.forEach((v, i) => {
-        if (v === null) return;
-        const x = cx(i) - group / 2 + j * (bw + gapIn);
-        const y0 = y(0);
-        const y1 = y(v);
-        const h = Math.abs(y1 - y0);
-        const r = Math.min(bw / 4, fs * 0.3, h);
-        g.beginPath();
-        // Round only the end away from the baseline.
-        if (v >= 0) g.roundRect(x, y1, bw, h, [r, r, 0, 0]);
-        else g.roundRect(x, y0, bw, h, [0, 0, r, r]);
-        g.fill();
-        if (valuesFit) valueLabels.push({ text: formatValue(v, format, compact), x: x + bw / 2, y: y1, above: v >= 0 });
-      });
-    });
-  } else {
-    const lw = Math.max(2, Math.round(fs * 0.16));
-    inputs.series.forEach((s) => {
-      g.strokeStyle = s.color;
-      g.fillStyle = s.color;
-      g.lineWidth = lw;
-      g.lineJoin = 'round';
-      g.lineCap = 'round';
-      // A missing value breaks the line instead of bridging it.
+/** Grouped bars from the baseline; returns where their value labels go. */
+function drawBars(g: SKRSContext2D, series: ChartInputs['series'], L: ChartLayout, style: ChartStyle): ValueLabel[] {
+  const { y, cx, group, bw, gapIn } = L;
+  const valueLabels: ValueLabel[] = [];
+  series.forEach((s, j) => {
+    g.fillStyle = s.color;
+    s.values.forEach((v, i) => {
+      if (v === null) return;
+      const x = cx(i) - group / 2 + j * (bw + gapIn);
+      const y0 = y(0);
+      const y1 = y(v);
+      const h = Math.abs(y1 - y0);
+      const r = Math.min(bw / 4, style.fs * 0.3, h);
       g.beginPath();
-      let open = false;
-      s.values.forEach((v, i) => {
-        if (v === null) {
-          open = false;
-          return;
-        }
-        if (open) g.lineTo(cx(i), y(v));
-        else g.moveTo(cx(i), y(v));
-        open = true;
-      });
-      g.stroke();
-      s.values.forEach((v, i) => {
-        if (v === null) return;
-        g.beginPath();
-        g.arc(cx(i), y(v), lw * 1.4, 0, Math.PI * 2);
-        g.fill();
-        if (valuesFit) valueLabels.push({ text: formatValue(v, format, compact), x: cx(i), y: y(v) - lw, above: v >= 0 });
-      });
+      // Round only the end away from the baseline.
+      if (v >= 0) g.roundRect(x, y1, bw, h, [r, r, 0, 0]);
+      else g.roundRect(x, y0, bw, h, [0, 0, r, r]);
+      g.fill();
+      if (L.valuesFit) valueLabels.push({ text: formatValue(v, style.format, L.compact), x: x + bw / 2, y: y1, above: v >= 0 });
     });
-  }
+  });
+  return valueLabels;
+}
 
-  if (valueLabels.length) {
-    g.font = fontCss(valueSize);
-    g.fillStyle = textColor;
-    g.textAlign = 'center';
-    // Centred on its bar or point, kept inside the box.
-    for (const l of valueLabels) {
-      const w = width(g, l.text);
-      const x = clamp(l.x, w / 2, W - w / 2);
-      g.textBaseline = l.above ? 'alphabetic' : 'top';
-      g.fillText(l.text, x, l.above ? l.y - valueSize * 0.3 : l.y + valueSize * 0.3);
-    }
-  }
-
-  if (hasLabels) {
-    g.font = fontCss(labelSize, 400);
-    g.fillStyle = textColor;
-    g.textAlign = 'center';
-    g.textBaseline = 'top';
-    const ly = (lo < 0 ? plot.y + plot.h + valueRoom : plot.y + plot.h) + labelSize * 0.3;
-    inputs.labels.forEach((l, i) => {
-      if (l !== '') g.fillText(l, cx(i), ly, slot * 0.98);
+/** One line with dots per series; returns where their value labels go. */
+function drawLines(g: SKRSContext2D, series: ChartInputs['series'], L: ChartLayout, style: ChartStyle): ValueLabel[] {
+  const { y, cx } = L;
+  const valueLabels: ValueLabel[] = [];
+  const lw = Math.max(2, Math.round(style.fs * 0.16));
+  series.forEach((s) => {
+    g.strokeStyle = s.color;
+    g.fillStyle = s.color;
+    g.lineWidth = lw;
+    g.lineJoin = 'round';
+    g.lineCap = 'round';
+    // A missing value breaks the line instead of bridging it.
+    g.beginPath();
+    let open = false;
+    s.values.forEach((v, i) => {
+      if (v === null) {
+        open = false;
+        return;
+      }
+      if (open) g.lineTo(cx(i), y(v));
+      else g.moveTo(cx(i), y(v));
+      open = true;
     });
+    g.stroke();
+    s.values.forEach((v, i) => {
+      if (v === null) return;
+      g.beginPath();
+      g.arc(cx(i), y(v), lw * 1.4, 0, Math.PI * 2);
+      g.fill();
+      if (L.valuesFit) valueLabels.push({ text: formatValue(v, style.format, L.compact), x: cx(i), y: y(v) - lw, above: v >= 0 });
+    });
+  });
+  return valueLabels;
+}
+
+/** Each value centred on its bar or point, kept inside the box. */
+function drawValueLabels(g: SKRSContext2D, valueLabels: ValueLabel[], valueSize: number, textColor: string, W: number): void {
+  g.font = fontCss(valueSize);
+  g.fillStyle = textColor;
+  g.textAlign = 'center';
+  for (const l of valueLabels) {
+    const w = width(g, l.text);
+    const x = clamp(l.x, w / 2, W - w / 2);
+    g.textBaseline = l.above ? 'alphabetic' : 'top';
+    g.fillText(l.text, x, l.above ? l.y - valueSize * 0.3 : l.y + valueSize * 0.3);
   }
-  return drawingOf(layer, canvas, warnings);
+}
+
+/** The x labels under the plot (below the room for negative values' labels). */
+function drawXLabels(g: SKRSContext2D, labels: string[], L: ChartLayout, textColor: string): void {
+  const { plot, labelSize } = L;
+  g.font = fontCss(labelSize, 400);
+  g.fillStyle = textColor;
+  g.textAlign = 'center';
+  g.textBaseline = 'top';
+  const ly = (L.lo < 0 ? plot.y + plot.h + L.valueRoom : plot.y + plot.h) + labelSize * 0.3;
+  labels.forEach((l, i) => {
+    if (l !== '') g.fillText(l, L.cx(i), ly, L.slot * 0.98);
+  });
 }
 
 export { formatValue as formatChartValue };

@@ -255,9 +255,15 @@ export async function drawItemsLayer(layer: ItemsLayer, data: Record<string, unk
   }
   const L = layoutCards(layer, items.length, width, height);
   const P = cardParts(layer, L);
-  const card = layer.card ?? {};
+  const photos = await loadPhotos(layer, items, ctx, warnings);
+  const styles = cardTextStyles(layer, P);
+  for (const [i, item] of items.entries()) await drawCard(g, layer, item, photos[i], L.cards[i]!, P, styles);
+  return drawingOf(layer, canvas, warnings);
+}
 
-  // Photos in parallel; the fallback is read once, only if some item needs it.
+/** Photos in parallel, one per item (undefined: draw the placeholder); failures become warnings in item order. */
+async function loadPhotos(layer: ItemsLayer, items: DrawnItem[], ctx: DrawContext, warnings: string[]): Promise<Array<Image | undefined>> {
+  // The fallback is read once, only if some item needs it.
   let fallback: Promise<Image> | undefined;
   const fallbackImage = () => (typeof layer.imageFallback === 'string' ? (fallback ??= loadPackagedImage(ctx.assets, layer.imageFallback)) : undefined);
   const failed: Array<string | undefined> = [];
@@ -275,10 +281,18 @@ export async function drawItemsLayer(layer: ItemsLayer, data: Record<string, unk
   );
   // In item order, not in the order the fetches happened to finish.
   for (const w of failed) if (w) warnings.push(w);
+  return photos;
+}
 
-  const radius = Math.max(0, finite(card.radius, 20));
-  const imageRadius = Math.min(12, radius * 0.6);
-  const nameStyle: TextStyle = {
+interface CardTextStyles {
+  name: TextStyle;
+  price: TextStyle;
+}
+
+/** The template's name and price styles over the defaults, at the sizes the card parts fit. */
+function cardTextStyles(layer: ItemsLayer, P: CardParts): CardTextStyles {
+  const card = layer.card ?? {};
+  const name: TextStyle = {
     color: '#222222',
     fontWeight: 700,
     align: P.align,
@@ -289,7 +303,7 @@ export async function drawItemsLayer(layer: ItemsLayer, data: Record<string, unk
     minFontSize: Math.max(P.nameSize * 0.8, finite(card.nameStyle?.minFontSize, P.nameSize * 0.8)),
     lineHeight: P.lineHeight,
   };
-  const priceStyle: TextStyle = {
+  const price: TextStyle = {
     color: '#d7000f',
     fontWeight: 700,
     align: P.align,
@@ -298,23 +312,24 @@ export async function drawItemsLayer(layer: ItemsLayer, data: Record<string, unk
     fontSize: P.priceSize,
     minFontSize: finite(card.priceStyle?.minFontSize, Math.max(8, P.priceSize * 0.6)),
   };
+  return { name, price };
+}
 
-  for (const [i, item] of items.entries()) {
-    const box = L.cards[i]!;
-    g.fillStyle = colorOr(card.background, 'rgba(255,255,255,0.92)');
-    g.beginPath();
-    g.roundRect(box.x, box.y, box.w, box.h, Math.min(radius, box.w / 2, box.h / 2));
-    g.fill();
+/** One card: background, photo (or placeholder), name, price and badge. */
+async function drawCard(g: SKRSContext2D, layer: ItemsLayer, item: DrawnItem, photo: Image | undefined, box: Rect, P: CardParts, styles: CardTextStyles): Promise<void> {
+  const card = layer.card ?? {};
+  const radius = Math.max(0, finite(card.radius, 20));
+  g.fillStyle = colorOr(card.background, 'rgba(255,255,255,0.92)');
+  g.beginPath();
+  g.roundRect(box.x, box.y, box.w, box.h, Math.min(radius, box.w / 2, box.h / 2));
+  g.fill();
 
-    const imageRect = offset(P.image, box);
-    const photo = photos[i];
-    if (imageRect.w >= 1 && imageRect.h >= 1) {
-      if (photo) drawFitted(g, photo, imageRect, 'contain', imageRadius);
-      else drawPlaceholder(g, imageRect);
-    }
-    await drawTextIn(g, offset(P.name, box), item.name, nameStyle, 'wrap');
-    if (item.price !== null) await drawTextIn(g, offset(P.price, box), formatYen(item.price), priceStyle);
-    if (item.badge !== null) await drawBadge(g, layer, item.badge, imageRect, P.nameSize);
+  const imageRect = offset(P.image, box);
+  if (imageRect.w >= 1 && imageRect.h >= 1) {
+    if (photo) drawFitted(g, photo, imageRect, 'contain', Math.min(12, radius * 0.6));
+    else drawPlaceholder(g, imageRect);
   }
-  return drawingOf(layer, canvas, warnings);
+  await drawTextIn(g, offset(P.name, box), item.name, styles.name, 'wrap');
+  if (item.price !== null) await drawTextIn(g, offset(P.price, box), formatYen(item.price), styles.price);
+  if (item.badge !== null) await drawBadge(g, layer, item.badge, imageRect, P.nameSize);
 }

@@ -121,70 +121,102 @@ export async function renderPass(
   opts: { signal?: AbortSignal } = {},
 ): Promise<void> {
   if (!pass.length) return;
-  const fps = plan.fps;
-  const frameBytes = mezzanineFrameBytes(plan);
   const work = await mkdtemp(path.join(os.tmpdir(), 'kasane-pass-'));
   try {
-    const args = ['-y'];
-    for (const { seg } of pass) {
-      if (!seg.mezzanine) throw new Error(`segment ${seg.index} is static`);
-      const file = await storage.localPath(seg.mezzanine);
-      const size = (await stat(file).catch(() => null))?.size;
-      // A short or missing mezzanine would silently encode fewer frames; say which one is broken.
-      if (size !== seg.frames * frameBytes) throw new Error(`mezzanine of segment ${seg.index} has ${size ?? 0} bytes, expected ${seg.frames * frameBytes}`);
-      args.push(...rawInputArgs(plan, file));
-    }
-    let nextInput = pass.length;
-    const chains: string[] = [];
-    for (let k = 0; k < pass.length; k++) {
-      const p = pass[k]!;
-      for (let i = 0; i < p.overlays.length; i++) {
-        const file = path.join(work, `s${k}-o${i}.png`);
-        await writeFile(file, p.overlays[i]!.png);
-        // Read at the template's rate (not image2's default 25 fps), so the still's timebase is one frame.
-        args.push('-framerate', `${fps.num}/${fps.den}`, '-i', file);
-      }
-      // Raw frames carry no aspect ratio; the template encode says 1:1 and the SPS must match.
-      chains.push(`[${k}:v]setsar=1[m${k}]`, overlayChain(`m${k}`, String(k), nextInput, p.seg, p.overlays, fps, `s${k}`));
-      nextInput += p.overlays.length;
-    }
-    const joined = pass.length === 1 ? '[s0]' : `${pass.map((_, k) => `[s${k}]`).join('')}concat=n=${pass.length}:v=1:a=0,`;
-    const graph = `${chains.join(';')};${joined}format=yuv420p[v]`;
-    const starts: number[] = [];
-    let total = 0;
-    for (const { seg } of pass) {
-      starts.push(total);
-      total += seg.frames;
-    }
+    const args = ['-y', ...(await mezzanineInputArgs(plan, pass, storage))];
+    const { inputArgs, graph } = await overlayGraph(pass, plan.fps, work);
+    const { starts, total } = segmentStarts(pass);
     args.push(
+      ...inputArgs,
       '-filter_complex', graph,
       '-map', '[v]', '-an',
-      ...videoEncoderArgs(plan.encoder, fps),
+      ...videoEncoderArgs(plan.encoder, plan.fps),
       '-force_key_frames', forceKeyframesExpr(starts),
       '-frames:v', String(total),
       '-f', 'mpegts', 'pipe:1',
     );
-    const cutter = new StreamCutter(pass.map((p) => p.seg.frames));
-    let emitted = 0;
-    let chain: Promise<void> = Promise.resolve();
-    const emit = (encoded: Buffer) => {
-      const seg = pass[emitted++]!.seg;
-      chain = chain.then(async () => {
-        const template = await storage.get(seg.key);
-        if (!template) throw new Error(`template segment ${seg.key} is missing from storage`);
-        await onSegment(seg, spliceSegment(template, encoded));
-      });
-      // Surfaced by the final await; keep an early failure from being reported as unhandled.
-      chain.catch(() => {});
-    };
-    await runFfmpeg(args, {
-      signal: opts.signal,
-      timeoutMs: 10 * 60_000,
-      onStdout: (b) => cutter.push(b).forEach(emit),
-    });
-    emit(cutter.end());
-    await chain;
+    await encodeAndSplice(args, pass, storage, onSegment, opts.signal);
   } finally {
     await rm(work, { recursive: true, force: true });
   }
+}
+
+/** Inputs 0..n-1: each segment's raw mezzanine, checked to hold exactly its frames. */
+async function mezzanineInputArgs(plan: TemplatePlan, pass: PassSegment[], storage: Storage): Promise<string[]> {
+  const frameBytes = mezzanineFrameBytes(plan);
+  const args: string[] = [];
+  for (const { seg } of pass) {
+    if (!seg.mezzanine) throw new Error(`segment ${seg.index} is static`);
+    const file = await storage.localPath(seg.mezzanine);
+    const size = (await stat(file).catch(() => null))?.size;
+    // A short or missing mezzanine would silently encode fewer frames; say which one is broken.
+    if (size !== seg.frames * frameBytes) throw new Error(`mezzanine of segment ${seg.index} has ${size ?? 0} bytes, expected ${seg.frames * frameBytes}`);
+    args.push(...rawInputArgs(plan, file));
+  }
+  return args;
+}
+
+/**
+ * The overlay PNGs written to `work` as the next inputs, and the filter graph: each
+ * segment's overlay chain, concatenated in pass order into [v].
+ */
+async function overlayGraph(pass: PassSegment[], fps: TemplatePlan['fps'], work: string): Promise<{ inputArgs: string[]; graph: string }> {
+  const inputArgs: string[] = [];
+  let nextInput = pass.length;
+  const chains: string[] = [];
+  for (let k = 0; k < pass.length; k++) {
+    const p = pass[k]!;
+    for (let i = 0; i < p.overlays.length; i++) {
+      const file = path.join(work, `s${k}-o${i}.png`);
+      await writeFile(file, p.overlays[i]!.png);
+      // Read at the template's rate (not image2's default 25 fps), so the still's timebase is one frame.
+      inputArgs.push('-framerate', `${fps.num}/${fps.den}`, '-i', file);
+    }
+    // Raw frames carry no aspect ratio; the template encode says 1:1 and the SPS must match.
+    chains.push(`[${k}:v]setsar=1[m${k}]`, overlayChain(`m${k}`, String(k), nextInput, p.seg, p.overlays, fps, `s${k}`));
+    nextInput += p.overlays.length;
+  }
+  const joined = pass.length === 1 ? '[s0]' : `${pass.map((_, k) => `[s${k}]`).join('')}concat=n=${pass.length}:v=1:a=0,`;
+  return { inputArgs, graph: `${chains.join(';')};${joined}format=yuv420p[v]` };
+}
+
+/** Each segment's first frame in the joined output (its keyframe), and the frame total. */
+function segmentStarts(pass: PassSegment[]): { starts: number[]; total: number } {
+  const starts: number[] = [];
+  let total = 0;
+  for (const { seg } of pass) {
+    starts.push(total);
+    total += seg.frames;
+  }
+  return { starts, total };
+}
+
+/** Runs the encode, cutting its output as it streams and splicing each segment into its template segment, in order. */
+async function encodeAndSplice(
+  args: string[],
+  pass: PassSegment[],
+  storage: Storage,
+  onSegment: (seg: SegmentInfo, bytes: Buffer) => Promise<void>,
+  signal: AbortSignal | undefined,
+): Promise<void> {
+  const cutter = new StreamCutter(pass.map((p) => p.seg.frames));
+  let emitted = 0;
+  let chain: Promise<void> = Promise.resolve();
+  const emit = (encoded: Buffer) => {
+    const seg = pass[emitted++]!.seg;
+    chain = chain.then(async () => {
+      const template = await storage.get(seg.key);
+      if (!template) throw new Error(`template segment ${seg.key} is missing from storage`);
+      await onSegment(seg, spliceSegment(template, encoded));
+    });
+    // Surfaced by the final await; keep an early failure from being reported as unhandled.
+    chain.catch(() => {});
+  };
+  await runFfmpeg(args, {
+    signal,
+    timeoutMs: 10 * 60_000,
+    onStdout: (b) => cutter.push(b).forEach(emit),
+  });
+  emit(cutter.end());
+  await chain;
 }

@@ -8,7 +8,7 @@ import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { FfmpegError, ffmpegVersion, probe, runFfmpeg, type ProbeResult } from '../video/ffmpeg.ts';
-import { audioEncoderArgs, forceKeyframesExpr, fpsValue, toRational, videoEncoderArgs, type Rational } from '../video/encoder.ts';
+import { audioEncoderArgs, forceKeyframesExpr, fpsValue, toRational, videoEncoderArgs, type EncoderSettings, type Rational } from '../video/encoder.ts';
 import { cutSegmentsFromFile } from '../video/ts/segmenter.ts';
 import { SpliceError } from '../video/ts/splice.ts';
 import { checkSpliceable } from '../video/splice-check.ts';
@@ -18,7 +18,7 @@ import { embedSvgSources } from '../overlays/index.ts';
 import type { Storage } from '../storage/storage.ts';
 import { applyLocale, encoderSettings, loadManifest, ManifestError, type Manifest } from './manifest.ts';
 import { layerFrames, planKey, versionPrefix, type SegmentInfo, type TemplatePlan } from './plan.ts';
-import { planSegments, type Window } from './segment-plan.ts';
+import { planSegments, type PlannedSegment, type Window } from './segment-plan.ts';
 
 /** Bump when the prepared layout changes, so old preparations are not reused. */
 const PREPARE_FORMAT = 5; // 5: rotated (phone) clips are prepared upright
@@ -79,6 +79,52 @@ export async function prepareTemplate(dir: string, storage: Storage, opts: Prepa
   const existing = await loadPlan(storage, manifest.id, version);
   if (existing) return existing;
 
+  const video = await measureBaseVideo(dir, manifest, log, opts.signal);
+  const { fps, frameCount } = video;
+  const windows: Window[] = manifest.layers.map((l) => ({ layerId: l.id, ...layerFrames(l, fps, frameCount) }));
+  const planned = planSegments(frameCount, fpsValue(fps), windows);
+  const work = await mkdtemp(path.join(os.tmpdir(), 'kasane-prepare-'));
+  try {
+    const job: PrepareJob = { manifest, video, encoder: encoderSettings(manifest), prefix: versionPrefix(manifest.id, version), work, storage, log, signal: opts.signal };
+    const fullTs = await encodeBaseVideo(job, planned);
+    const segments = await storeSegments(job, planned, fullTs);
+    const plan = await planOf(job, version, segments);
+    await storePackageFiles(dir, job);
+    // The plan is written last: its presence means the version is complete.
+    await storage.put(planKey(manifest.id, version), Buffer.from(JSON.stringify(plan, null, 2)));
+    log(`${manifest.id}: prepared ${version}`);
+    return plan;
+  } finally {
+    await rm(work, { recursive: true, force: true });
+  }
+}
+
+/** The base video as prepared: what the probe said, the output size and rate, and the frames that really decode. */
+interface BaseVideo {
+  file: string;
+  src: ProbeResult;
+  fps: Rational;
+  width: number;
+  height: number;
+  frameCount: number;
+}
+
+/** One preparation's settled facts, shared by its steps. */
+interface PrepareJob {
+  manifest: Manifest;
+  video: BaseVideo;
+  encoder: EncoderSettings;
+  /** Storage key prefix of this version. */
+  prefix: string;
+  /** Scratch folder: the single-pass encode and the raw mezzanines. */
+  work: string;
+  storage: Storage;
+  log: (msg: string) => void;
+  signal?: AbortSignal;
+}
+
+/** Probes the base video, settles the output size and rate, and counts its frames within the length limit. */
+async function measureBaseVideo(dir: string, manifest: Manifest, log: (msg: string) => void, signal?: AbortSignal): Promise<BaseVideo> {
   const videoFile = path.join(dir, manifest.video.file);
   let src: ProbeResult;
   try {
@@ -95,103 +141,126 @@ export async function prepareTemplate(dir: string, storage: Storage, opts: Prepa
   // The container's duration is only a claim (validation checked it): count what really
   // decodes, and stop one frame past the limit so a long file costs no more than a legal one.
   const maxFrames = Math.floor((MAX_DURATION_SEC * fps.num) / fps.den);
-  const frameCount = await countFrames(videoFile, fps, maxFrames + 1, opts.signal);
+  const frameCount = await countFrames(videoFile, fps, maxFrames + 1, signal);
   if (frameCount > maxFrames) {
     throw new ManifestError([
       problemAt('/video/file', 'video_decodes_too_long', { file: manifest.video.file, max: MAX_DURATION_SEC, header: src.durationSec.toFixed(1) }),
     ]);
   }
-  const duration = (frameCount * fps.den) / fps.num;
-  const windows: Window[] = manifest.layers.map((l) => ({ layerId: l.id, ...layerFrames(l, fps, frameCount) }));
-  const planned = planSegments(frameCount, fpsValue(fps), windows);
-  const prefix = versionPrefix(manifest.id, version);
-  const encoder = encoderSettings(manifest);
-  const work = await mkdtemp(path.join(os.tmpdir(), 'kasane-prepare-'));
-  try {
-    const dynamic = planned.filter((s) => s.layers.length > 0);
-    const split = 1 + dynamic.length;
-    const scale = `scale=${width}:${height}:force_original_aspect_ratio=decrease,pad=${width}:${height}:(ow-iw)/2:(oh-ih)/2,setsar=1`;
-    let graph = `[0:v]fps=${fps.num}/${fps.den},${scale},format=yuv420p,trim=end_frame=${frameCount},split=${split}[main]${dynamic.map((_, i) => `[m${i}]`).join('')}`;
-    dynamic.forEach((s, i) => {
-      graph += `;[m${i}]trim=start_frame=${s.startFrame}:end_frame=${s.startFrame + s.frames},setpts=PTS-STARTPTS[z${i}]`;
-    });
-    const samples = Math.round((frameCount * fps.den * 48000) / fps.num);
-    // A template without sound still gets a silent track: players dislike streams whose tracks change.
-    const audioIn = src.hasAudio ? [] : ['-f', 'lavfi', '-i', 'anullsrc=r=48000:cl=stereo'];
-    graph += `;[${src.hasAudio ? '0:a:0' : '1:a'}]aresample=48000,apad=whole_len=${samples},atrim=end_sample=${samples}[a]`;
-    const fullTs = path.join(work, 'full.ts');
-    // Phone clips store portrait video as landscape plus a display matrix; ffmpeg turns the
-    // decoded frames upright (the probe reported the turned size). Its default, made explicit.
-    const args = ['-y', '-autorotate', '1', '-i', videoFile, ...audioIn, '-filter_complex', graph];
-    // -frames:v: the encode never runs past the counted frames, whatever the input holds.
-    args.push('-map', '[main]', '-map', '[a]', '-frames:v', String(frameCount), ...videoEncoderArgs(encoder, fps), '-force_key_frames', forceKeyframesExpr(planned.map((s) => s.startFrame)), ...audioEncoderArgs(encoder), '-f', 'mpegts', fullTs);
-    dynamic.forEach((_, i) => {
-      // Raw frames: a personalized segment is one generation from the source, like a static
-      // one, and reading them costs next to nothing (decoding a lossless H.264 mezzanine
-      // cost ~40% of the encode). Disk: width × height × 1.5 bytes per overlaid frame.
-      args.push('-map', `[z${i}]`, '-f', 'rawvideo', '-pix_fmt', 'yuv420p', path.join(work, `mezz${i}.yuv`));
-    });
-    log(`${manifest.id}: encoding ${planned.length} segments (${dynamic.length} personalized) at ${width}x${height} ${fpsValue(fps).toFixed(3)} fps`);
-    const encodeMs = encodeBudgetMs(frameCount, width, height);
-    await runFfmpeg(args, { signal: opts.signal, timeoutMs: encodeMs }).catch(tooSlow(manifest.video.file, 'encode', encodeMs));
+  return { file: videoFile, src, fps, width, height, frameCount };
+}
 
-    // Cut while reading: the single-pass file is never held in memory whole.
-    const segments: SegmentInfo[] = [];
-    for await (const c of cutSegmentsFromFile(fullTs, planned.map((s) => s.startFrame))) {
-      const s = planned[c.index]!;
-      if (c.frames !== s.frames) throw new Error(`segment ${s.index} has ${c.frames} frames, planned ${s.frames}`);
-      const key = `${prefix}/seg/${s.index}.ts`;
-      await storage.put(key, c.bytes);
-      const info: SegmentInfo = {
-        index: s.index,
-        startFrame: s.startFrame,
-        frames: s.frames,
-        duration: (s.frames * fps.den) / fps.num,
-        pts: c.firstPts,
-        dts: c.firstDts,
-        kind: s.layers.length ? 'dynamic' : 'static',
-        layers: s.layers,
-        key,
-      };
-      if (s.layers.length) {
-        const i = dynamic.indexOf(s);
-        if (i === 0) {
-          await spliceSelfCheck(c.bytes, path.join(work, `mezz${i}.yuv`), { width, height, fps, frames: s.frames, encoder }, s.index, opts.signal);
-          log(`${manifest.id}: splice self-check passed on segment ${s.index}`);
-        }
-        info.mezzanine = `${prefix}/mezz/${s.index}.yuv`;
-        await storage.putFile(info.mezzanine, path.join(work, `mezz${i}.yuv`));
-      }
-      segments.push(info);
-    }
-    if (segments.length !== planned.length) throw new Error(`segmenter produced ${segments.length} segments, planned ${planned.length}`);
-    const plan: TemplatePlan = {
-      templateId: manifest.id,
-      version,
-      preparedAt: new Date().toISOString(),
-      ffmpegVersion: await ffmpegVersion(),
-      manifest,
-      width,
-      height,
-      fps,
-      frameCount,
-      duration,
-      encoder,
-      targetDuration: Math.max(1, ...segments.map((s) => Math.round(s.duration))),
-      segments,
-      source: { width: src.width, height: src.height, rotation: src.rotation, fps: src.fps, duration: src.durationSec, hasAudio: src.hasAudio, audioTracks: src.audioTracks, audioTrack: src.audioTrack, videoCodec: src.videoCodec },
+const dynamicOf = (planned: PlannedSegment[]) => planned.filter((s) => s.layers.length > 0);
+const mezzaninePath = (work: string, i: number) => path.join(work, `mezz${i}.yuv`);
+
+/**
+ * The filter graph of the one encode: [main] the whole video at the output size and
+ * rate, [z<i>] the frames of the i-th personalized segment, [a] the audio padded or
+ * trimmed to the video's length.
+ */
+function encodeGraph(video: BaseVideo, dynamic: PlannedSegment[]): string {
+  const { fps, width, height, frameCount, src } = video;
+  const split = 1 + dynamic.length;
+  const scale = `scale=${width}:${height}:force_original_aspect_ratio=decrease,pad=${width}:${height}:(ow-iw)/2:(oh-ih)/2,setsar=1`;
+  let graph = `[0:v]fps=${fps.num}/${fps.den},${scale},format=yuv420p,trim=end_frame=${frameCount},split=${split}[main]${dynamic.map((_, i) => `[m${i}]`).join('')}`;
+  dynamic.forEach((s, i) => {
+    graph += `;[m${i}]trim=start_frame=${s.startFrame}:end_frame=${s.startFrame + s.frames},setpts=PTS-STARTPTS[z${i}]`;
+  });
+  const samples = Math.round((frameCount * fps.den * 48000) / fps.num);
+  graph += `;[${src.hasAudio ? '0:a:0' : '1:a'}]aresample=48000,apad=whole_len=${samples},atrim=end_sample=${samples}[a]`;
+  return graph;
+}
+
+/** The single-pass encode: full.ts (keyframe at every segment start) and a raw mezzanine per personalized segment. Returns full.ts. */
+async function encodeBaseVideo(job: PrepareJob, planned: PlannedSegment[]): Promise<string> {
+  const { manifest, video, encoder, work } = job;
+  const { fps, width, height, frameCount } = video;
+  const dynamic = dynamicOf(planned);
+  const graph = encodeGraph(video, dynamic);
+  // A template without sound still gets a silent track: players dislike streams whose tracks change.
+  const audioIn = video.src.hasAudio ? [] : ['-f', 'lavfi', '-i', 'anullsrc=r=48000:cl=stereo'];
+  const fullTs = path.join(work, 'full.ts');
+  // Phone clips store portrait video as landscape plus a display matrix; ffmpeg turns the
+  // decoded frames upright (the probe reported the turned size). Its default, made explicit.
+  const args = ['-y', '-autorotate', '1', '-i', video.file, ...audioIn, '-filter_complex', graph];
+  // -frames:v: the encode never runs past the counted frames, whatever the input holds.
+  args.push('-map', '[main]', '-map', '[a]', '-frames:v', String(frameCount), ...videoEncoderArgs(encoder, fps), '-force_key_frames', forceKeyframesExpr(planned.map((s) => s.startFrame)), ...audioEncoderArgs(encoder), '-f', 'mpegts', fullTs);
+  dynamic.forEach((_, i) => {
+    // Raw frames: a personalized segment is one generation from the source, like a static
+    // one, and reading them costs next to nothing (decoding a lossless H.264 mezzanine
+    // cost ~40% of the encode). Disk: width × height × 1.5 bytes per overlaid frame.
+    args.push('-map', `[z${i}]`, '-f', 'rawvideo', '-pix_fmt', 'yuv420p', mezzaninePath(work, i));
+  });
+  job.log(`${manifest.id}: encoding ${planned.length} segments (${dynamic.length} personalized) at ${width}x${height} ${fpsValue(fps).toFixed(3)} fps`);
+  const encodeMs = encodeBudgetMs(frameCount, width, height);
+  await runFfmpeg(args, { signal: job.signal, timeoutMs: encodeMs }).catch(tooSlow(manifest.video.file, 'encode', encodeMs));
+  return fullTs;
+}
+
+/** Cuts full.ts into the planned segments and stores them, with their mezzanines; the first personalized one is splice-checked. */
+async function storeSegments(job: PrepareJob, planned: PlannedSegment[], fullTs: string): Promise<SegmentInfo[]> {
+  const { manifest, video, encoder, prefix, work, storage } = job;
+  const { fps, width, height } = video;
+  const dynamic = dynamicOf(planned);
+  // Cut while reading: the single-pass file is never held in memory whole.
+  const segments: SegmentInfo[] = [];
+  for await (const c of cutSegmentsFromFile(fullTs, planned.map((s) => s.startFrame))) {
+    const s = planned[c.index]!;
+    if (c.frames !== s.frames) throw new Error(`segment ${s.index} has ${c.frames} frames, planned ${s.frames}`);
+    const key = `${prefix}/seg/${s.index}.ts`;
+    await storage.put(key, c.bytes);
+    const info: SegmentInfo = {
+      index: s.index,
+      startFrame: s.startFrame,
+      frames: s.frames,
+      duration: (s.frames * fps.den) / fps.num,
+      pts: c.firstPts,
+      dts: c.firstDts,
+      kind: s.layers.length ? 'dynamic' : 'static',
+      layers: s.layers,
+      key,
     };
-    // Package files the overlays draw from (images, SVGs, fonts); the base video is not needed again.
-    for (const rel of await packageFiles(dir)) {
-      if (rel === manifest.video.file) continue;
-      await storage.put(`${prefix}/package/${rel}`, await readFile(path.join(dir, rel)));
+    if (s.layers.length) {
+      const i = dynamic.indexOf(s);
+      if (i === 0) {
+        await spliceSelfCheck(c.bytes, mezzaninePath(work, i), { width, height, fps, frames: s.frames, encoder }, s.index, job.signal);
+        job.log(`${manifest.id}: splice self-check passed on segment ${s.index}`);
+      }
+      info.mezzanine = `${prefix}/mezz/${s.index}.yuv`;
+      await storage.putFile(info.mezzanine, mezzaninePath(work, i));
     }
-    // The plan is written last: its presence means the version is complete.
-    await storage.put(planKey(manifest.id, version), Buffer.from(JSON.stringify(plan, null, 2)));
-    log(`${manifest.id}: prepared ${version}`);
-    return plan;
-  } finally {
-    await rm(work, { recursive: true, force: true });
+    segments.push(info);
+  }
+  if (segments.length !== planned.length) throw new Error(`segmenter produced ${segments.length} segments, planned ${planned.length}`);
+  return segments;
+}
+
+async function planOf(job: PrepareJob, version: string, segments: SegmentInfo[]): Promise<TemplatePlan> {
+  const { manifest, video, encoder } = job;
+  const { src, fps, width, height, frameCount } = video;
+  return {
+    templateId: manifest.id,
+    version,
+    preparedAt: new Date().toISOString(),
+    ffmpegVersion: await ffmpegVersion(),
+    manifest,
+    width,
+    height,
+    fps,
+    frameCount,
+    duration: (frameCount * fps.den) / fps.num,
+    encoder,
+    targetDuration: Math.max(1, ...segments.map((s) => Math.round(s.duration))),
+    segments,
+    source: { width: src.width, height: src.height, rotation: src.rotation, fps: src.fps, duration: src.durationSec, hasAudio: src.hasAudio, audioTracks: src.audioTracks, audioTrack: src.audioTrack, videoCodec: src.videoCodec },
+  };
+}
+
+/** Package files the overlays draw from (images, SVGs, fonts); the base video is not needed again. */
+async function storePackageFiles(dir: string, job: PrepareJob): Promise<void> {
+  for (const rel of await packageFiles(dir)) {
+    if (rel === job.manifest.video.file) continue;
+    await job.storage.put(`${job.prefix}/package/${rel}`, await readFile(path.join(dir, rel)));
   }
 }
 

@@ -139,170 +139,24 @@ const openRaw = (zipfile: yauzl.ZipFile, entry: yauzl.Entry) =>
 /** @param zip the package, in memory or as a file path (uploads are streamed to disk). */
 export async function extractPackage(zip: Buffer | string, destDir: string, limits?: Partial<PackageLimits>): Promise<{ files: string[]; problems: Problem[] }> {
   const lim = limitsOf(limits);
-  const problems: Problem[] = [];
-  const add = capped(problems);
   const zipBytes = typeof zip === 'string' ? (await stat(zip)).size : zip.length;
   if (zipBytes > lim.maxZipBytes) {
     return { files: [], problems: [problem(zipPointer(), `the zip is ${mib(zipBytes)}; the limit is ${mib(lim.maxZipBytes)}`, `zipファイルが ${mib(zipBytes)} あります。上限は ${mib(lim.maxZipBytes)} です`)] };
   }
-  let zipfile: yauzl.ZipFile;
+  const opened = await openZip(zip);
+  if ('problem' in opened) return { files: [], problems: [opened.problem] };
+  const { zipfile } = opened;
   try {
-    // Kept around yauzl (it parses the zip): names are decoded here (Shift_JIS from Windows),
-    // and sizes are checked below from the inflated bytes so a lying header gets a precise
-    // problem per file instead of yauzl's generic stream error.
-    const opts = { lazyEntries: true, decodeStrings: false, validateEntrySizes: false, autoClose: false };
-    zipfile = await new Promise<yauzl.ZipFile>((resolve, reject) =>
-      typeof zip === 'string'
-        ? yauzl.open(zip, opts, (err, z) => (err ? reject(err) : resolve(z)))
-        : yauzl.fromBuffer(zip, opts, (err, z) => (err ? reject(err) : resolve(z))),
-    );
-  } catch (e) {
-    return { files: [], problems: [problem(zipPointer(), `this is not a readable zip file (${(e as Error).message}); create it again with "Compress" (macOS) or "Send to → Compressed (zipped) folder" (Windows)`, `zipファイルとして読み込めません（${(e as Error).message}）。「圧縮」（macOS）や「送る → 圧縮 (zip 形式) フォルダー」（Windows）で作り直してください`)] };
-  }
-  try {
-    // A central directory claiming far more entries than allowed is refused before walking it.
-    if (zipfile.entryCount > lim.maxFiles * 10 + 100) {
-      return { files: [], problems: [tooManyFiles(zipfile.entryCount, lim.maxFiles)] };
-    }
-    let entries: yauzl.Entry[];
-    try {
-      entries = await readEntries(zipfile);
-    } catch (e) {
-      const msg = (e as Error).message;
-      if (/strong encryption/.test(msg)) return { files: [], problems: [problem(zipPointer(), 'the zip is encrypted; upload it without a password', 'zipが暗号化されています。パスワードなしで作成してください')] };
-      return { files: [], problems: [problem(zipPointer(), `the zip is damaged (${msg})`, `zipファイルが壊れています（${msg}）`)] };
-    }
-
-    const planned: Planned[] = [];
-    const seen = new Map<string, string>(); // case-folded rel → stored name
-    const dirs = new Set<string>(); // case-folded folder paths implied by files
-    let declaredTotal = 0;
-    for (const entry of entries) {
-      const stored = decodeName(entry);
-      const at = zipPointer(stored);
-      const bad = unsafeName(stored);
-      if (bad) {
-        add(problem(at, `"${stored}" ${bad.en}`, `「${stored}」は${bad.ja}`));
-        continue;
-      }
-      const mode = (entry.externalFileAttributes >>> 16) & S_IFMT;
-      const isDir = stored.endsWith('/') || mode === S_IFDIR;
-      if (mode === S_IFLNK) {
-        add(problem(at, `"${stored}" is a symbolic link; put the real file in the package instead`, `「${stored}」はシンボリックリンクです。実際のファイルを入れてください`));
-        continue;
-      }
-      if (mode !== 0 && mode !== S_IFREG && mode !== S_IFDIR) {
-        add(problem(at, `"${stored}" is not a regular file`, `「${stored}」は通常のファイルではありません`));
-        continue;
-      }
-      const rel = normalizeName(stored);
-      if (isDir || rel === '' || isJunk(rel)) continue;
-      if ((entry.generalPurposeBitFlag & 0x1) !== 0) {
-        add(problem(at, `"${stored}" is encrypted; create the zip without a password`, `「${stored}」は暗号化されています。パスワードなしでzipを作成してください`));
-        continue;
-      }
-      if (entry.compressionMethod !== 0 && entry.compressionMethod !== 8) {
-        add(problem(at, `"${stored}" uses an unsupported compression method (${entry.compressionMethod}); create the zip with standard (Deflate) compression`, `「${stored}」は未対応の圧縮方式（${entry.compressionMethod}）です。標準（Deflate）の圧縮でzipを作成してください`));
-        continue;
-      }
-      const key = rel.toLowerCase();
-      const first = seen.get(key);
-      if (first !== undefined) {
-        add(problem(at, `"${stored}" appears twice in the zip (as "${first}"${first === stored ? '' : ', names differing only in upper/lower case or encoding count as the same'}); keep one`, `「${stored}」がzip内に2つあります（「${first}」）。大文字・小文字の違いだけの名前も同じとみなします。1つにしてください`));
-        continue;
-      }
-      seen.set(key, stored);
-      const parts = key.split('/');
-      for (let i = 1; i < parts.length; i++) dirs.add(parts.slice(0, i).join('/'));
-      declaredTotal += entry.uncompressedSize;
-      planned.push({ entry, stored, rel });
-    }
-    for (const p of planned) {
-      if (dirs.has(p.rel.toLowerCase())) add(problem(zipPointer(p.stored), `"${p.stored}" is both a file and a folder in the zip`, `「${p.stored}」がファイルとフォルダーの両方として入っています`));
-    }
-    // These three mean inflating would be the attack itself: refuse without it.
-    const tooMany = planned.length > lim.maxFiles;
-    // Headers are believed only when they admit to being too big.
-    const declaredTooBig = declaredTotal > lim.maxTotalBytes;
-    const overlap = overlapping(entries);
-    if (tooMany) add(tooManyFiles(planned.length, lim.maxFiles));
-    if (declaredTooBig) add(tooBig(declaredTotal, lim.maxTotalBytes));
-    if (overlap) add(problem(zipPointer(), 'entries in the zip overlap each other (a "zip bomb"); create the zip again with a standard tool', 'zip内のデータが重なり合っています（zip爆弾の形式）。一般的なツールで作り直してください'));
-    if (tooMany || declaredTooBig || overlap) return { files: [], problems };
-
+    const listed = await listEntries(zipfile, lim);
+    if ('problem' in listed) return { files: [], problems: [listed.problem] };
+    const { entries } = listed;
+    const problems: Problem[] = [];
+    const add = capped(problems);
+    const planned = planEntries(entries, add);
+    if (refuseBomb(entries, planned, lim, add)) return { files: [], problems };
     stripTopFolder(planned);
-    // Inflate every remaining entry even after a problem (into nothing, then),
-    // so the operator hears about every bad entry in one go.
     const root = path.resolve(destDir);
-    await mkdir(root, { recursive: true });
-    const realRoot = await realpath(root);
-    const written: string[] = [];
-    let total = 0;
-    for (const p of planned) {
-      const write = problems.length === 0;
-      const target = path.resolve(root, ...p.rel.split('/'));
-      if (!target.startsWith(root + path.sep)) {
-        add(problem(zipPointer(p.stored), `"${p.stored}" would be written outside the package folder`, `「${p.stored}」がパッケージのフォルダーの外に書き出されます`));
-        continue;
-      }
-      if (write) {
-        const parent = path.dirname(target);
-        await mkdir(parent, { recursive: true });
-        const realParent = await realpath(parent);
-        if (realParent !== realRoot && !realParent.startsWith(realRoot + path.sep)) {
-          add(problem(zipPointer(p.stored), `"${p.stored}" would be written outside the package folder`, `「${p.stored}」がパッケージのフォルダーの外に書き出されます`));
-          continue;
-        }
-      }
-      const { entry } = p;
-      let inBytes = 0;
-      let outBytes = 0;
-      // yauzl never verifies CRC-32 (its README says so); a damaged entry must not pass as a good file.
-      let crc = 0;
-      const countIn = new Transform({
-        transform(chunk: Buffer, _enc, cb: TransformCallback) {
-          inBytes += chunk.length;
-          cb(null, chunk);
-        },
-      });
-      const check = new Transform({
-        transform(chunk: Buffer, _enc, cb: TransformCallback) {
-          outBytes += chunk.length;
-          total += chunk.length;
-          if (total > lim.maxTotalBytes) return cb(new LimitError(tooBig(total, lim.maxTotalBytes, true), true));
-          if (outBytes > entry.uncompressedSize) return cb(new LimitError(damaged(p.stored, 'it holds more data than its header says')));
-          if (outBytes > lim.ratioAfterBytes && outBytes / Math.max(inBytes, 1) > lim.maxRatio) {
-            return cb(new LimitError(problem(zipPointer(p.stored), `"${p.stored}" expands more than ${lim.maxRatio}× (a "zip bomb"); a real template file does not compress that well`, `「${p.stored}」は${lim.maxRatio}倍を超えて展開されます（zip爆弾の疑い）。通常のテンプレートのファイルはここまで圧縮されません`)));
-          }
-          crc = zlib.crc32(chunk, crc);
-          cb(null, chunk);
-        },
-        flush(cb: TransformCallback) {
-          if (outBytes !== entry.uncompressedSize) return cb(new LimitError(damaged(p.stored, `it holds ${outBytes} bytes, its header says ${entry.uncompressedSize}`)));
-          if (crc !== entry.crc32) return cb(new LimitError(damaged(p.stored, 'its checksum does not match')));
-          cb();
-        },
-      });
-      // 'wx': never write through something already at that path (e.g. a planted link).
-      const out = write ? createWriteStream(target, { flags: 'wx' }) : discard();
-      // Recorded only once created by us, so cleanup never deletes a file that was already there.
-      if (write) out.on('open', () => written.push(target));
-      try {
-        const raw = await openRaw(zipfile, entry);
-        if (entry.compressionMethod === 8) await pipeline(raw, countIn, zlib.createInflateRaw(), check, out);
-        else await pipeline(raw, countIn, check, out);
-      } catch (e) {
-        if (e instanceof LimitError) {
-          add(e.problem);
-          if (e.stopAll) break;
-        } else if (write && (e as NodeJS.ErrnoException).syscall !== undefined) {
-          // A file-system error (disk full, path exists): our side, not the zip's.
-          add(problem(zipPointer(p.stored), `"${p.stored}" could not be written (${(e as Error).message})`, `「${p.stored}」を書き出せませんでした（${(e as Error).message}）`));
-        } else {
-          add(damaged(p.stored, (e as Error).message));
-        }
-      }
-    }
+    const written = await inflateAll(zipfile, planned, root, lim, problems, add);
     if (problems.length > 0) {
       await removeWritten(root, written);
       return { files: [], problems };
@@ -311,6 +165,193 @@ export async function extractPackage(zip: Buffer | string, destDir: string, limi
   } finally {
     zipfile.close();
   }
+}
+
+/** Opens the zip (parsed by yauzl), or says that it is not a readable zip. */
+async function openZip(zip: Buffer | string): Promise<{ zipfile: yauzl.ZipFile } | { problem: Problem }> {
+  try {
+    // Kept around yauzl (it parses the zip): names are decoded here (Shift_JIS from Windows),
+    // and sizes are checked below from the inflated bytes so a lying header gets a precise
+    // problem per file instead of yauzl's generic stream error.
+    const opts = { lazyEntries: true, decodeStrings: false, validateEntrySizes: false, autoClose: false };
+    const zipfile = await new Promise<yauzl.ZipFile>((resolve, reject) =>
+      typeof zip === 'string'
+        ? yauzl.open(zip, opts, (err, z) => (err ? reject(err) : resolve(z)))
+        : yauzl.fromBuffer(zip, opts, (err, z) => (err ? reject(err) : resolve(z))),
+    );
+    return { zipfile };
+  } catch (e) {
+    return { problem: problem(zipPointer(), `this is not a readable zip file (${(e as Error).message}); create it again with "Compress" (macOS) or "Send to → Compressed (zipped) folder" (Windows)`, `zipファイルとして読み込めません（${(e as Error).message}）。「圧縮」（macOS）や「送る → 圧縮 (zip 形式) フォルダー」（Windows）で作り直してください`) };
+  }
+}
+
+/** Every entry of the central directory, or why it cannot be walked (far too many entries, encrypted, damaged). */
+async function listEntries(zipfile: yauzl.ZipFile, lim: PackageLimits): Promise<{ entries: yauzl.Entry[] } | { problem: Problem }> {
+  // A central directory claiming far more entries than allowed is refused before walking it.
+  if (zipfile.entryCount > lim.maxFiles * 10 + 100) return { problem: tooManyFiles(zipfile.entryCount, lim.maxFiles) };
+  try {
+    return { entries: await readEntries(zipfile) };
+  } catch (e) {
+    const msg = (e as Error).message;
+    if (/strong encryption/.test(msg)) return { problem: problem(zipPointer(), 'the zip is encrypted; upload it without a password', 'zipが暗号化されています。パスワードなしで作成してください') };
+    return { problem: problem(zipPointer(), `the zip is damaged (${msg})`, `zipファイルが壊れています（${msg}）`) };
+  }
+}
+
+/**
+ * The files to unpack, from the entries' names and headers: unsafe names, links,
+ * special files, encrypted or unsupported entries and duplicates are problems;
+ * folders and OS junk are left out.
+ */
+function planEntries(entries: yauzl.Entry[], add: (p: Problem) => void): Planned[] {
+  const planned: Planned[] = [];
+  const seen = new Map<string, string>(); // case-folded rel → stored name
+  const dirs = new Set<string>(); // case-folded folder paths implied by files
+  for (const entry of entries) {
+    const stored = decodeName(entry);
+    const at = zipPointer(stored);
+    const bad = unsafeName(stored);
+    if (bad) {
+      add(problem(at, `"${stored}" ${bad.en}`, `「${stored}」は${bad.ja}`));
+      continue;
+    }
+    const mode = (entry.externalFileAttributes >>> 16) & S_IFMT;
+    const isDir = stored.endsWith('/') || mode === S_IFDIR;
+    if (mode === S_IFLNK) {
+      add(problem(at, `"${stored}" is a symbolic link; put the real file in the package instead`, `「${stored}」はシンボリックリンクです。実際のファイルを入れてください`));
+      continue;
+    }
+    if (mode !== 0 && mode !== S_IFREG && mode !== S_IFDIR) {
+      add(problem(at, `"${stored}" is not a regular file`, `「${stored}」は通常のファイルではありません`));
+      continue;
+    }
+    const rel = normalizeName(stored);
+    if (isDir || rel === '' || isJunk(rel)) continue;
+    if ((entry.generalPurposeBitFlag & 0x1) !== 0) {
+      add(problem(at, `"${stored}" is encrypted; create the zip without a password`, `「${stored}」は暗号化されています。パスワードなしでzipを作成してください`));
+      continue;
+    }
+    if (entry.compressionMethod !== 0 && entry.compressionMethod !== 8) {
+      add(problem(at, `"${stored}" uses an unsupported compression method (${entry.compressionMethod}); create the zip with standard (Deflate) compression`, `「${stored}」は未対応の圧縮方式（${entry.compressionMethod}）です。標準（Deflate）の圧縮でzipを作成してください`));
+      continue;
+    }
+    const key = rel.toLowerCase();
+    const first = seen.get(key);
+    if (first !== undefined) {
+      add(problem(at, `"${stored}" appears twice in the zip (as "${first}"${first === stored ? '' : ', names differing only in upper/lower case or encoding count as the same'}); keep one`, `「${stored}」がzip内に2つあります（「${first}」）。大文字・小文字の違いだけの名前も同じとみなします。1つにしてください`));
+      continue;
+    }
+    seen.set(key, stored);
+    const parts = key.split('/');
+    for (let i = 1; i < parts.length; i++) dirs.add(parts.slice(0, i).join('/'));
+    planned.push({ entry, stored, rel });
+  }
+  for (const p of planned) {
+    if (dirs.has(p.rel.toLowerCase())) add(problem(zipPointer(p.stored), `"${p.stored}" is both a file and a folder in the zip`, `「${p.stored}」がファイルとフォルダーの両方として入っています`));
+  }
+  return planned;
+}
+
+/** Whether the zip is refused before inflating anything: these three mean inflating would be the attack itself. */
+function refuseBomb(entries: yauzl.Entry[], planned: Planned[], lim: PackageLimits, add: (p: Problem) => void): boolean {
+  const tooMany = planned.length > lim.maxFiles;
+  // Headers are believed only when they admit to being too big.
+  const declaredTotal = planned.reduce((sum, p) => sum + p.entry.uncompressedSize, 0);
+  const declaredTooBig = declaredTotal > lim.maxTotalBytes;
+  const overlap = overlapping(entries);
+  if (tooMany) add(tooManyFiles(planned.length, lim.maxFiles));
+  if (declaredTooBig) add(tooBig(declaredTotal, lim.maxTotalBytes));
+  if (overlap) add(problem(zipPointer(), 'entries in the zip overlap each other (a "zip bomb"); create the zip again with a standard tool', 'zip内のデータが重なり合っています（zip爆弾の形式）。一般的なツールで作り直してください'));
+  return tooMany || declaredTooBig || overlap;
+}
+
+/**
+ * Inflates every planned entry into root, even after a problem (into nothing, then),
+ * so the operator hears about every bad entry in one go. Returns the files it created.
+ */
+async function inflateAll(zipfile: yauzl.ZipFile, planned: Planned[], root: string, lim: PackageLimits, problems: Problem[], add: (p: Problem) => void): Promise<string[]> {
+  await mkdir(root, { recursive: true });
+  const realRoot = await realpath(root);
+  const written: string[] = [];
+  const unpacked = { total: 0 };
+  for (const p of planned) {
+    const write = problems.length === 0;
+    const target = await targetOf(p.rel, root, realRoot, write);
+    if (target === undefined) {
+      add(problem(zipPointer(p.stored), `"${p.stored}" would be written outside the package folder`, `「${p.stored}」がパッケージのフォルダーの外に書き出されます`));
+      continue;
+    }
+    // 'wx': never write through something already at that path (e.g. a planted link).
+    const out = write ? createWriteStream(target, { flags: 'wx' }) : discard();
+    // Recorded only once created by us, so cleanup never deletes a file that was already there.
+    if (write) out.on('open', () => written.push(target));
+    try {
+      await inflateEntry(zipfile, p, out, lim, unpacked);
+    } catch (e) {
+      if (e instanceof LimitError) {
+        add(e.problem);
+        if (e.stopAll) break;
+      } else if (write && (e as NodeJS.ErrnoException).syscall !== undefined) {
+        // A file-system error (disk full, path exists): our side, not the zip's.
+        add(problem(zipPointer(p.stored), `"${p.stored}" could not be written (${(e as Error).message})`, `「${p.stored}」を書き出せませんでした（${(e as Error).message}）`));
+      } else {
+        add(damaged(p.stored, (e as Error).message));
+      }
+    }
+  }
+  return written;
+}
+
+/** Where a file goes under root, or undefined when it would land outside it (checked through links when writing). */
+async function targetOf(rel: string, root: string, realRoot: string, write: boolean): Promise<string | undefined> {
+  const target = path.resolve(root, ...rel.split('/'));
+  if (!target.startsWith(root + path.sep)) return undefined;
+  if (write) {
+    const parent = path.dirname(target);
+    await mkdir(parent, { recursive: true });
+    const realParent = await realpath(parent);
+    if (realParent !== realRoot && !realParent.startsWith(realRoot + path.sep)) return undefined;
+  }
+  return target;
+}
+
+/**
+ * Streams one entry into out, counting from the inflated bytes: the package's running
+ * total, the entry's header size, the inflate ratio and the CRC-32. Fails with a LimitError.
+ */
+async function inflateEntry(zipfile: yauzl.ZipFile, p: Planned, out: Writable, lim: PackageLimits, unpacked: { total: number }): Promise<void> {
+  const { entry } = p;
+  let inBytes = 0;
+  let outBytes = 0;
+  // yauzl never verifies CRC-32 (its README says so); a damaged entry must not pass as a good file.
+  let crc = 0;
+  const countIn = new Transform({
+    transform(chunk: Buffer, _enc, cb: TransformCallback) {
+      inBytes += chunk.length;
+      cb(null, chunk);
+    },
+  });
+  const check = new Transform({
+    transform(chunk: Buffer, _enc, cb: TransformCallback) {
+      outBytes += chunk.length;
+      unpacked.total += chunk.length;
+      if (unpacked.total > lim.maxTotalBytes) return cb(new LimitError(tooBig(unpacked.total, lim.maxTotalBytes, true), true));
+      if (outBytes > entry.uncompressedSize) return cb(new LimitError(damaged(p.stored, 'it holds more data than its header says')));
+      if (outBytes > lim.ratioAfterBytes && outBytes / Math.max(inBytes, 1) > lim.maxRatio) {
+        return cb(new LimitError(problem(zipPointer(p.stored), `"${p.stored}" expands more than ${lim.maxRatio}× (a "zip bomb"); a real template file does not compress that well`, `「${p.stored}」は${lim.maxRatio}倍を超えて展開されます（zip爆弾の疑い）。通常のテンプレートのファイルはここまで圧縮されません`)));
+      }
+      crc = zlib.crc32(chunk, crc);
+      cb(null, chunk);
+    },
+    flush(cb: TransformCallback) {
+      if (outBytes !== entry.uncompressedSize) return cb(new LimitError(damaged(p.stored, `it holds ${outBytes} bytes, its header says ${entry.uncompressedSize}`)));
+      if (crc !== entry.crc32) return cb(new LimitError(damaged(p.stored, 'its checksum does not match')));
+      cb();
+    },
+  });
+  const raw = await openRaw(zipfile, entry);
+  if (entry.compressionMethod === 8) await pipeline(raw, countIn, zlib.createInflateRaw(), check, out);
+  else await pipeline(raw, countIn, check, out);
 }
 
 function discard(): Writable {
