@@ -11,6 +11,7 @@ import { DEFAULT_ENCODER } from '../src/templates/manifest.ts';
 import { cutSegments } from '../src/video/ts/segmenter.ts';
 import { spliceSegment, packetize, SpliceError } from '../src/video/ts/splice.ts';
 import { parsePackets, collectPes, findStreams } from '../src/video/ts/packets.ts';
+import { ccBreaks } from './support/ts-reader.ts';
 
 const fps = { num: 30, den: 1 };
 const enc = { ...DEFAULT_ENCODER, preset: 'ultrafast' };
@@ -29,17 +30,6 @@ async function reencode(startFrame: number, frames: number, extra = ''): Promise
   return stdout;
 }
 
-function ccBreaks(buf: Buffer): string[] {
-  const last = new Map<number, number>();
-  const breaks: string[] = [];
-  for (const p of parsePackets(buf)) {
-    if (!p.hasPayload) continue;
-    const l = last.get(p.pid);
-    if (l !== undefined && ((l + 1) & 15) !== p.cc) breaks.push(`pid ${p.pid} packet ${p.index}: ${l} → ${p.cc}`);
-    last.set(p.pid, p.cc);
-  }
-  return breaks;
-}
 
 test('segments cut from one encode keep counters and timestamps continuous', async () => {
   const segs = cutSegments(await encodeFull(), [0, 30, 60]);

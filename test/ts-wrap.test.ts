@@ -12,6 +12,7 @@ import { DEFAULT_ENCODER } from '../src/templates/manifest.ts';
 import { cutSegments, cutSegmentsFromFile, TsSegmenter, type CutSegment } from '../src/video/ts/segmenter.ts';
 import { spliceSegment, SpliceError } from '../src/video/ts/splice.ts';
 import { parsePackets, collectPes, findStreams, TS_WRAP } from '../src/video/ts/packets.ts';
+import { ccBreaks } from './support/ts-reader.ts';
 
 const enc = { ...DEFAULT_ENCODER, preset: 'ultrafast' };
 const dir = mkdtempSync(path.join(os.tmpdir(), 'kasane-tswrap-'));
@@ -40,17 +41,6 @@ function videoTimes(buf: Buffer): Array<[number, number]> {
   return collectPes(pk, findStreams(pk).videoPid).map((p) => [p.pts!, p.dts!]);
 }
 
-function ccBreaks(buf: Buffer): string[] {
-  const last = new Map<number, number>();
-  const breaks: string[] = [];
-  for (const p of parsePackets(buf)) {
-    if (!p.hasPayload) continue;
-    const l = last.get(p.pid);
-    if (l !== undefined && ((l + 1) & 15) !== p.cc) breaks.push(`pid ${p.pid} packet ${p.index}: ${l} → ${p.cc}`);
-    last.set(p.pid, p.cc);
-  }
-  return breaks;
-}
 
 async function decodeWarnings(segments: Buffer[], name: string): Promise<string> {
   let m3u8 = '#EXTM3U\n#EXT-X-VERSION:3\n#EXT-X-TARGETDURATION:2\n#EXT-X-PLAYLIST-TYPE:VOD\n';

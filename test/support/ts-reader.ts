@@ -121,3 +121,16 @@ export function collectPes(packets: TsPacket[], pid: number): Pes[] {
   finish();
   return out;
 }
+
+/** Continuity-counter breaks per PID in one buffer, read independently of src/ (empty when continuous). */
+export function ccBreaks(buf: Buffer): string[] {
+  const last = new Map<number, number>();
+  const breaks: string[] = [];
+  for (const p of parsePackets(buf)) {
+    if (!p.hasPayload) continue;
+    const l = last.get(p.pid);
+    if (l !== undefined && ((l + 1) & 15) !== p.cc) breaks.push(`pid ${p.pid} packet ${p.index}: ${l} → ${p.cc}`);
+    last.set(p.pid, p.cc);
+  }
+  return breaks;
+}
