@@ -66,15 +66,27 @@ export async function enqueueContinuation(q: RenderQueue, renderId: string, part
   await q.add('render', { renderId, part }, { jobId: renderJobId(renderId, part), priority });
 }
 
-/** Raise a waiting render's priority (its own job or its pending continuation); a job already running needs nothing. */
-export async function bumpRender(q: RenderQueue, renderId: string): Promise<void> {
-  for (let part = 0; part < 64; part++) {
-    const job = await q.getJob(renderJobId(renderId, part));
-    if (!job) return;
-    const state = await job.getState();
-    if (state === 'waiting' || state === 'prioritized' || state === 'delayed') {
-      await job.changePriority({ priority: PRIORITY.viewer }).catch(() => {});
-      if (state === 'delayed') await job.promote().catch(() => {});
-    }
+/**
+ * Raise a waiting render's priority: the job of its current part (kept in the render
+ * record), found directly, since earlier parts' jobs may already be trimmed from the queue.
+ * A job already running needs nothing.
+ */
+export async function bumpRender(q: RenderQueue, renderId: string, part: number): Promise<void> {
+  const job = await q.getJob(renderJobId(renderId, part));
+  if (!job) return;
+  const state = await job.getState();
+  if (state === 'waiting' || state === 'prioritized' || state === 'delayed') {
+    await job.changePriority({ priority: PRIORITY.viewer }).catch(() => {});
+    if (state === 'delayed') await job.promote().catch(() => {});
   }
+}
+
+/**
+ * The failure BullMQ recorded for a render's current part, if that job failed for good.
+ * The render record is written after the job fails; when that write is lost, the job is the truth.
+ */
+export async function finalFailure(q: RenderQueue, renderId: string, part: number): Promise<string | null> {
+  const job = await q.getJob(renderJobId(renderId, part));
+  if (!job || (await job.getState()) !== 'failed') return null;
+  return (job.failedReason || 'render failed').split('\n')[0]!.slice(0, 300);
 }
