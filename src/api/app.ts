@@ -38,6 +38,8 @@ export function buildApp(ctx: ApiContext, opts: { logger?: boolean } = {}): Fast
     reply.header('x-request-id', req.id);
   });
   app.setErrorHandler(handleError);
+  // The API speaks JSON (and multipart for packages): a text/plain body is a 415, not a string to validate.
+  app.removeContentTypeParser('text/plain');
   // Template packages arrive as multipart uploads; only the upload route reads them.
   void app.register(multipart, { limits: { fileSize: ctx.config.packageMaxBytes, files: 1, fields: 10 } });
   app.setNotFoundHandler((_req, reply) => reply.code(404).send(errorBody('not_found', 'no such route; the API is described in docs/api.md')));
