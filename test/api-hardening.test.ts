@@ -269,7 +269,7 @@ test('a failure whose record write was lost still shows as failed, from the job 
   assert.equal(await redis.hget(`kasane:render:${r.id}`, 'state'), 'failed', 'the record is repaired');
 });
 
-test('a worker process survives Redis going away and comes back', async () => {
+test('a worker process survives Redis going away, says so in its log, and comes back', async () => {
   const port = await freePort();
   const dir = mkdtempSync(path.join(root, 'redis-'));
   const startRedis = () => spawn(redisServerPath(), ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir], { stdio: 'ignore' });
@@ -302,6 +302,11 @@ test('a worker process survives Redis going away and comes back', async () => {
     server = startRedis();
     await waitFor(async () => (await clients().catch(() => 0)) > 0, 30_000);
     assert.equal(exited, null, `the worker process ended: ${out.slice(-600)}`);
+    // Heard and logged as one structured line each, not left to BullMQ's fallback (a bare stack trace on stderr).
+    const lines = out.split('\n').filter((l) => l.trim());
+    assert.ok(lines.length > 0, 'the outage was logged');
+    const unstructured = lines.filter((l) => !l.startsWith('{'));
+    assert.deepEqual(unstructured.slice(0, 5), [], 'every line is a structured log entry');
   } finally {
     child.kill('SIGTERM');
     const kill = setTimeout(() => child.kill('SIGKILL'), 10_000);

@@ -19,7 +19,7 @@ let hlsJs: Buffer | undefined;
 
 const CORS = { 'access-control-allow-origin': '*', 'access-control-expose-headers': 'content-length' };
 /** Tokens are checked (403 / 410) by verifyToken; the schema only bounds what reaches it. */
-const TOKEN = { type: 'string', minLength: 1, maxLength: 100 } as const;
+const TOKEN = { type: 'string', maxLength: 100 } as const;
 const IMMUTABLE = 'public, max-age=31536000, immutable';
 
 export function viewerRoutes(app: FastifyInstance, ctx: ApiContext) {
