@@ -263,8 +263,17 @@ test('a failure whose record write was lost still shows as failed, from the job 
     writeFileSync(mezz, good);
   }
   // The worker's markError never landed (Redis away at that moment): the record still says rendering.
-  await redis.hset(`kasane:render:${r.id}`, 'state', 'rendering');
-  await redis.hdel(`kasane:render:${r.id}`, 'error', 'finishedAt');
+  const loseTheWrite = async () => {
+    await redis.hset(`kasane:render:${r.id}`, 'state', 'rendering');
+    await redis.hdel(`kasane:render:${r.id}`, 'error', 'finishedAt');
+  };
+  await loseTheWrite();
+  // A viewer gets the whole un-personalized video at once, not a 503 after every wait.
+  const dyn = plan.segments.findIndex((s: any) => s.kind === 'dynamic');
+  const seg = await fetch(r.playlist_url.replace('index.m3u8', `${dyn}.ts`));
+  assert.equal(seg.status, 200);
+  assert.ok(Buffer.from(await seg.arrayBuffer()).equals(readFileSync(path.join(SHARED_STORAGE, plan.segments[dyn].key))), 'the template segment');
+  await loseTheWrite();
   const st = (await t.api('GET', `/v1/renders/${r.id}`)).body;
   assert.equal(st.state, 'failed');
   assert.ok(st.error && !st.error.includes('失'));

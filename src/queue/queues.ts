@@ -1,4 +1,5 @@
 import { Queue, type ConnectionOptions } from 'bullmq';
+import type { RenderState, RenderStore } from '../render/records.ts';
 
 export const RENDER_QUEUE = 'kasane-render';
 export const PREPARE_QUEUE = 'kasane-prepare';
@@ -89,4 +90,16 @@ export async function finalFailure(q: RenderQueue, renderId: string, part: numbe
   const job = await q.getJob(renderJobId(renderId, part));
   if (!job || (await job.getState()) !== 'failed') return null;
   return (job.failedReason || 'render failed').split('\n')[0]!.slice(0, 300);
+}
+
+/**
+ * A queued or rendering render whose current job failed for good is failed: the worker's
+ * write of that was lost (Redis away at that moment). Writes it back and says so.
+ */
+export async function settleLostFailure(store: RenderStore, q: RenderQueue, id: string, state: RenderState | null, part: number): Promise<{ state: RenderState | null; error?: string }> {
+  if (state !== 'queued' && state !== 'rendering') return { state };
+  const error = await finalFailure(q, id, part);
+  if (!error) return { state };
+  await store.markError(id, error, true).catch(() => {});
+  return { state: 'failed', error };
 }

@@ -6,7 +6,7 @@ import { params, RENDER_ID, TEMPLATE_ID } from '../schemas.ts';
 import { validateData } from '../../templates/fields.ts';
 import { resolveInputs, segmentKeys } from '../../render/personalize.ts';
 import { signToken } from '../../viewer/signing.ts';
-import { enqueueRender, finalFailure, PRIORITY } from '../../queue/queues.ts';
+import { enqueueRender, PRIORITY, settleLostFailure } from '../../queue/queues.ts';
 import type { RenderMeta, RenderMode, RenderRecord } from '../../render/records.ts';
 import type { TemplatePlan } from '../../templates/plan.ts';
 
@@ -119,14 +119,9 @@ export function renderRoutes(app: FastifyInstance, ctx: ApiContext, auth: (req: 
   app.get<{ Params: { id: string } }>('/v1/renders/:id', { onRequest: auth, schema: { params: params({ id: RENDER_ID }) } }, async (req) => {
     let r = await ctx.store.get(req.params.id);
     if (!r) throw new ApiError(404, 'render_not_found', 'no such render (it may have expired)');
-    if (r.state === 'queued' || r.state === 'rendering') {
-      // The worker records a failure after BullMQ does; if that write was lost, the job's own state tells.
-      const failure = await finalFailure(ctx.renderQueue, r.id, r.part);
-      if (failure) {
-        await ctx.store.markError(r.id, failure, true).catch(() => {});
-        r = { ...r, state: 'failed', error: failure };
-      }
-    }
+    // The worker records a failure after BullMQ does; if that write was lost, the job's own state tells.
+    const settled = await settleLostFailure(ctx.store, ctx.renderQueue, r.id, r.state, r.part);
+    if (settled.state === 'failed' && r.state !== 'failed') r = { ...r, state: 'failed', error: settled.error };
     return status(ctx, r, await ctx.registry.plan(r.templateId, r.version));
   });
 }

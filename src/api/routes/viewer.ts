@@ -9,7 +9,7 @@ import type { ApiContext } from '../context.ts';
 import { ApiError } from '../errors.ts';
 import { verifyToken } from '../../viewer/signing.ts';
 import { mediaPlaylist, viewerSegmentUri } from '../../viewer/playlist.ts';
-import { bumpRender, enqueueRender, PRIORITY } from '../../queue/queues.ts';
+import { bumpRender, enqueueRender, PRIORITY, settleLostFailure } from '../../queue/queues.ts';
 import { params, SEGMENT_FILE, TEMPLATE_ID, VERSION_ID } from '../schemas.ts';
 import type { RenderMeta } from '../../render/records.ts';
 import { playerPage } from '../../viewer/player-page.ts';
@@ -75,12 +75,14 @@ export function viewerRoutes(app: FastifyInstance, ctx: ApiContext) {
     }
     const key = meta.segKeys[String(seg.index)]!;
     if (!(await ctx.storage.head(key))) {
-      if ((await ctx.store.state(meta.id)) === 'failed') {
+      const part = await ctx.store.part(meta.id);
+      const { state } = await settleLostFailure(ctx.store, ctx.renderQueue, meta.id, await ctx.store.state(meta.id), part);
+      if (state === 'failed') {
         // Rendering gave up: the viewer still gets a whole video, without this overlay.
         return sendObject(reply, seg.key, 'private, no-store');
       }
       await startIfLazy(meta);
-      await bumpRender(ctx.renderQueue, meta.id, await ctx.store.part(meta.id));
+      await bumpRender(ctx.renderQueue, meta.id, part);
       const ok = await ctx.waiter.wait(key, ctx.config.jitWaitMs);
       if (!ok) throw new ApiError(503, 'rendering', 'this part of the video is still being prepared; retry shortly', undefined, { ...CORS, 'retry-after': '2' });
     }
