@@ -12,6 +12,7 @@ import { startEmbeddedRedis, type EmbeddedRedis } from './queue/embedded-redis.t
 import { connect, bullConnection, type RedisTarget } from './queue/connection.ts';
 import { TemplateRegistry } from './templates/registry.ts';
 import { RenderStore } from './render/records.ts';
+import { PreviewPool } from './render/preview-pool.ts';
 import { prepareQueue, renderQueue, PREPARE_QUEUE } from './queue/queues.ts';
 import { startWorkers } from './queue/workers.ts';
 import { ReadyWaiter } from './viewer/ready-waiter.ts';
@@ -49,6 +50,11 @@ export async function startService(opts: { api: boolean; worker: boolean; env?: 
   const rq = renderQueue(connection, { attempts: config.renderAttempts, delayMs: config.retryDelayMs });
   const pq = prepareQueue(connection);
   const closers: Array<() => Promise<unknown>> = [];
+  // BullMQ objects emit 'error' when Redis goes away; unheard, that ends the process. They reconnect by themselves.
+  const onRedisError = (what: string) => (e: Error) => logger.warn({ what, err: e.message.split('\n')[0]!.slice(0, 200) }, 'redis error (reconnecting)');
+  rq.on('error', onRedisError('render queue'));
+  pq.on('error', onRedisError('prepare queue'));
+  redis.on('error', onRedisError('redis'));
 
   if (opts.worker) {
     const w = startWorkers({ connection, redis, storage, registry, concurrency: config.workerConcurrency, fetchPolicy: config.imageFetch, renderQueue: rq, log: logger.child({ name: 'worker' }) });
@@ -57,9 +63,16 @@ export async function startService(opts: { api: boolean; worker: boolean; env?: 
   let app: FastifyInstance | undefined;
   let url: string | undefined;
   if (opts.api) {
-    const waiter = new ReadyWaiter(connect(target), storage);
+    const sub = connect(target);
+    sub.on('error', onRedisError('subscriber'));
+    const waiter = new ReadyWaiter(sub, storage);
     closers.push(() => waiter.close());
-    app = buildApp({ config, redis, storage, registry, store: new RenderStore(redis), renderQueue: rq, prepareQueue: pq, waiter }, { logger: logger.child({ name: 'api' }) });
+    const prepareEvents = new QueueEvents(PREPARE_QUEUE, { connection });
+    prepareEvents.on('error', onRedisError('prepare events'));
+    closers.push(() => prepareEvents.close());
+    const previews = new PreviewPool(config.storageDir, config.imageFetch);
+    closers.push(() => previews.close());
+    app = buildApp({ config, redis, storage, registry, store: new RenderStore(redis), renderQueue: rq, prepareQueue: pq, waiter, prepareEvents, previews }, { logger: logger.child({ name: 'api' }) });
     await app.listen({ port: config.port, host: config.host });
     const addr = app.server.address();
     url = typeof addr === 'object' && addr ? `http://127.0.0.1:${addr.port}` : undefined;
@@ -78,6 +91,7 @@ export async function startService(opts: { api: boolean; worker: boolean; env?: 
           .map((d) => path.join(config.templatesDir, d.name))
       : [];
     const events = new QueueEvents(PREPARE_QUEUE, { connection });
+    events.on('error', onRedisError('prepare events'));
     try {
       await events.waitUntilReady();
       const jobs = await Promise.all(dirs.map((dir) => pq.add('prepare', { dir, activate: 'unless-uploaded' as const, source: 'bundled' as const })));

@@ -232,8 +232,12 @@ test('viewer links: missing, tampered and expired tokens are refused', async () 
   const id = res.body.id;
   const expired = signToken([{ id: 'k1', secret: Buffer.from('test-signing-secret-0123456789') }], id, Math.floor(Date.now() / 1000) - 5);
   for (const file of ['index.m3u8', '0.ts', '1.ts']) assert.equal((await fetch(`${t.url}/v/${expired}/${file}`)).status, 410);
-  // Static segments are shared and cacheable; personal ones are private.
-  const s0 = await fetch(url.replace('index.m3u8', '0.ts'));
+  // Static segments are shared and cacheable, addressed by template version (no token, so a CDN
+  // caches them by path and never mixes templates); personal ones are private, under the token.
+  const uris = (await (await fetch(url)).text()).split('\n').filter((l) => l && !l.startsWith('#'));
+  plan.segments.forEach((s, i) => assert.equal(uris[i], s.kind === 'static' ? `/s/${TEMPLATE}/${plan.version}/${i}.ts` : `${i}.ts`));
+  const s0 = await fetch(new URL(uris[0]!, url));
+  assert.equal(s0.status, 200);
   assert.match(s0.headers.get('cache-control')!, /public/);
   await s0.arrayBuffer();
   const s1 = await fetch(url.replace('index.m3u8', '1.ts'));

@@ -230,5 +230,9 @@ test('a new version never changes renders already made; rollback is one call', a
   const rb = await t.api('POST', '/v1/templates/shop/rollback', {});
   assert.equal(rb.status, 200);
   assert.equal(rb.body.active_version, v1);
-  assert.equal((await t.api('POST', '/v1/templates/shop/activate', { version: 'v0000' })).status, 404);
+  // A well-formed version that does not exist is not found; a malformed one is refused where it is.
+  assert.equal((await t.api('POST', '/v1/templates/shop/activate', { version: 'v0000000000000000' })).status, 404);
+  const bad = await t.api('POST', '/v1/templates/shop/activate', { version: 'v0000' });
+  assert.equal(bad.status, 422);
+  assert.deepEqual(bad.body.error.problems.map((p: { pointer: string }) => p.pointer), ['/version']);
 });

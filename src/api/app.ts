@@ -1,33 +1,49 @@
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import multipart from '@fastify/multipart';
 import { createLogger, type Logger } from '../config/logger.ts';
+import ajvErrorsModule from 'ajv-errors';
+import type { Plugin } from 'ajv';
 import type { ApiContext } from './context.ts';
-import { handleError, errorBody } from './errors.ts';
+import { handleError, frameworkError, errorBody } from './errors.ts';
 import { makeAuth } from './auth.ts';
+import { redactUrl } from './redact-url.ts';
 import { renderRoutes } from './routes/renders.ts';
 import { templateRoutes } from './routes/templates.ts';
 import { viewerRoutes } from './routes/viewer.ts';
+
+// A CommonJS module whose typings describe only its ESM shape: at run time the default import is the plugin.
+const ajvErrors = ajvErrorsModule as unknown as Plugin<unknown>;
 
 export function buildApp(ctx: ApiContext, opts: { logger?: Logger } = {}): FastifyInstance {
   const app = Fastify({
     bodyLimit: ctx.config.bodyLimit,
     // The process's one pino logger (src/config/logger.ts).
     loggerInstance: (opts.logger ?? createLogger(ctx.config.logLevel, { name: 'api' })).child({}, {
-      // Viewer tokens are credentials: log the route shape, never the token or bodies.
+      // Viewer tokens and keys in query strings are credentials: log the route shape, never them or bodies.
       serializers: {
-        req: (req: { method: string; url: string }) => ({ method: req.method, url: req.url.replace(/\/v\/[^/]+/, '/v/<token>') }),
+        req: (req: { method: string; url: string }) => ({ method: req.method, url: redactUrl(req.url) }),
       },
     }) as FastifyBaseLogger, // fastify's own logger type keeps the routes' FastifyInstance type
     requestIdHeader: 'x-request-id',
     genReqId: () => Math.random().toString(36).slice(2, 12),
+    // Routing failures (a 414 for a long path parameter, a bad percent-encoding) in our error shape.
+    frameworkErrors: frameworkError,
+    ajv: {
+      // Every route's params, query and body are checked by its JSON Schema: report every problem
+      // at once, refuse unknown properties instead of dropping them, never coerce types.
+      customOptions: { allErrors: true, removeAdditional: false, coerceTypes: false, useDefaults: false },
+      plugins: [ajvErrors],
+    },
   });
   app.addHook('onSend', async (req, reply) => {
     reply.header('x-request-id', req.id);
   });
   app.setErrorHandler(handleError);
+  // The API speaks JSON (and multipart for packages): a text/plain body is a 415, not a string to validate.
+  app.removeContentTypeParser('text/plain');
   // Template packages arrive as multipart uploads; only the upload route reads them.
   void app.register(multipart, { limits: { fileSize: ctx.config.packageMaxBytes, files: 1, fields: 10 } });
-  app.setNotFoundHandler((req, reply) => reply.code(404).send(errorBody('not_found', `no route ${req.method} ${req.url.replace(/\/v\/[^/]+/, '/v/<token>').slice(0, 200)}`)));
+  app.setNotFoundHandler((_req, reply) => reply.code(404).send(errorBody('not_found', 'no such route; the API is described in docs/api.md')));
   const auth = makeAuth(ctx.config.apiKeys);
 
   app.get('/healthz', async (_req, reply) => {

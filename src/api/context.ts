@@ -1,10 +1,12 @@
 import type { Redis } from 'ioredis';
+import type { QueueEvents } from 'bullmq';
 import type { Config } from '../config/index.ts';
 import type { Storage } from '../storage/storage.ts';
 import type { TemplateRegistry } from '../templates/registry.ts';
 import type { RenderStore } from '../render/records.ts';
 import type { RenderQueue, PrepareQueue } from '../queue/queues.ts';
 import type { ReadyWaiter } from '../viewer/ready-waiter.ts';
+import type { PreviewPool } from '../render/preview-pool.ts';
 
 /** Everything a route needs; built once per API process. */
 export interface ApiContext {
@@ -16,4 +18,8 @@ export interface ApiContext {
   renderQueue: RenderQueue;
   prepareQueue: PrepareQueue;
   waiter: ReadyWaiter;
+  /** Completion events of prepare jobs: an upload with ?wait=true waits on them. */
+  prepareEvents: QueueEvents;
+  /** Preview drawing off the event loop. */
+  previews: PreviewPool;
 }

@@ -1,4 +1,5 @@
 import { Queue, type ConnectionOptions } from 'bullmq';
+import type { RenderState, RenderStore } from '../render/records.ts';
 
 export const RENDER_QUEUE = 'kasane-render';
 export const PREPARE_QUEUE = 'kasane-prepare';
@@ -66,15 +67,39 @@ export async function enqueueContinuation(q: RenderQueue, renderId: string, part
   await q.add('render', { renderId, part }, { jobId: renderJobId(renderId, part), priority });
 }
 
-/** Raise a waiting render's priority (its own job or its pending continuation); a job already running needs nothing. */
-export async function bumpRender(q: RenderQueue, renderId: string): Promise<void> {
-  for (let part = 0; part < 64; part++) {
-    const job = await q.getJob(renderJobId(renderId, part));
-    if (!job) return;
-    const state = await job.getState();
-    if (state === 'waiting' || state === 'prioritized' || state === 'delayed') {
-      await job.changePriority({ priority: PRIORITY.viewer }).catch(() => {});
-      if (state === 'delayed') await job.promote().catch(() => {});
-    }
+/**
+ * Raise a waiting render's priority: the job of its current part (kept in the render
+ * record), found directly, since earlier parts' jobs may already be trimmed from the queue.
+ * A job already running needs nothing.
+ */
+export async function bumpRender(q: RenderQueue, renderId: string, part: number): Promise<void> {
+  const job = await q.getJob(renderJobId(renderId, part));
+  if (!job) return;
+  const state = await job.getState();
+  if (state === 'waiting' || state === 'prioritized' || state === 'delayed') {
+    await job.changePriority({ priority: PRIORITY.viewer }).catch(() => {});
+    if (state === 'delayed') await job.promote().catch(() => {});
   }
+}
+
+/**
+ * The failure BullMQ recorded for a render's current part, if that job failed for good.
+ * The render record is written after the job fails; when that write is lost, the job is the truth.
+ */
+export async function finalFailure(q: RenderQueue, renderId: string, part: number): Promise<string | null> {
+  const job = await q.getJob(renderJobId(renderId, part));
+  if (!job || (await job.getState()) !== 'failed') return null;
+  return (job.failedReason || 'render failed').split('\n')[0]!.slice(0, 300);
+}
+
+/**
+ * A queued or rendering render whose current job failed for good is failed: the worker's
+ * write of that was lost (Redis away at that moment). Writes it back and says so.
+ */
+export async function settleLostFailure(store: RenderStore, q: RenderQueue, id: string, state: RenderState | null, part: number): Promise<{ state: RenderState | null; error?: string }> {
+  if (state !== 'queued' && state !== 'rendering') return { state };
+  const error = await finalFailure(q, id, part);
+  if (!error) return { state };
+  await store.markError(id, error, true).catch(() => {});
+  return { state: 'failed', error };
 }

@@ -85,6 +85,8 @@ export function startWorkers(d: WorkerDeps): { render: Worker; prepare: Worker; 
         },
       });
       if (deferred.length) {
+        // The record names the part first, so a viewer's bump finds the new job at once.
+        await store.setPart(renderId, part + 1);
         // A watched render keeps the viewer's priority for its later segments.
         await enqueueContinuation(d.renderQueue, renderId, part + 1, job.priority === PRIORITY.viewer ? PRIORITY.viewer : PRIORITY.later);
         d.log.info({ renderId, template: plan.templateId, part, rendered, ms: Date.now() - t0 }, 'render part done, rest queued');
@@ -100,7 +102,11 @@ export function startWorkers(d: WorkerDeps): { render: Worker; prepare: Worker; 
   render.on('failed', (job, err) => {
     if (!job) return;
     const final = job.attemptsMade >= (job.opts.attempts ?? 1) || err instanceof UnrecoverableError;
-    void store.markError(job.data.renderId, safeMessage(err), final).catch(() => {});
+    // Retried: a lost write would leave the render "rendering" for ever (the status route
+    // also reads the job's own state, so even a write that never lands is seen).
+    void withRetries(() => store.markError(job.data.renderId, safeMessage(err), final)).catch((e: Error) =>
+      d.log.error({ renderId: job.data.renderId, err: safeMessage(e) }, 'could not record a render failure'),
+    );
     d.log[final ? 'error' : 'warn']({ renderId: job.data.renderId, attempt: job.attemptsMade, final, err: safeMessage(err) }, 'render failed');
   });
 
@@ -128,6 +134,12 @@ export function startWorkers(d: WorkerDeps): { render: Worker; prepare: Worker; 
     { connection: d.connection, concurrency: 1, lockDuration: 60_000 },
   );
 
+  // A Redis outage surfaces as 'error' events: without a listener Node ends the process.
+  // BullMQ reconnects by itself, so logging is all there is to do.
+  for (const [name, w] of [['render', render], ['prepare', prepare]] as const) {
+    w.on('error', (e: Error) => d.log.warn({ worker: name, err: safeMessage(e) }, 'worker error (it reconnects and goes on)'));
+  }
+
   return {
     render,
     prepare,
@@ -140,6 +152,17 @@ export function startWorkers(d: WorkerDeps): { render: Worker; prepare: Worker; 
 async function othersWaiting(q: RenderQueue): Promise<boolean> {
   const c = await q.getJobCounts('waiting', 'prioritized');
   return (c.waiting ?? 0) + (c.prioritized ?? 0) > 0;
+}
+
+async function withRetries<T>(fn: () => Promise<T>, tries = 6, delayMs = 250): Promise<T> {
+  for (let i = 1; ; i++) {
+    try {
+      return await fn();
+    } catch (e) {
+      if (i >= tries) throw e;
+      await new Promise((r) => setTimeout(r, delayMs * 2 ** (i - 1)));
+    }
+  }
 }
 
 /** Error text for status responses: our own messages carry no data values; cap the length. */

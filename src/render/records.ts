@@ -28,6 +28,8 @@ export interface RenderRecord extends RenderMeta {
   sharedSegments: Record<string, boolean>;
   startedAt?: number;
   finishedAt?: number;
+  /** The part (BullMQ job) that renders or will render the next segments: a viewer's bump goes straight to it. */
+  part: number;
 }
 
 export const READY_CHANNEL = 'kasane:segment-ready';
@@ -35,18 +37,31 @@ const GRACE_SEC = 24 * 3600;
 const key = (id: string) => `kasane:render:${id}`;
 
 // Create only if absent, atomically; a retry from an MA tool gets the first record back.
+// A record kept past its link's expiry (the grace period) is renewed instead: the same
+// render with the new request's token and expiry, so a repeat never hands back a dead link.
+// Returns false when created, else {renewed 0|1, meta}.
 const CREATE_LUA = `
-if redis.call('EXISTS', KEYS[1]) == 1 then return redis.call('HGET', KEYS[1], 'meta') end
+if redis.call('EXISTS', KEYS[1]) == 1 then
+  local old = redis.call('HGET', KEYS[1], 'meta')
+  if old and cjson.decode(old).expiresAt > tonumber(ARGV[5]) then return {0, old} end
+  redis.call('HSET', KEYS[1], 'meta', ARGV[1])
+  if not old then redis.call('HSET', KEYS[1], 'data', ARGV[2], 'state', ARGV[3], 'attempts', 0) end
+  redis.call('EXPIREAT', KEYS[1], ARGV[4])
+  return {1, ARGV[1]}
+end
 redis.call('HSET', KEYS[1], 'meta', ARGV[1], 'data', ARGV[2], 'state', ARGV[3], 'attempts', 0)
 redis.call('EXPIREAT', KEYS[1], ARGV[4])
 return false`;
+
+/** A repeat whose link has less than this left gets a fresh link rather than one about to die. */
+const RENEW_MARGIN_SEC = 60;
 
 const START_LAZY_LUA = `
 if redis.call('HGET', KEYS[1], 'state') == 'lazy' then redis.call('HSET', KEYS[1], 'state', 'queued') return 1 end
 return 0`;
 
 type Scripted = Redis & {
-  kasaneCreateRender(key: string, meta: string, data: string, state: string, expireAt: string): Promise<string | null>;
+  kasaneCreateRender(key: string, meta: string, data: string, state: string, expireAt: string, renewBefore: string): Promise<[number, string] | null>;
   kasaneStartLazy(key: string): Promise<number>;
 };
 
@@ -62,10 +77,14 @@ export class RenderStore {
     this.redis = redis as Scripted;
   }
 
-  /** Returns null when created, or the existing record's meta when it already existed. */
-  async createIfAbsent(meta: RenderMeta, data: Record<string, unknown>, state: RenderState): Promise<RenderMeta | null> {
-    const existing = await this.redis.kasaneCreateRender(key(meta.id), JSON.stringify(meta), JSON.stringify(data), state, String(meta.expiresAt + GRACE_SEC));
-    return existing ? (JSON.parse(existing) as RenderMeta) : null;
+  /**
+   * Returns null when created, or the existing record's meta when it already existed
+   * (`renewed`: its link had expired or was about to, so it now carries `meta`'s token and expiry).
+   */
+  async createIfAbsent(meta: RenderMeta, data: Record<string, unknown>, state: RenderState): Promise<(RenderMeta & { renewed: boolean }) | null> {
+    const renewBefore = Math.floor(Date.now() / 1000) + RENEW_MARGIN_SEC;
+    const existing = await this.redis.kasaneCreateRender(key(meta.id), JSON.stringify(meta), JSON.stringify(data), state, String(meta.expiresAt + GRACE_SEC), String(renewBefore));
+    return existing ? { ...(JSON.parse(existing[1]) as RenderMeta), renewed: existing[0] === 1 } : null;
   }
 
   async get(id: string): Promise<RenderRecord | null> {
@@ -86,6 +105,7 @@ export class RenderStore {
       sharedSegments: shared,
       startedAt: h.startedAt ? Number(h.startedAt) : undefined,
       finishedAt: h.finishedAt ? Number(h.finishedAt) : undefined,
+      part: Number(h.part ?? 0),
     };
   }
 
@@ -113,6 +133,15 @@ export class RenderStore {
   async markStarted(id: string, attempt: number, continued = false): Promise<void> {
     await this.redis.hset(key(id), 'state', 'rendering', 'attempts', attempt, ...(continued ? [] : ['startedAt', Date.now()]));
     await this.redis.hdel(key(id), 'error');
+  }
+
+  /** Which part's job holds the render's remaining segments (set before that job is added). */
+  async setPart(id: string, part: number): Promise<void> {
+    await this.redis.hset(key(id), 'part', part);
+  }
+
+  async part(id: string): Promise<number> {
+    return Number((await this.redis.hget(key(id), 'part')) ?? 0);
   }
 
   /** First report wins: a later part or a retry finding the segment again keeps its time and origin. */

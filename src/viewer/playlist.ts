@@ -2,8 +2,23 @@
 // duration is known from the prepared plan. Byte-identical on every request.
 import type { TemplatePlan } from '../templates/plan.ts';
 
+/** A folder of segments side by side (the CLI's output): every URI relative. */
 export function segmentUri(index: number): string {
   return `${index}.ts`;
+}
+
+/**
+ * What a viewer's playlist (at /v/<token>/index.m3u8) points at. Shared (static) segments
+ * are addressed by template version at /s/<template>/<version>/<n>.ts: the same bytes for
+ * everyone, so a CDN can cache them by path, and a cache key can never mix two templates.
+ * Personal segments stay relative, under the viewer's token.
+ */
+export function viewerSegmentUri(plan: TemplatePlan): (index: number) => string {
+  return (index) => (plan.segments[index]?.kind === 'static' ? staticSegmentPath(plan.templateId, plan.version, index) : `${index}.ts`);
+}
+
+export function staticSegmentPath(templateId: string, version: string, index: number): string {
+  return `/s/${templateId}/${version}/${index}.ts`;
 }
 
 export function mediaPlaylist(plan: TemplatePlan, uri: (index: number) => string = segmentUri): string {

@@ -1,45 +1,37 @@
 import { createHmac } from 'node:crypto';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { ApiContext } from '../context.ts';
-import { ApiError, type Problem } from '../errors.ts';
+import { ApiError } from '../errors.ts';
+import { params, RENDER_ID, TEMPLATE_ID } from '../schemas.ts';
 import { validateData } from '../../templates/fields.ts';
 import { resolveInputs, segmentKeys, undrawableText } from '../../render/personalize.ts';
 import { signToken } from '../../viewer/signing.ts';
-import { enqueueRender, PRIORITY } from '../../queue/queues.ts';
+import { enqueueRender, PRIORITY, settleLostFailure } from '../../queue/queues.ts';
 import type { RenderMeta, RenderMode, RenderRecord } from '../../render/records.ts';
 import type { TemplatePlan } from '../../templates/plan.ts';
 
 interface RenderBody {
   template: string;
   data: unknown;
-  mode: RenderMode;
-  externalId?: string;
-  expiresIn?: number;
+  mode?: RenderMode;
+  external_id?: string;
+  expires_in?: number;
 }
 
-function parseBody(body: unknown, maxExpires: number): RenderBody {
-  const p: Problem[] = [];
-  if (typeof body !== 'object' || body === null || Array.isArray(body)) {
-    throw new ApiError(400, 'bad_request', 'request body must be a JSON object like {"template": "...", "data": {...}}');
-  }
-  const b = body as Record<string, unknown>;
-  if (typeof b.template !== 'string' || !b.template) p.push({ pointer: '/template', message: 'must be a template id string' });
-  if (b.data === undefined) p.push({ pointer: '/data', message: 'is required: an object with the template fields' });
-  if (b.mode !== undefined && b.mode !== 'eager' && b.mode !== 'lazy') p.push({ pointer: '/mode', message: 'must be "eager" or "lazy"' });
-  if (b.external_id !== undefined && (typeof b.external_id !== 'string' || b.external_id.length === 0 || b.external_id.length > 200)) {
-    p.push({ pointer: '/external_id', message: 'must be a string of 1-200 characters' });
-  }
-  if (b.expires_in !== undefined && (!Number.isInteger(b.expires_in) || (b.expires_in as number) < 60 || (b.expires_in as number) > maxExpires)) {
-    p.push({ pointer: '/expires_in', message: `must be an integer number of seconds from 60 to ${maxExpires}` });
-  }
-  if (p.length) throw new ApiError(422, 'invalid_request', `${p.length} problem(s) in the request`, p);
+/** The accept body; `data` is checked against the template's own fields once the template is known. */
+function renderBodySchema(maxExpires: number) {
   return {
-    template: b.template as string,
-    data: b.data,
-    mode: (b.mode as RenderMode) ?? 'eager',
-    externalId: b.external_id as string | undefined,
-    expiresIn: b.expires_in as number | undefined,
-  };
+    type: 'object',
+    required: ['template', 'data'],
+    additionalProperties: false,
+    properties: {
+      template: TEMPLATE_ID,
+      data: { errorMessage: 'must be an object with the template fields' },
+      mode: { type: 'string', enum: ['eager', 'lazy'], errorMessage: 'must be "eager" or "lazy"' },
+      external_id: { type: 'string', minLength: 1, maxLength: 200, errorMessage: 'must be a string of 1-200 characters' },
+      expires_in: { type: 'integer', minimum: 60, maximum: maxExpires, errorMessage: `must be an integer number of seconds from 60 to ${maxExpires}` },
+    },
+  } as const;
 }
 
 /** Same template version + data + external_id → same id (so MA-tool retries are free). */
@@ -94,10 +86,10 @@ export function status(ctx: ApiContext, r: RenderRecord, plan: TemplatePlan | nu
 }
 
 export function renderRoutes(app: FastifyInstance, ctx: ApiContext, auth: (req: FastifyRequest) => Promise<void>) {
-  app.post('/v1/renders', { onRequest: auth }, async (req, reply) => {
-    const body = parseBody(req.body, ctx.config.maxExpiresIn);
+  app.post<{ Body: RenderBody }>('/v1/renders', { onRequest: auth, schema: { body: renderBodySchema(ctx.config.maxExpiresIn) } }, async (req, reply) => {
+    const body = { ...req.body, mode: req.body.mode ?? 'eager', externalId: req.body.external_id, expiresIn: req.body.expires_in };
     const plan = await ctx.registry.activePlan(body.template);
-    if (!plan) throw new ApiError(404, 'template_not_found', `no template "${body.template.slice(0, 100)}"; GET /v1/templates lists them`);
+    if (!plan) throw new ApiError(404, 'template_not_found', `no template "${body.template}"; GET /v1/templates lists them`);
     const { value, problems } = validateData(plan.manifest.fields, body.data);
     if (problems.length) throw new ApiError(422, 'invalid_data', `${problems.length} field(s) do not match template "${plan.templateId}"`, problems);
     const undrawable = await undrawableText(plan, ctx.storage, value);
@@ -126,10 +118,12 @@ export function renderRoutes(app: FastifyInstance, ctx: ApiContext, auth: (req: 
     return reply.code(201).header('location', `/v1/renders/${id}`).send(describe(ctx, meta, body.mode === 'lazy' ? 'lazy' : 'queued'));
   });
 
-  app.get<{ Params: { id: string } }>('/v1/renders/:id', { onRequest: auth }, async (req) => {
-    const id = req.params.id;
-    const r = /^[A-Za-z0-9_-]{1,64}$/.test(id) ? await ctx.store.get(id) : null;
+  app.get<{ Params: { id: string } }>('/v1/renders/:id', { onRequest: auth, schema: { params: params({ id: RENDER_ID }) } }, async (req) => {
+    let r = await ctx.store.get(req.params.id);
     if (!r) throw new ApiError(404, 'render_not_found', 'no such render (it may have expired)');
+    // The worker records a failure after BullMQ does; if that write was lost, the job's own state tells.
+    const settled = await settleLostFailure(ctx.store, ctx.renderQueue, r.id, r.state, r.part);
+    if (settled.state === 'failed' && r.state !== 'failed') r = { ...r, state: 'failed', error: settled.error };
     return status(ctx, r, await ctx.registry.plan(r.templateId, r.version));
   });
 }

@@ -13,8 +13,7 @@ import type { TemplatePlan } from '../../templates/plan.ts';
 import { packageFiles } from '../../templates/prepare.ts';
 import { checkPackageIsolated } from '../../templates/upload/check-isolated.ts';
 import { RegistryError } from '../../templates/registry.ts';
-import { previewStills, contactSheet } from '../../render/preview.ts';
-import { drawContext } from '../../render/personalize.ts';
+import { BOOL_QUERY, params, TEMPLATE_ID, VERSION_ID } from '../schemas.ts';
 
 function summary(p: TemplatePlan) {
   return {
@@ -35,7 +34,27 @@ function summary(p: TemplatePlan) {
 }
 
 type Auth = (req: FastifyRequest) => Promise<void>;
-const ID = /^[a-z0-9][a-z0-9-]{0,62}$/;
+const ID_PARAMS = { params: params({ id: TEMPLATE_ID }) };
+const VERSION_BODY = {
+  type: 'object',
+  required: ['version'],
+  additionalProperties: false,
+  properties: { version: VERSION_ID },
+} as const;
+const PREVIEW_BODY = {
+  type: 'object',
+  additionalProperties: false,
+  properties: {
+    data: { errorMessage: 'must be an object with the template fields' },
+    example: { type: 'boolean' },
+    worst: { type: 'boolean' },
+    version: VERSION_ID,
+    format: { type: 'string', enum: ['json', 'png'], errorMessage: 'must be "json" or "png"' },
+  },
+} as const;
+/** How long `?wait=true` holds an upload's answer for its preparation. */
+const WAIT_MS = 10 * 60_000;
+const yes = (v: string | undefined) => v === 'true' || v === '1';
 
 export function templateRoutes(app: FastifyInstance, ctx: ApiContext, auth: Auth) {
   const registryError = (e: unknown): never => {
@@ -45,41 +64,44 @@ export function templateRoutes(app: FastifyInstance, ctx: ApiContext, auth: Auth
 
   app.get('/v1/templates', { onRequest: auth }, async () => ({ templates: (await ctx.registry.list()).map(summary) }));
 
-  app.get<{ Params: { id: string } }>('/v1/templates/:id', { onRequest: auth }, async (req) => {
+  app.get<{ Params: { id: string } }>('/v1/templates/:id', { onRequest: auth, schema: ID_PARAMS }, async (req) => {
     const p = await ctx.registry.activePlan(req.params.id);
-    if (!p) throw new ApiError(404, 'template_not_found', `no template "${req.params.id.slice(0, 100)}"`);
+    if (!p) throw new ApiError(404, 'template_not_found', `no template "${req.params.id}"`);
     return summary(p);
   });
 
-  app.get<{ Params: { id: string } }>('/v1/templates/:id/versions', { onRequest: auth }, async (req) => {
+  app.get<{ Params: { id: string } }>('/v1/templates/:id/versions', { onRequest: auth, schema: ID_PARAMS }, async (req) => {
     const versions = await ctx.registry.versions(req.params.id);
-    if (!versions.length) throw new ApiError(404, 'template_not_found', `no template "${req.params.id.slice(0, 100)}"`);
+    if (!versions.length) throw new ApiError(404, 'template_not_found', `no template "${req.params.id}"`);
     return { template: req.params.id, versions };
   });
 
-  app.get<{ Params: { id: string; version: string } }>('/v1/templates/:id/versions/:version', { onRequest: auth }, async (req) => {
+  app.get<{ Params: { id: string; version: string } }>('/v1/templates/:id/versions/:version', { onRequest: auth, schema: { params: params({ id: TEMPLATE_ID, version: VERSION_ID }) } }, async (req) => {
     const info = await ctx.registry.versionInfo(req.params.id, req.params.version);
-    if (!info) throw new ApiError(404, 'version_not_found', `template "${req.params.id.slice(0, 100)}" has no version "${req.params.version.slice(0, 40)}"`);
+    if (!info) throw new ApiError(404, 'version_not_found', `template "${req.params.id}" has no version "${req.params.version}"`);
     const plan = info.state === 'ready' ? await ctx.registry.plan(req.params.id, req.params.version) : null;
     return { template: req.params.id, ...info, ...(plan ? { summary: summary(plan) } : {}) };
   });
 
-  app.post<{ Params: { id: string }; Body: { version?: unknown } }>('/v1/templates/:id/activate', { onRequest: auth }, async (req) => {
-    const v = req.body?.version;
-    if (typeof v !== 'string') throw new ApiError(422, 'invalid_request', '1 problem(s) in the request', [{ pointer: '/version', message: 'must be a version id from GET /v1/templates/:id/versions' }]);
-    const plan = await ctx.registry.activateVersion(req.params.id, v).catch(registryError);
+  app.post<{ Params: { id: string }; Body: { version: string } }>('/v1/templates/:id/activate', { onRequest: auth, schema: { ...ID_PARAMS, body: VERSION_BODY } }, async (req) => {
+    const plan = await ctx.registry.activateVersion(req.params.id, req.body.version).catch(registryError);
     return { template: plan.templateId, active_version: plan.version };
   });
 
-  app.post<{ Params: { id: string } }>('/v1/templates/:id/rollback', { onRequest: auth }, async (req) => {
+  app.post<{ Params: { id: string } }>('/v1/templates/:id/rollback', { onRequest: auth, schema: ID_PARAMS }, async (req) => {
     const plan = await ctx.registry.rollback(req.params.id).catch(registryError);
     return { template: plan.templateId, active_version: plan.version };
   });
 
   // Upload: validate everything at once, store the package, prepare in the background.
-  app.post<{ Querystring: { activate?: string; wait?: string } }>('/v1/templates', { onRequest: auth }, async (req, reply) => {
+  const UPLOAD_QUERY = { type: 'object', properties: { activate: BOOL_QUERY, wait: BOOL_QUERY } } as const;
+  app.post<{ Querystring: { activate?: string; wait?: string } }>('/v1/templates', { onRequest: auth, schema: { querystring: UPLOAD_QUERY } }, async (req, reply) => {
     if (!req.isMultipart()) throw new ApiError(415, 'unsupported_media_type', 'send the template package as multipart/form-data with a zip file in the field "package"');
-    const file = await req.file({ limits: { fileSize: ctx.config.packageMaxBytes, files: 1 } });
+    const file = await req.file({ limits: { fileSize: ctx.config.packageMaxBytes, files: 1 } }).catch((e: Error & { code?: string }) => {
+      // Our error handler maps @fastify/multipart's own errors; busboy's (no boundary, a broken header) are plain Errors.
+      if (e.code?.startsWith('FST_')) throw e;
+      throw new ApiError(400, 'malformed_multipart', 'the multipart body cannot be read (check the Content-Type boundary)', [{ pointer: 'form:package', message: 'attach the template zip as "package"' }]);
+    });
     if (!file) throw new ApiError(422, 'invalid_request', 'no file in the upload', [{ pointer: 'form:package', message: 'attach the template zip as "package"' }]);
     const work = await mkdtemp(path.join(os.tmpdir(), 'kasane-upload-'));
     try {
@@ -100,17 +122,15 @@ export function templateRoutes(app: FastifyInstance, ctx: ApiContext, auth: Auth
       const prefix = `uploads/${m.id}/${version}`;
       for (const rel of await packageFiles(pkg)) await ctx.storage.putFile(`${prefix}/${rel}`, path.join(pkg, rel));
       await ctx.registry.addVersion(m.id, version, 'upload');
-      const activate = req.query.activate !== 'false';
-      await ctx.prepareQueue.add('prepare', { dir: await ctx.storage.localPath(prefix), activate, source: 'upload', templateId: m.id, version }, { jobId: `prepare-${m.id}-${version}` });
-      let info = await ctx.registry.versionInfo(m.id, version);
-      if (req.query.wait === 'true' || req.query.wait === '1') {
-        const end = Date.now() + 10 * 60_000;
-        while (info?.state === 'preparing' && Date.now() < end) {
-          await new Promise((r) => setTimeout(r, 200));
-          info = await ctx.registry.versionInfo(m.id, version);
-        }
-        if (info?.state === 'failed') throw new ApiError(422, 'invalid_template', info.error ?? 'preparation failed', info.problems);
+      const activate = req.query.activate !== 'false' && req.query.activate !== '0';
+      const job = await ctx.prepareQueue.add('prepare', { dir: await ctx.storage.localPath(prefix), activate, source: 'upload', templateId: m.id, version }, { jobId: `prepare-${m.id}-${version}` });
+      if (yes(req.query.wait)) {
+        // BullMQ tells us when the job ends (it also answers at once for a job that already ended).
+        // A failure is recorded on the version by the worker, read below.
+        await job.waitUntilFinished(ctx.prepareEvents, WAIT_MS).catch(() => {});
       }
+      const info = await ctx.registry.versionInfo(m.id, version);
+      if (yes(req.query.wait) && info?.state === 'failed') throw new ApiError(422, 'invalid_template', info.error ?? 'preparation failed', info.problems);
       return reply.code(info?.state === 'ready' ? 201 : 202).send({
         template: m.id,
         version,
@@ -126,9 +146,8 @@ export function templateRoutes(app: FastifyInstance, ctx: ApiContext, auth: Auth
 
   app.post<{ Params: { id: string }; Body: { data?: unknown; example?: boolean; worst?: boolean; version?: string; format?: string } }>(
     '/v1/templates/:id/preview',
-    { onRequest: auth },
+    { onRequest: auth, schema: { ...ID_PARAMS, body: PREVIEW_BODY } },
     async (req, reply) => {
-      if (!ID.test(req.params.id)) throw new ApiError(404, 'template_not_found', 'no such template');
       const b = req.body ?? {};
       const plan = b.version ? await ctx.registry.plan(req.params.id, b.version) : await ctx.registry.activePlan(req.params.id);
       if (!plan) throw new ApiError(404, 'template_not_found', `no prepared template "${req.params.id}"${b.version ? ` version ${b.version}` : ''}`);
@@ -141,8 +160,8 @@ export function templateRoutes(app: FastifyInstance, ctx: ApiContext, auth: Auth
         data = value;
       }
       const t0 = performance.now();
-      const stills = await previewStills(plan, data, ctx.storage, drawContext(plan, ctx.storage, ctx.config.imageFetch));
-      const sheet = await contactSheet(plan, stills);
+      // Drawn on a worker thread: this event loop keeps serving accepts and viewers meanwhile.
+      const { stills, sheet } = await ctx.previews.draw(plan, data);
       if (b.format === 'png') return reply.header('content-type', 'image/png').send(sheet);
       return {
         template: plan.templateId,

@@ -1,13 +1,16 @@
 // What an end user's phone talks to: /v/<token>/index.m3u8, /v/<token>/<n>.ts
-// and a player page at /v/<token>/. No API key, only the signed token.
+// and a player page at /v/<token>/. No API key, only the signed token. Shared
+// segments, the same for every viewer of a template version, are at
+// /s/<template>/<version>/<n>.ts, public and immutable (CDN-cacheable by path).
 import { createRequire } from 'node:module';
 import { readFileSync } from 'node:fs';
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import type { ApiContext } from '../context.ts';
 import { ApiError } from '../errors.ts';
 import { verifyToken } from '../../viewer/signing.ts';
-import { mediaPlaylist } from '../../viewer/playlist.ts';
-import { bumpRender, enqueueRender, PRIORITY } from '../../queue/queues.ts';
+import { mediaPlaylist, viewerSegmentUri } from '../../viewer/playlist.ts';
+import { bumpRender, enqueueRender, PRIORITY, settleLostFailure } from '../../queue/queues.ts';
+import { params, SEGMENT_FILE, TEMPLATE_ID, VERSION_ID } from '../schemas.ts';
 import type { RenderMeta } from '../../render/records.ts';
 import { playerPage } from '../../viewer/player-page.ts';
 
@@ -15,6 +18,9 @@ const require = createRequire(import.meta.url);
 let hlsJs: Buffer | undefined;
 
 const CORS = { 'access-control-allow-origin': '*', 'access-control-expose-headers': 'content-length' };
+/** Tokens are checked (403 / 410) by verifyToken; the schema only bounds what reaches it. */
+const TOKEN = { type: 'string', maxLength: 100 } as const;
+const IMMUTABLE = 'public, max-age=31536000, immutable';
 
 export function viewerRoutes(app: FastifyInstance, ctx: ApiContext) {
   async function authorize(token: string): Promise<RenderMeta> {
@@ -35,35 +41,48 @@ export function viewerRoutes(app: FastifyInstance, ctx: ApiContext) {
     }
   }
 
-  app.get<{ Params: { token: string } }>('/v/:token/index.m3u8', async (req, reply) => {
+  app.get<{ Params: { token: string } }>('/v/:token/index.m3u8', { schema: { params: params({ token: TOKEN }) } }, async (req, reply) => {
     const meta = await authorize(req.params.token);
     const plan = await ctx.registry.plan(meta.templateId, meta.version);
     if (!plan) throw new ApiError(410, 'link_expired', 'this video is no longer available', undefined, CORS);
     await startIfLazy(meta);
     return reply
       .headers({ ...CORS, 'content-type': 'application/vnd.apple.mpegurl', 'cache-control': 'private, max-age=3600' })
-      .send(mediaPlaylist(plan));
+      .send(mediaPlaylist(plan, viewerSegmentUri(plan)));
   });
 
-  app.get<{ Params: { token: string; seg: string } }>('/v/:token/:seg', async (req, reply) => {
-    const m = /^(\d{1,5})\.ts$/.exec(req.params.seg);
-    if (!m) throw new ApiError(404, 'not_found', 'no such file', undefined, CORS);
+  // Shared segments by template version: no token, since they carry nothing personal.
+  app.get<{ Params: { template: string; version: string; seg: string } }>(
+    '/s/:template/:version/:seg',
+    { schema: { params: params({ template: TEMPLATE_ID, version: VERSION_ID, seg: SEGMENT_FILE }) } },
+    async (req, reply) => {
+      const plan = await ctx.registry.plan(req.params.template, req.params.version);
+      const seg = plan?.segments[parseInt(req.params.seg, 10)];
+      // A personalized position has no shared bytes to give: only its viewer's token reaches it.
+      if (!seg || seg.kind !== 'static') throw new ApiError(404, 'not_found', 'no such shared segment', undefined, CORS);
+      return sendObject(reply, seg.key, IMMUTABLE);
+    },
+  );
+
+  app.get<{ Params: { token: string; seg: string } }>('/v/:token/:seg', { schema: { params: params({ token: TOKEN, seg: SEGMENT_FILE }) } }, async (req, reply) => {
     const meta = await authorize(req.params.token);
     const plan = await ctx.registry.plan(meta.templateId, meta.version);
-    const seg = plan?.segments[Number(m[1])];
+    const seg = plan?.segments[parseInt(req.params.seg, 10)];
     if (!plan || !seg) throw new ApiError(404, 'not_found', 'no such segment', undefined, CORS);
     if (seg.kind === 'static') {
-      // Shared by every viewer and never personal: a CDN may cache it by path without the token.
-      return sendObject(reply, seg.key, 'public, max-age=31536000, immutable');
+      // Playlists point at /s/…; this answers players holding a playlist from before that.
+      return sendObject(reply, seg.key, IMMUTABLE);
     }
     const key = meta.segKeys[String(seg.index)]!;
     if (!(await ctx.storage.head(key))) {
-      if ((await ctx.store.state(meta.id)) === 'failed') {
+      const part = await ctx.store.part(meta.id);
+      const { state } = await settleLostFailure(ctx.store, ctx.renderQueue, meta.id, await ctx.store.state(meta.id), part);
+      if (state === 'failed') {
         // Rendering gave up: the viewer still gets a whole video, without this overlay.
         return sendObject(reply, seg.key, 'private, no-store');
       }
       await startIfLazy(meta);
-      await bumpRender(ctx.renderQueue, meta.id);
+      await bumpRender(ctx.renderQueue, meta.id, part);
       const ok = await ctx.waiter.wait(key, ctx.config.jitWaitMs);
       if (!ok) throw new ApiError(503, 'rendering', 'this part of the video is still being prepared; retry shortly', undefined, { ...CORS, 'retry-after': '2' });
     }
@@ -78,7 +97,7 @@ export function viewerRoutes(app: FastifyInstance, ctx: ApiContext) {
       .send(obj.stream());
   }
 
-  app.get<{ Params: { token: string } }>('/v/:token/', async (req, reply) => {
+  app.get<{ Params: { token: string } }>('/v/:token/', { schema: { params: params({ token: TOKEN }) } }, async (req, reply) => {
     const meta = await authorize(req.params.token);
     const plan = await ctx.registry.plan(meta.templateId, meta.version);
     await startIfLazy(meta);
