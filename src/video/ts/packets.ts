@@ -250,3 +250,32 @@ export function buildVideoPesHeader(pts: number, dts: number | undefined, stream
   if (withDts) writeTimestamp(h, 14, 0x1, dts!);
   return h;
 }
+
+/**
+ * Frames a byte stream that arrives in arbitrary chunks (a file read, an encoder's stdout)
+ * into whole 188-byte packets, checking sync; a partial packet waits for the next chunk.
+ */
+export class PacketFramer {
+  private tail = Buffer.alloc(0);
+  private count = 0;
+
+  /** The whole packets completed by this chunk (views into it, or into a joined copy). */
+  push(chunk: Buffer): Buffer[] {
+    const data = this.tail.length ? Buffer.concat([this.tail, chunk]) : chunk;
+    const whole = data.length - (data.length % TS_PACKET_SIZE);
+    this.tail = Buffer.from(data.subarray(whole));
+    const packets: Buffer[] = [];
+    for (let off = 0; off < whole; off += TS_PACKET_SIZE) {
+      const raw = data.subarray(off, off + TS_PACKET_SIZE);
+      if (raw[0] !== SYNC_BYTE) throw new TsFormatError(`lost sync at packet ${this.count}`);
+      this.count++;
+      packets.push(raw);
+    }
+    return packets;
+  }
+
+  /** Throws if the stream ended inside a packet. */
+  end(): void {
+    if (this.tail.length) throw new TsFormatError(`TS length is not a multiple of ${TS_PACKET_SIZE} (${this.tail.length} bytes left over)`);
+  }
+}

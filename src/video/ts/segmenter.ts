@@ -7,8 +7,7 @@
 import { createReadStream } from 'node:fs';
 import {
   PAT_PID,
-  SYNC_BYTE,
-  TS_PACKET_SIZE,
+  PacketFramer,
   TsFormatError,
   findStreams,
   parsePacket,
@@ -40,8 +39,7 @@ export interface CutSegment {
  * every cut (closed GOPs) is checked on the timestamps, modulo the 2^33 wrap.
  */
 export class TsSegmenter {
-  private tail = Buffer.alloc(0);
-  private packetNo = 0;
+  private readonly framer = new PacketFramer();
   /** Packets seen before the PAT and PMT told which PID is video. */
   private early: Buffer[] | null = [];
   private pat?: Buffer;
@@ -68,14 +66,8 @@ export class TsSegmenter {
   }
 
   push(chunk: Buffer): CutSegment[] {
-    const data = this.tail.length ? Buffer.concat([this.tail, chunk]) : chunk;
-    const whole = data.length - (data.length % TS_PACKET_SIZE);
-    this.tail = Buffer.from(data.subarray(whole));
     const done: CutSegment[] = [];
-    for (let off = 0; off < whole; off += TS_PACKET_SIZE) {
-      const raw = data.subarray(off, off + TS_PACKET_SIZE);
-      if (raw[0] !== SYNC_BYTE) throw new TsFormatError(`lost sync at packet ${this.packetNo}`);
-      this.packetNo++;
+    for (const raw of this.framer.push(chunk)) {
       if (this.early) {
         this.early.push(raw);
         if (!this.learn(raw)) continue;
@@ -91,7 +83,7 @@ export class TsSegmenter {
 
   /** The last segment. Throws if the stream ended early or a boundary lies past its end. */
   end(): CutSegment[] {
-    if (this.tail.length) throw new TsFormatError(`TS length is not a multiple of ${TS_PACKET_SIZE} (${this.tail.length} bytes left over)`);
+    this.framer.end();
     if (this.early) throw new TsFormatError(this.pat ? 'no PMT' : 'no PAT');
     if (this.frames === 0) throw new Error('encode has no video');
     if (this.segment < this.boundaries.length - 1) {

@@ -3,12 +3,12 @@
 // the moment its last frame leaves the encoder, not when the whole pass ends.
 // Works on a video-only encode whose pieces each start with an IDR frame
 // (closed GOP), so decode order never crosses a piece boundary.
-import { findStreams, parsePackets, PAT_PID, TS_PACKET_SIZE, TsFormatError } from './packets.ts';
+import { findStreams, PacketFramer, parsePackets, PAT_PID, TS_PACKET_SIZE, TsFormatError } from './packets.ts';
 
 export class StreamCutter {
   private pending: Buffer[] = [];
   private pendingBytes = 0;
-  private tail = Buffer.alloc(0);
+  private readonly framer = new PacketFramer();
   private psi: Buffer | null = null;
   private videoPid = -1;
   private pmtPid = -1;
@@ -24,13 +24,8 @@ export class StreamCutter {
 
   /** Feeds encoder output; returns the pieces completed by it (each with PAT/PMT in front). */
   push(chunk: Buffer): Buffer[] {
-    const data = this.tail.length ? Buffer.concat([this.tail, chunk]) : chunk;
-    const whole = data.length - (data.length % TS_PACKET_SIZE);
-    this.tail = Buffer.from(data.subarray(whole));
     const done: Buffer[] = [];
-    for (let off = 0; off < whole; off += TS_PACKET_SIZE) {
-      const p = data.subarray(off, off + TS_PACKET_SIZE);
-      if (p[0] !== 0x47) throw new TsFormatError('encoder output lost sync');
+    for (const p of this.framer.push(chunk)) {
       const pid = ((p[1]! & 0x1f) << 8) | p[2]!;
       const pusi = (p[1]! & 0x40) !== 0;
       if (this.videoPid < 0) {
@@ -49,7 +44,7 @@ export class StreamCutter {
 
   /** The last piece, once the encoder has exited. Throws if the frame counts do not add up. */
   end(): Buffer {
-    if (this.tail.length) throw new TsFormatError(`encoder output ends with a partial packet (${this.tail.length} bytes)`);
+    this.framer.end();
     const total = this.ends[this.ends.length - 1] ?? 0;
     if (this.framesSeen !== total) throw new TsFormatError(`encoder produced ${this.framesSeen} frames, expected ${total}`);
     if (this.piece !== this.ends.length - 1) throw new TsFormatError('encoder output ended early');
