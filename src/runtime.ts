@@ -2,7 +2,8 @@
 // storage, workers and/or the HTTP API, and the bundled templates.
 import { existsSync, readdirSync } from 'node:fs';
 import path from 'node:path';
-import { QueueEvents } from 'bullmq';
+import { QueueEvents, type ConnectionOptions } from 'bullmq';
+import type { Redis } from 'ioredis';
 import type { FastifyInstance } from 'fastify';
 import { loadConfig, type Config } from './config/index.ts';
 import { createLogger, silentLogger, type Logger } from './config/logger.ts';
@@ -13,7 +14,7 @@ import { connect, bullConnection, type RedisTarget } from './queue/connection.ts
 import { TemplateRegistry } from './templates/registry.ts';
 import { RenderStore } from './render/records.ts';
 import { PreviewPool } from './render/preview-pool.ts';
-import { prepareQueue, renderQueue, PREPARE_QUEUE } from './queue/queues.ts';
+import { prepareQueue, renderQueue, PREPARE_QUEUE, type PrepareQueue, type RenderQueue } from './queue/queues.ts';
 import { startWorkers } from './queue/workers.ts';
 import { ReadyWaiter } from './viewer/ready-waiter.ts';
 import { buildApp } from './api/app.ts';
@@ -36,77 +37,41 @@ export async function startService(opts: { api: boolean; worker: boolean; env?: 
   const config = loadConfig(opts.env);
   const logger = opts.logger === false ? silentLogger : (opts.logger ?? createLogger(config.logLevel));
   configureFfmpeg(config.ffmpeg);
-  let embedded: EmbeddedRedis | undefined;
-  let target: RedisTarget;
-  if (config.redisUrl) target = { url: config.redisUrl };
-  else {
-    embedded = await startEmbeddedRedis(config.varDir, config.redisServerPath);
-    target = { socket: embedded.socket };
-  }
+  const { target, embedded } = await redisTarget(config);
   const connection = bullConnection(target);
   const redis = connect(target);
   const storage = new LocalStorage(config.storageDir);
-  const registry = new TemplateRegistry(redis, storage);
-  const rq = renderQueue(connection, { attempts: config.renderAttempts, delayMs: config.retryDelayMs });
-  const pq = prepareQueue(connection);
-  const closers: Array<() => Promise<unknown>> = [];
-  // BullMQ objects emit 'error' when Redis goes away; unheard, that ends the process. They reconnect by themselves.
-  const onRedisError = (what: string) => (e: Error) => logger.warn({ what, err: e.message.split('\n')[0]!.slice(0, 200) }, 'redis error (reconnecting)');
+  const parts: Parts = {
+    config,
+    logger,
+    target,
+    connection,
+    redis,
+    storage,
+    registry: new TemplateRegistry(redis, storage),
+    rq: renderQueue(connection, { attempts: config.renderAttempts, delayMs: config.retryDelayMs }),
+    pq: prepareQueue(connection),
+    // BullMQ objects emit 'error' when Redis goes away; unheard, that ends the process. They reconnect by themselves.
+    onRedisError: (what: string) => (e: Error) => logger.warn({ what, err: e.message.split('\n')[0]!.slice(0, 200) }, 'redis error (reconnecting)'),
+  };
+  const { rq, pq, onRedisError } = parts;
   rq.on('error', onRedisError('render queue'));
   pq.on('error', onRedisError('prepare queue'));
   redis.on('error', onRedisError('redis'));
+  const closers: Array<() => Promise<unknown>> = [];
 
   if (opts.worker) {
-    const w = startWorkers({ connection, redis, storage, registry, concurrency: config.workerConcurrency, fetchPolicy: config.imageFetch, renderQueue: rq, log: logger.child({ name: 'worker' }) });
+    const w = startWorkers({ connection, redis, storage, registry: parts.registry, concurrency: config.workerConcurrency, fetchPolicy: config.imageFetch, renderQueue: rq, log: logger.child({ name: 'worker' }) });
     closers.push(() => w.close());
   }
-  let app: FastifyInstance | undefined;
-  let url: string | undefined;
-  if (opts.api) {
-    const sub = connect(target);
-    sub.on('error', onRedisError('subscriber'));
-    const waiter = new ReadyWaiter(sub, storage);
-    closers.push(() => waiter.close());
-    const prepareEvents = new QueueEvents(PREPARE_QUEUE, { connection });
-    prepareEvents.on('error', onRedisError('prepare events'));
-    closers.push(() => prepareEvents.close());
-    const previews = new PreviewPool(config.storageDir, config.imageFetch);
-    closers.push(() => previews.close());
-    app = buildApp({ config, redis, storage, registry, store: new RenderStore(redis), renderQueue: rq, prepareQueue: pq, waiter, prepareEvents, previews }, { logger: logger.child({ name: 'api' }) });
-    await app.listen({ port: config.port, host: config.host });
-    const addr = app.server.address();
-    url = typeof addr === 'object' && addr ? `http://127.0.0.1:${addr.port}` : undefined;
-    closers.push(async () => {
-      // Graceful, but bounded: a viewer who stopped reading a segment must not hold shutdown forever.
-      const force = setTimeout(() => app!.server.closeAllConnections(), 5000);
-      await app!.close();
-      clearTimeout(force);
-    });
-  }
-
-  async function prepareBundled() {
-    const dirs = existsSync(config.templatesDir)
-      ? readdirSync(config.templatesDir, { withFileTypes: true })
-          .filter((d) => d.isDirectory() && existsSync(path.join(config.templatesDir, d.name, MANIFEST_FILE)))
-          .map((d) => path.join(config.templatesDir, d.name))
-      : [];
-    const events = new QueueEvents(PREPARE_QUEUE, { connection });
-    events.on('error', onRedisError('prepare events'));
-    try {
-      await events.waitUntilReady();
-      const jobs = await Promise.all(dirs.map((dir) => pq.add('prepare', { dir, activate: 'unless-uploaded' as const, source: 'bundled' as const })));
-      return await Promise.all(jobs.map((j) => j.waitUntilFinished(events, 30 * 60_000) as Promise<{ templateId: string; version: string }>));
-    } finally {
-      await events.close();
-    }
-  }
+  const api = opts.api ? await startApi(parts, closers) : undefined;
 
   return {
     config,
     logger,
-    app,
-    url,
-    prepareBundled,
+    app: api?.app,
+    url: api?.url,
+    prepareBundled: () => prepareBundled(parts),
     close: async () => {
       for (const c of closers.reverse()) await c().catch(() => {});
       await rq.close();
@@ -115,4 +80,72 @@ export async function startService(opts: { api: boolean; worker: boolean; env?: 
       await embedded?.stop();
     },
   };
+}
+
+/** What the service's parts share: one Redis, one storage, the queues. */
+interface Parts {
+  config: Config;
+  logger: Logger;
+  target: RedisTarget;
+  connection: ConnectionOptions;
+  redis: Redis;
+  storage: LocalStorage;
+  registry: TemplateRegistry;
+  rq: RenderQueue;
+  pq: PrepareQueue;
+  onRedisError: (what: string) => (e: Error) => void;
+}
+
+/** REDIS_URL when set, else a redis-server of our own. */
+async function redisTarget(config: Config): Promise<{ target: RedisTarget; embedded?: EmbeddedRedis }> {
+  if (config.redisUrl) return { target: { url: config.redisUrl } };
+  const embedded = await startEmbeddedRedis(config.varDir, config.redisServerPath);
+  return { target: { socket: embedded.socket }, embedded };
+}
+
+/** The HTTP API and what only it needs; each part's close is pushed onto `closers`. */
+async function startApi(p: Parts, closers: Array<() => Promise<unknown>>): Promise<{ app: FastifyInstance; url?: string }> {
+  const { config, connection, onRedisError } = p;
+  const sub = connect(p.target);
+  sub.on('error', onRedisError('subscriber'));
+  const waiter = new ReadyWaiter(sub, p.storage);
+  closers.push(() => waiter.close());
+  const prepareEvents = new QueueEvents(PREPARE_QUEUE, { connection });
+  prepareEvents.on('error', onRedisError('prepare events'));
+  closers.push(() => prepareEvents.close());
+  const previews = new PreviewPool(config.storageDir, config.imageFetch);
+  closers.push(() => previews.close());
+  const app = buildApp(
+    { config, redis: p.redis, storage: p.storage, registry: p.registry, store: new RenderStore(p.redis), renderQueue: p.rq, prepareQueue: p.pq, waiter, prepareEvents, previews },
+    { logger: p.logger.child({ name: 'api' }) },
+  );
+  await app.listen({ port: config.port, host: config.host });
+  const addr = app.server.address();
+  const url = typeof addr === 'object' && addr ? `http://127.0.0.1:${addr.port}` : undefined;
+  closers.push(async () => {
+    // Graceful, but bounded: a viewer who stopped reading a segment must not hold shutdown forever.
+    const force = setTimeout(() => app.server.closeAllConnections(), 5000);
+    await app.close();
+    clearTimeout(force);
+  });
+  return { app, url };
+}
+
+/** Queues every template folder under TEMPLATES_DIR for preparation and waits for them all. */
+async function prepareBundled(p: Parts): Promise<Array<{ templateId: string; version: string }>> {
+  const root = p.config.templatesDir;
+  const dirs = existsSync(root)
+    ? readdirSync(root, { withFileTypes: true })
+        .filter((d) => d.isDirectory() && existsSync(path.join(root, d.name, MANIFEST_FILE)))
+        .map((d) => path.join(root, d.name))
+    : [];
+  const events = new QueueEvents(PREPARE_QUEUE, { connection: p.connection });
+  events.on('error', p.onRedisError('prepare events'));
+  try {
+    await events.waitUntilReady();
+    const jobs = await Promise.all(dirs.map((dir) => p.pq.add('prepare', { dir, activate: 'unless-uploaded' as const, source: 'bundled' as const })));
+    return await Promise.all(jobs.map((j) => j.waitUntilFinished(events, 30 * 60_000) as Promise<{ templateId: string; version: string }>));
+  } finally {
+    await events.close();
+  }
 }

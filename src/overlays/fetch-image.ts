@@ -190,11 +190,13 @@ async function resolveChecked(host: string, policy: ImageFetchPolicy, signal: Ab
 }
 
 type Hop = { kind: 'redirect'; location: string } | { kind: 'body'; body: Buffer };
+/** Ends a request once: with an error, or with its outcome. Later calls are ignored. */
+type Finish = (err: unknown, hop?: Hop) => void;
 
 function requestOnce(u: URL, to: Checked[], policy: ImageFetchPolicy, signal: AbortSignal): Promise<Hop> {
   return new Promise<Hop>((resolve, reject) => {
     let settled = false;
-    const finish = (err: unknown, hop?: Hop) => {
+    const finish: Finish = (err, hop) => {
       if (settled) return;
       settled = true;
       signal.removeEventListener('abort', onAbort);
@@ -204,13 +206,6 @@ function requestOnce(u: URL, to: Checked[], policy: ImageFetchPolicy, signal: Ab
       } else resolve(hop!);
     };
     const onAbort = () => finish(new ImageFetchError('timeout'));
-    // Whatever name the socket layer asks about, it gets the addresses that were
-    // checked (all of them when it tries several, as Node's happy eyeballs does).
-    const first = to[0]!;
-    const lookup: net.LookupFunction = (_host, opts, cb) => {
-      if (opts.all) cb(null, to.map((a) => ({ address: a.address, family: a.family })));
-      else cb(null, first.address, first.family);
-    };
     const mod = u.protocol === 'https:' ? https : http;
     const req = mod.request(
       {
@@ -220,54 +215,72 @@ function requestOnce(u: URL, to: Checked[], policy: ImageFetchPolicy, signal: Ab
         path: `${u.pathname}${u.search}`,
         method: 'GET',
         headers: { accept: 'image/png,image/jpeg,image/webp,image/gif', 'accept-encoding': 'identity', 'user-agent': 'kasane-image-fetch/1' },
-        lookup,
+        lookup: checkedLookup(to),
         agent: false, // no pooled sockets: each fetch connects to its own checked address
       },
-      (res) => {
-        const status = res.statusCode ?? 0;
-        if ([301, 302, 303, 307, 308].includes(status)) {
-          const location = res.headers.location;
-          res.resume();
-          if (!location) return finish(new ImageFetchError('http_status', String(status)));
-          return finish(null, { kind: 'redirect', location });
-        }
-        if (status !== 200) {
-          res.resume();
-          return finish(new ImageFetchError('http_status', String(status)));
-        }
-        const type = String(res.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
-        if (!IMAGE_TYPES.has(type)) return finish(new ImageFetchError('not_an_image', 'content-type'));
-        const declared = Number(res.headers['content-length']);
-        if (Number.isFinite(declared) && declared > policy.maxBytes) return finish(new ImageFetchError('too_large'));
-
-        const chunks: Buffer[] = [];
-        let size = 0;
-        let sized = false;
-        res.on('data', (chunk: Buffer) => {
-          if (settled) return;
-          size += chunk.length;
-          if (size > policy.maxBytes) return finish(new ImageFetchError('too_large'));
-          chunks.push(chunk);
-          // Refuse a decompression bomb from its header, before the rest arrives.
-          if (!sized && size <= SNIFF_LIMIT) {
-            const info = imageInfo(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks));
-            if (info?.width !== undefined && info.height !== undefined) {
-              sized = true;
-              if (info.width * info.height > policy.maxPixels) finish(new ImageFetchError('too_many_pixels'));
-            }
-          }
-        });
-        res.on('end', () => finish(null, { kind: 'body', body: Buffer.concat(chunks) }));
-        res.on('error', (e) => finish(e));
-        // A connection closed mid-body: 'close' without 'end' (finish ignores the later call after 'end').
-        res.on('close', () => finish(new ImageFetchError('network')));
-      },
+      (res) => onResponse(res, policy, finish, () => settled),
     );
     req.on('error', (e) => finish(e));
     if (signal.aborted) return onAbort();
     signal.addEventListener('abort', onAbort, { once: true });
     req.end();
   });
+}
+
+/**
+ * Whatever name the socket layer asks about, it gets the addresses that were
+ * checked (all of them when it tries several, as Node's happy eyeballs does).
+ */
+function checkedLookup(to: Checked[]): net.LookupFunction {
+  const first = to[0]!;
+  return (_host, opts, cb) => {
+    if (opts.all) cb(null, to.map((a) => ({ address: a.address, family: a.family })));
+    else cb(null, first.address, first.family);
+  };
+}
+
+/** A redirect, a refused status or type, or an image body read under the byte and pixel limits. */
+function onResponse(res: http.IncomingMessage, policy: ImageFetchPolicy, finish: Finish, settled: () => boolean): void {
+  const status = res.statusCode ?? 0;
+  if ([301, 302, 303, 307, 308].includes(status)) {
+    const location = res.headers.location;
+    res.resume();
+    if (!location) return finish(new ImageFetchError('http_status', String(status)));
+    return finish(null, { kind: 'redirect', location });
+  }
+  if (status !== 200) {
+    res.resume();
+    return finish(new ImageFetchError('http_status', String(status)));
+  }
+  const type = String(res.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
+  if (!IMAGE_TYPES.has(type)) return finish(new ImageFetchError('not_an_image', 'content-type'));
+  const declared = Number(res.headers['content-length']);
+  if (Number.isFinite(declared) && declared > policy.maxBytes) return finish(new ImageFetchError('too_large'));
+  readBody(res, policy, finish, settled);
+}
+
+function readBody(res: http.IncomingMessage, policy: ImageFetchPolicy, finish: Finish, settled: () => boolean): void {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  let sized = false;
+  res.on('data', (chunk: Buffer) => {
+    if (settled()) return;
+    size += chunk.length;
+    if (size > policy.maxBytes) return finish(new ImageFetchError('too_large'));
+    chunks.push(chunk);
+    // Refuse a decompression bomb from its header, before the rest arrives.
+    if (!sized && size <= SNIFF_LIMIT) {
+      const info = imageInfo(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks));
+      if (info?.width !== undefined && info.height !== undefined) {
+        sized = true;
+        if (info.width * info.height > policy.maxPixels) finish(new ImageFetchError('too_many_pixels'));
+      }
+    }
+  });
+  res.on('end', () => finish(null, { kind: 'body', body: Buffer.concat(chunks) }));
+  res.on('error', (e) => finish(e));
+  // A connection closed mid-body: 'close' without 'end' (finish ignores the later call after 'end').
+  res.on('close', () => finish(new ImageFetchError('network')));
 }
 
 async function checkImage(body: Buffer, policy: ImageFetchPolicy): Promise<void> {

@@ -94,7 +94,7 @@ function checkCss(css: string, add: (m: string) => void): void {
  */
 export function sanitizeSvg(svgText: string): { svg?: string; problems: SvgProblem[] } {
   const problems: SvgProblem[] = [];
-  const add = (message: string) => {
+  const add: Add = (message) => {
     if (!problems.some((p) => p.message === message)) problems.push({ message });
   };
   const text = String(svgText ?? '').replace(/^\uFEFF/, ''); // a byte-order mark some editors write
@@ -105,75 +105,96 @@ export function sanitizeSvg(svgText: string): { svg?: string; problems: SvgProbl
   const valid = XMLValidator.validate(text);
   if (valid !== true) return { problems: [{ message: `not well-formed XML at line ${valid.err.line}, column ${valid.err.col}: ${valid.err.msg}` }] };
 
-  const walk = (nodes: Node[]): Node[] => {
-    const out: Node[] = [];
-    for (const node of nodes) {
-      const name = Object.keys(node).find((k) => k !== ':@')!;
-      if (name === '#text') {
-        out.push(node);
-        continue;
-      }
-      if (name === '#cdata') {
-        // Kept as plain text, escaped when written: the same characters, no CDATA section to reason about.
-        const inner = (node[name] as Node[]).map((n) => String(n['#text'] ?? '')).join('');
-        out.push({ '#text': inner });
-        continue;
-      }
-      if (name === '#comment') continue;
-      if (name.startsWith('?')) {
-        if (name === '?xml-stylesheet') add('external stylesheets (<?xml-stylesheet?>) are not allowed');
-        continue; // the XML declaration and other processing instructions are not needed to draw
-      }
-      const local = localName(name);
-      if (FORBIDDEN.has(local.toLowerCase())) {
-        add(`<${local}> is not allowed`);
-        continue;
-      }
-      if (!ELEMENTS.has(local)) {
-        if (name.includes(':')) continue; // editor metadata in its own namespace: not drawn
-        add(`<${name}> is not an allowed SVG element`);
-        continue;
-      }
-      const attrs: Record<string, string> = {};
-      for (const [attr, raw] of Object.entries(node[':@'] ?? {})) {
-        const value = String(raw);
-        const attrLocal = localName(attr).toLowerCase();
-        if (attrLocal.startsWith('on')) {
-          add(`event handler attribute ${attr} is not allowed`);
-          continue;
-        }
-        if (attrLocal === 'href') {
-          const target = squeeze(value);
-          if (!(target.startsWith('#') || SAFE_DATA_IMAGE.test(target.toLowerCase()))) {
-            add(`external reference ${attr}="${short(value)}" (only "#id" or a data:image/png|jpeg|webp|gif URL)`);
-          } else attrs[attr] = value;
-          continue;
-        }
-        if (attr === 'xmlns' || attr.startsWith('xmlns:')) {
-          attrs[attr] = value; // needed to read prefixed names (xlink:href); never fetched
-          continue;
-        }
-        checkCss(value, add); // url(…) may appear in any presentation attribute, not only style
-        if (ATTRIBUTES.has(attr)) attrs[attr] = value;
-      }
-      const children = node[name] as Node[];
-      if (local === 'style') {
-        const css = children.map((c) => String(c['#text'] ?? (c['#cdata'] as Node[] | undefined)?.map((n) => n['#text']).join('') ?? '')).join('');
-        checkCss(css, add);
-        if (children.some((c) => !('#text' in c) && !('#cdata' in c) && !('#comment' in c))) add('<style> may hold only CSS text');
-      }
-      const kept: Node = { [name]: walk(children) };
-      if (Object.keys(attrs).length) kept[':@'] = attrs;
-      out.push(kept);
-    }
-    return out;
-  };
-
-  const tree = walk(parser.parse(text) as Node[]);
+  const tree = walk(parser.parse(text) as Node[], add);
   const roots = tree.filter((n) => !('#text' in n));
-  if (roots.length !== 1 || localName(Object.keys(roots[0]!).find((k) => k !== ':@')!) !== 'svg') add('the file must hold exactly one root <svg> element');
+  if (roots.length !== 1 || localName(nodeName(roots[0]!)) !== 'svg') add('the file must hold exactly one root <svg> element');
   if (problems.length) return { problems };
   return { svg: builder.build(roots) as string, problems };
+}
+
+/** Records a problem (once per message). */
+type Add = (message: string) => void;
+
+const nodeName = (node: Node) => Object.keys(node).find((k) => k !== ':@')!;
+
+/** The checked copy of a parsed tree: allowed elements and attributes only; what is refused goes to `add`. */
+function walk(nodes: Node[], add: Add): Node[] {
+  const out: Node[] = [];
+  for (const node of nodes) {
+    const name = nodeName(node);
+    if (name === '#text') {
+      out.push(node);
+      continue;
+    }
+    if (name === '#cdata') {
+      // Kept as plain text, escaped when written: the same characters, no CDATA section to reason about.
+      const inner = (node[name] as Node[]).map((n) => String(n['#text'] ?? '')).join('');
+      out.push({ '#text': inner });
+      continue;
+    }
+    if (name === '#comment') continue;
+    if (name.startsWith('?')) {
+      if (name === '?xml-stylesheet') add('external stylesheets (<?xml-stylesheet?>) are not allowed');
+      continue; // the XML declaration and other processing instructions are not needed to draw
+    }
+    if (!elementAllowed(name, add)) continue;
+    const attrs = keptAttributes(node[':@'] ?? {}, add);
+    const children = node[name] as Node[];
+    if (localName(name) === 'style') checkStyleElement(children, add);
+    const kept: Node = { [name]: walk(children, add) };
+    if (Object.keys(attrs).length) kept[':@'] = attrs;
+    out.push(kept);
+  }
+  return out;
+}
+
+/** False for an element that is not drawn: refused ones are also reported, editor metadata is not. */
+function elementAllowed(name: string, add: Add): boolean {
+  const local = localName(name);
+  if (FORBIDDEN.has(local.toLowerCase())) {
+    add(`<${local}> is not allowed`);
+    return false;
+  }
+  if (!ELEMENTS.has(local)) {
+    // Editor metadata in its own namespace: not drawn.
+    if (!name.includes(':')) add(`<${name}> is not an allowed SVG element`);
+    return false;
+  }
+  return true;
+}
+
+/** The attributes kept on an allowed element; event handlers and external references are reported. */
+function keptAttributes(raw: Record<string, string>, add: Add): Record<string, string> {
+  const attrs: Record<string, string> = {};
+  for (const [attr, v] of Object.entries(raw)) {
+    const value = String(v);
+    const attrLocal = localName(attr).toLowerCase();
+    if (attrLocal.startsWith('on')) {
+      add(`event handler attribute ${attr} is not allowed`);
+      continue;
+    }
+    if (attrLocal === 'href') {
+      const target = squeeze(value);
+      if (!(target.startsWith('#') || SAFE_DATA_IMAGE.test(target.toLowerCase()))) {
+        add(`external reference ${attr}="${short(value)}" (only "#id" or a data:image/png|jpeg|webp|gif URL)`);
+      } else attrs[attr] = value;
+      continue;
+    }
+    if (attr === 'xmlns' || attr.startsWith('xmlns:')) {
+      attrs[attr] = value; // needed to read prefixed names (xlink:href); never fetched
+      continue;
+    }
+    checkCss(value, add); // url(…) may appear in any presentation attribute, not only style
+    if (ATTRIBUTES.has(attr)) attrs[attr] = value;
+  }
+  return attrs;
+}
+
+/** A <style> element's CSS is checked like a style attribute, and it may hold nothing else. */
+function checkStyleElement(children: Node[], add: Add): void {
+  const css = children.map((c) => String(c['#text'] ?? (c['#cdata'] as Node[] | undefined)?.map((n) => n['#text']).join('') ?? '')).join('');
+  checkCss(css, add);
+  if (children.some((c) => !('#text' in c) && !('#cdata' in c) && !('#comment' in c))) add('<style> may hold only CSS text');
 }
 
 /** Reasons this SVG may not be drawn (empty when it is safe); see sanitizeSvg. */

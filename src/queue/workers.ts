@@ -2,7 +2,7 @@
 // A worker killed mid-render loses nothing: segments are written atomically
 // and content-addressed, BullMQ hands the stalled job to another worker, and
 // the retry skips segments that already exist.
-import { Worker, UnrecoverableError, type Job } from 'bullmq';
+import { Worker, UnrecoverableError, type Job, type Processor } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { ConnectionOptions } from 'bullmq';
 import type { Logger } from '../config/logger.ts';
@@ -38,101 +38,19 @@ const CLAIM_MS = 30_000;
 
 export function startWorkers(d: WorkerDeps): { render: Worker; prepare: Worker; close(): Promise<void> } {
   const store = new RenderStore(d.redis);
-  // Content-addressed segments shared by many people (same items) are encoded once
-  // even when two workers meet them at the same moment.
-  // A retry of the same render (after a crash) takes its own stale claim back.
-  const claimsFor = (renderId: string): SegmentClaims => ({
-    claim: async (key) =>
-      (await d.redis.set(`kasane:claim:${key}`, renderId, 'PX', CLAIM_MS, 'NX')) === 'OK' || (await d.redis.get(`kasane:claim:${key}`)) === renderId,
-    release: async (key) => {
-      await d.redis.del(`kasane:claim:${key}`);
-    },
-  });
   // Font registration costs ~0.5 s; pay it at start, not in the first viewer's render.
   ensureFonts();
-
-  const render = new Worker<RenderJobData>(
-    RENDER_QUEUE,
-    async (job: Job<RenderJobData>, _token, signal) => {
-      const { renderId } = job.data;
-      const meta = await store.meta(renderId);
-      if (!meta) return { skipped: 'render expired or unknown' };
-      const plan = await d.registry.plan(meta.templateId, meta.version);
-      if (!plan) throw new UnrecoverableError(`template ${meta.templateId} version ${meta.version} is not prepared`);
-      if (plan.ffmpegVersion !== (await ffmpegVersion())) {
-        // Mixing encoder builds breaks the splice; refuse rather than emit a broken stream.
-        throw new UnrecoverableError(`template prepared with a different ffmpeg build (${plan.ffmpegVersion})`);
-      }
-      const data = (await store.data(renderId)) ?? {};
-      const part = job.data.part ?? 0;
-      await store.markStarted(renderId, job.attemptsMade + 1, part > 0);
-      const t0 = Date.now();
-      const keys = Object.fromEntries(Object.entries(meta.segKeys).map(([k, v]) => [Number(k), v]));
-      // Deadline first: while other renders wait, a fresh render (its viewer may be
-      // opening the link right now) gets only the segment that viewer reaches first;
-      // the rest is queued behind everyone's first segments. An idle worker, or an old
-      // backlog, renders everything in one pass (cheapest).
-      const fresh = Date.now() - Date.parse(meta.createdAt) < FRESH_MS;
-      let rendered = 0;
-      const { deferred } = await renderPersonalSegments(plan, data, keys, d.storage, drawContext(plan, d.storage, d.fetchPolicy), {
-        signal,
-        claims: claimsFor(renderId),
-        deferAllButFirst: async () => fresh && (await othersWaiting(d.renderQueue)),
-        onSegment: async (s) => {
-          if (!s.reused) rendered++;
-          await store.markSegment(renderId, s.index, s.key, s.reused);
-          await job.updateProgress({ segment: s.index });
-        },
-      });
-      if (deferred.length) {
-        // The record names the part first, so a viewer's bump finds the new job at once.
-        await store.setPart(renderId, part + 1);
-        // A watched render keeps the viewer's priority for its later segments.
-        await enqueueContinuation(d.renderQueue, renderId, part + 1, job.priority === PRIORITY.viewer ? PRIORITY.viewer : PRIORITY.later);
-        d.log.info({ renderId, template: plan.templateId, part, rendered, ms: Date.now() - t0 }, 'render part done, rest queued');
-        return { rendered, continued: true };
-      }
-      await store.markDone(renderId);
-      // No personal data here: ids, counts and times only.
-      d.log.info({ renderId, template: plan.templateId, part, rendered, ms: Date.now() - t0 }, 'render done');
-      return { rendered };
-    },
-    { connection: d.connection, concurrency: d.concurrency, lockDuration: LOCK_MS, stalledInterval: 5000, maxStalledCount: 3 },
-  );
-  render.on('failed', (job, err) => {
-    if (!job) return;
-    const final = job.attemptsMade >= (job.opts.attempts ?? 1) || err instanceof UnrecoverableError;
-    // Retried: a lost write would leave the render "rendering" for ever (the status route
-    // also reads the job's own state, so even a write that never lands is seen).
-    void withRetries(() => store.markError(job.data.renderId, safeMessage(err), final)).catch((e: Error) =>
-      d.log.error({ renderId: job.data.renderId, err: safeMessage(e) }, 'could not record a render failure'),
-    );
-    d.log[final ? 'error' : 'warn']({ renderId: job.data.renderId, attempt: job.attemptsMade, final, err: safeMessage(err) }, 'render failed');
+  const render = new Worker<RenderJobData>(RENDER_QUEUE, renderProcessor(d, store), {
+    connection: d.connection,
+    concurrency: d.concurrency,
+    lockDuration: LOCK_MS,
+    stalledInterval: 5000,
+    maxStalledCount: 3,
   });
-
-  const prepare = new Worker<PrepareJobData>(
-    PREPARE_QUEUE,
-    async (job, _token, signal) => {
-      const { templateId, version } = job.data;
-      try {
-        const plan = await prepareTemplate(job.data.dir, d.storage, { signal, log: (m) => d.log.info({ job: job.id }, m) });
-        await d.registry.addVersion(plan.templateId, plan.version, job.data.source);
-        const activate = job.data.activate === 'unless-uploaded' ? !(await d.registry.uploadIsActive(plan.templateId)) : job.data.activate;
-        if (activate) await d.registry.activate(plan);
-        else await d.registry.markReady(plan);
-        return { templateId: plan.templateId, version: plan.version };
-      } catch (e) {
-        if (templateId && version) {
-          const problems = e instanceof ManifestError ? e.problems : undefined;
-          await d.registry.markFailed(templateId, version, problems ? 'template has problems' : safeMessage(e as Error), problems);
-        }
-        // A template problem will not fix itself on retry.
-        if (e instanceof ManifestError) throw new UnrecoverableError(e.message);
-        throw e;
-      }
-    },
-    { connection: d.connection, concurrency: 1, lockDuration: 60_000 },
-  );
+  render.on('failed', (job, err) => {
+    if (job) recordRenderFailure(d, store, job, err);
+  });
+  const prepare = new Worker<PrepareJobData>(PREPARE_QUEUE, prepareProcessor(d), { connection: d.connection, concurrency: 1, lockDuration: 60_000 });
 
   // A Redis outage surfaces as 'error' events: without a listener Node ends the process.
   // BullMQ reconnects by itself, so logging is all there is to do.
@@ -146,6 +64,102 @@ export function startWorkers(d: WorkerDeps): { render: Worker; prepare: Worker; 
     close: async () => {
       await Promise.all([render.close(), prepare.close()]);
     },
+  };
+}
+
+/** Renders one job's part of a render: its personal segments, or the first of them with the rest queued. */
+function renderProcessor(d: WorkerDeps, store: RenderStore): Processor<RenderJobData> {
+  return async (job, _token, signal) => {
+    const { renderId } = job.data;
+    const meta = await store.meta(renderId);
+    if (!meta) return { skipped: 'render expired or unknown' };
+    const plan = await d.registry.plan(meta.templateId, meta.version);
+    if (!plan) throw new UnrecoverableError(`template ${meta.templateId} version ${meta.version} is not prepared`);
+    if (plan.ffmpegVersion !== (await ffmpegVersion())) {
+      // Mixing encoder builds breaks the splice; refuse rather than emit a broken stream.
+      throw new UnrecoverableError(`template prepared with a different ffmpeg build (${plan.ffmpegVersion})`);
+    }
+    const data = (await store.data(renderId)) ?? {};
+    const part = job.data.part ?? 0;
+    await store.markStarted(renderId, job.attemptsMade + 1, part > 0);
+    const t0 = Date.now();
+    const keys = Object.fromEntries(Object.entries(meta.segKeys).map(([k, v]) => [Number(k), v]));
+    // Deadline first: while other renders wait, a fresh render (its viewer may be
+    // opening the link right now) gets only the segment that viewer reaches first;
+    // the rest is queued behind everyone's first segments. An idle worker, or an old
+    // backlog, renders everything in one pass (cheapest).
+    const fresh = Date.now() - Date.parse(meta.createdAt) < FRESH_MS;
+    let rendered = 0;
+    const { deferred } = await renderPersonalSegments(plan, data, keys, d.storage, drawContext(plan, d.storage, d.fetchPolicy), {
+      signal,
+      claims: segmentClaims(d.redis, renderId),
+      deferAllButFirst: async () => fresh && (await othersWaiting(d.renderQueue)),
+      onSegment: async (s) => {
+        if (!s.reused) rendered++;
+        await store.markSegment(renderId, s.index, s.key, s.reused);
+        await job.updateProgress({ segment: s.index });
+      },
+    });
+    if (deferred.length) {
+      // The record names the part first, so a viewer's bump finds the new job at once.
+      await store.setPart(renderId, part + 1);
+      // A watched render keeps the viewer's priority for its later segments.
+      await enqueueContinuation(d.renderQueue, renderId, part + 1, job.priority === PRIORITY.viewer ? PRIORITY.viewer : PRIORITY.later);
+      d.log.info({ renderId, template: plan.templateId, part, rendered, ms: Date.now() - t0 }, 'render part done, rest queued');
+      return { rendered, continued: true };
+    }
+    await store.markDone(renderId);
+    // No personal data here: ids, counts and times only.
+    d.log.info({ renderId, template: plan.templateId, part, rendered, ms: Date.now() - t0 }, 'render done');
+    return { rendered };
+  };
+}
+
+/**
+ * Content-addressed segments shared by many people (same items) are encoded once
+ * even when two workers meet them at the same moment.
+ * A retry of the same render (after a crash) takes its own stale claim back.
+ */
+function segmentClaims(redis: Redis, renderId: string): SegmentClaims {
+  return {
+    claim: async (key) =>
+      (await redis.set(`kasane:claim:${key}`, renderId, 'PX', CLAIM_MS, 'NX')) === 'OK' || (await redis.get(`kasane:claim:${key}`)) === renderId,
+    release: async (key) => {
+      await redis.del(`kasane:claim:${key}`);
+    },
+  };
+}
+
+function recordRenderFailure(d: WorkerDeps, store: RenderStore, job: Job<RenderJobData>, err: Error): void {
+  const final = job.attemptsMade >= (job.opts.attempts ?? 1) || err instanceof UnrecoverableError;
+  // Retried: a lost write would leave the render "rendering" for ever (the status route
+  // also reads the job's own state, so even a write that never lands is seen).
+  void withRetries(() => store.markError(job.data.renderId, safeMessage(err), final)).catch((e: Error) =>
+    d.log.error({ renderId: job.data.renderId, err: safeMessage(e) }, 'could not record a render failure'),
+  );
+  d.log[final ? 'error' : 'warn']({ renderId: job.data.renderId, attempt: job.attemptsMade, final, err: safeMessage(err) }, 'render failed');
+}
+
+/** Prepares a template version and activates it or marks it ready; a failure is recorded on the version. */
+function prepareProcessor(d: WorkerDeps): Processor<PrepareJobData> {
+  return async (job, _token, signal) => {
+    const { templateId, version } = job.data;
+    try {
+      const plan = await prepareTemplate(job.data.dir, d.storage, { signal, log: (m) => d.log.info({ job: job.id }, m) });
+      await d.registry.addVersion(plan.templateId, plan.version, job.data.source);
+      const activate = job.data.activate === 'unless-uploaded' ? !(await d.registry.uploadIsActive(plan.templateId)) : job.data.activate;
+      if (activate) await d.registry.activate(plan);
+      else await d.registry.markReady(plan);
+      return { templateId: plan.templateId, version: plan.version };
+    } catch (e) {
+      if (templateId && version) {
+        const problems = e instanceof ManifestError ? e.problems : undefined;
+        await d.registry.markFailed(templateId, version, problems ? 'template has problems' : safeMessage(e as Error), problems);
+      }
+      // A template problem will not fix itself on retry.
+      if (e instanceof ManifestError) throw new UnrecoverableError(e.message);
+      throw e;
+    }
   };
 }
 

@@ -21,12 +21,34 @@ function templateStrings(l: Record<string, unknown>): Array<[prop: string, sourc
   return props.filter((k) => typeof l[k] === 'string').map((k) => [k, l[k] as string]);
 }
 
+type Datasets = Array<['example' | 'worst-case', Record<string, unknown>]>;
+
 export function semanticProblems(m: unknown): Problem[] {
   const out: Problem[] = [];
   if (!isObj(m)) return out;
   const fields = isObj(m.fields) ? m.fields : {};
-  const own = (name: string) => Object.prototype.hasOwnProperty.call(fields, name);
+  fieldProblems(fields, out);
+  if (!Array.isArray(m.layers)) return out;
+  const datasets = fillData(fields);
+  const locale = typeof m.locale === 'string' ? m.locale : undefined;
+  const ids = new Set<string>();
+  m.layers.forEach((l: unknown, i: number) => {
+    if (!isObj(l)) return;
+    if (typeof l.id === 'string') {
+      if (ids.has(l.id)) out.push(problemAt(pointer('layers', i, 'id'), 'duplicate_layer_id', { id: l.id }));
+      ids.add(l.id);
+    }
+    if (isNum(l.start) && isNum(l.end) && l.end <= l.start) out.push(problemAt(pointer('layers', i, 'end'), 'end_not_after_start'));
+    fieldReferenceProblems(l, i, fields, out);
+    for (const [prop, source] of templateStrings(l)) templateProblems(source, pointer('layers', i, prop), { fields, datasets, locale }, out);
+  });
+  return out;
+}
 
+const hasField = (fields: Record<string, unknown>, name: string) => Object.prototype.hasOwnProperty.call(fields, name);
+
+/** Field names JavaScript already uses, and patterns that are invalid or could stall the API. */
+function fieldProblems(fields: Record<string, unknown>, out: Problem[]): void {
   for (const [name, f] of Object.entries(fields)) {
     if (RESERVED.has(name)) out.push(problemAt(pointer('fields', name), 'reserved_field_name', { name }));
     checkPattern(f, ['fields', name], out);
@@ -40,55 +62,49 @@ export function semanticProblems(m: unknown): Problem[] {
       }
     }
   }
+}
 
-  if (!Array.isArray(m.layers)) return out;
-  const arrayField = (name: unknown, at: string) => {
-    if (typeof name !== 'string') return;
-    if (!own(name)) out.push(problemAt(at, 'unknown_field', { name }));
-    else if (!isObj(fields[name]) || fields[name].type !== 'array') out.push(problemAt(at, 'not_array_field', { name }));
-  };
-  // Data to fill templates in with; only when the fields themselves are usable.
-  let datasets: Array<['example' | 'worst-case', Record<string, unknown>]> = [];
+/** Data to fill templates in with; none when the fields themselves are not usable. */
+function fillData(fields: Record<string, unknown>): Datasets {
   try {
     const specs = fields as Record<string, FieldSpec>;
-    datasets = [['example', exampleData(specs)], ['worst-case', worstData(specs)]];
+    return [['example', exampleData(specs)], ['worst-case', worstData(specs)]];
   } catch {
-    datasets = [];
+    return [];
   }
-  const locale = typeof m.locale === 'string' ? m.locale : undefined;
-  const ids = new Set<string>();
-  m.layers.forEach((l: unknown, i: number) => {
-    if (!isObj(l)) return;
-    if (typeof l.id === 'string') {
-      if (ids.has(l.id)) out.push(problemAt(pointer('layers', i, 'id'), 'duplicate_layer_id', { id: l.id }));
-      ids.add(l.id);
+}
+
+/** Items and chart layers name array fields: they must exist and be arrays. */
+function fieldReferenceProblems(l: Record<string, unknown>, i: number, fields: Record<string, unknown>, out: Problem[]): void {
+  const arrayField = (name: unknown, at: string) => {
+    if (typeof name !== 'string') return;
+    if (!hasField(fields, name)) out.push(problemAt(at, 'unknown_field', { name }));
+    else if (!isObj(fields[name]) || fields[name].type !== 'array') out.push(problemAt(at, 'not_array_field', { name }));
+  };
+  if (l.type === 'items') arrayField(l.field, pointer('layers', i, 'field'));
+  if (l.type === 'chart') {
+    if (Array.isArray(l.series)) l.series.forEach((se: unknown, k: number) => arrayField(isObj(se) ? se.field : undefined, pointer('layers', i, 'series', k, 'field')));
+    arrayField(l.labelsField, pointer('layers', i, 'labelsField'));
+  }
+}
+
+/** A layer's Handlebars string compiles, names only known fields, and fills in with every dataset. */
+function templateProblems(source: string, at: string, c: { fields: Record<string, unknown>; datasets: Datasets; locale?: string }, out: Problem[]): void {
+  try {
+    checkTemplate(source);
+  } catch (e) {
+    if (!(e instanceof TemplateSyntaxError)) throw e;
+    out.push(problemAt(at, 'template_error', { detail: e.message }));
+    return;
+  }
+  for (const name of templateFields(source)) if (!hasField(c.fields, name)) out.push(problemAt(at, 'unknown_field', { name }));
+  for (const [which, data] of c.datasets) {
+    try {
+      compileText(source)(data, c.locale);
+    } catch {
+      out.push(problemAt(at, 'template_dry_run', { data: which }));
     }
-    if (isNum(l.start) && isNum(l.end) && l.end <= l.start) out.push(problemAt(pointer('layers', i, 'end'), 'end_not_after_start'));
-    if (l.type === 'items') arrayField(l.field, pointer('layers', i, 'field'));
-    if (l.type === 'chart') {
-      if (Array.isArray(l.series)) l.series.forEach((se: unknown, k: number) => arrayField(isObj(se) ? se.field : undefined, pointer('layers', i, 'series', k, 'field')));
-      arrayField(l.labelsField, pointer('layers', i, 'labelsField'));
-    }
-    for (const [prop, source] of templateStrings(l)) {
-      const at = pointer('layers', i, prop);
-      try {
-        checkTemplate(source);
-      } catch (e) {
-        if (!(e instanceof TemplateSyntaxError)) throw e;
-        out.push(problemAt(at, 'template_error', { detail: e.message }));
-        continue;
-      }
-      for (const name of templateFields(source)) if (!own(name)) out.push(problemAt(at, 'unknown_field', { name }));
-      for (const [which, data] of datasets) {
-        try {
-          compileText(source)(data, locale);
-        } catch {
-          out.push(problemAt(at, 'template_dry_run', { data: which }));
-        }
-      }
-    }
-  });
-  return out;
+  }
 }
 
 function checkPattern(spec: unknown, tokens: Array<string | number>, out: Problem[]): void {

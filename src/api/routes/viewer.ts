@@ -4,7 +4,7 @@
 // /s/<template>/<version>/<n>.ts, public and immutable (CDN-cacheable by path).
 import { createRequire } from 'node:module';
 import { readFileSync } from 'node:fs';
-import type { FastifyInstance, FastifyReply } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { ApiContext } from '../context.ts';
 import { ApiError } from '../errors.ts';
 import { verifyToken } from '../../viewer/signing.ts';
@@ -22,92 +22,106 @@ const CORS = { 'access-control-allow-origin': '*', 'access-control-expose-header
 const TOKEN = { type: 'string', maxLength: 100 } as const;
 const IMMUTABLE = 'public, max-age=31536000, immutable';
 
+type TokenRequest = FastifyRequest<{ Params: { token: string } }>;
+
 export function viewerRoutes(app: FastifyInstance, ctx: ApiContext) {
-  async function authorize(token: string): Promise<RenderMeta> {
-    const check = verifyToken(ctx.config.signingKeys, token);
-    if (!check.ok) {
-      if (check.reason === 'expired') throw new ApiError(410, 'link_expired', 'this video link has expired', undefined, CORS);
-      throw new ApiError(403, 'forbidden', 'invalid video link', undefined, CORS);
-    }
-    const meta = await ctx.store.meta(check.renderId);
-    if (!meta) throw new ApiError(410, 'link_expired', 'this video is no longer available', undefined, CORS);
-    return meta;
-  }
-
-  async function startIfLazy(meta: RenderMeta): Promise<void> {
-    if (meta.mode === 'lazy' && (await ctx.store.startLazy(meta.id))) {
-      // Someone is watching right now: render ahead of eager work.
-      await enqueueRender(ctx.renderQueue, meta.id, PRIORITY.viewer);
-    }
-  }
-
-  app.get<{ Params: { token: string } }>('/v/:token/index.m3u8', { schema: { params: params({ token: TOKEN }) } }, async (req, reply) => {
-    const meta = await authorize(req.params.token);
-    const plan = await ctx.registry.plan(meta.templateId, meta.version);
-    if (!plan) throw new ApiError(410, 'link_expired', 'this video is no longer available', undefined, CORS);
-    await startIfLazy(meta);
-    return reply
-      .headers({ ...CORS, 'content-type': 'application/vnd.apple.mpegurl', 'cache-control': 'private, max-age=3600' })
-      .send(mediaPlaylist(plan, viewerSegmentUri(plan)));
-  });
-
+  app.get<{ Params: { token: string } }>('/v/:token/index.m3u8', { schema: { params: params({ token: TOKEN }) } }, (req, reply) => playlist(ctx, req, reply));
   // Shared segments by template version: no token, since they carry nothing personal.
   app.get<{ Params: { template: string; version: string; seg: string } }>(
     '/s/:template/:version/:seg',
     { schema: { params: params({ template: TEMPLATE_ID, version: VERSION_ID, seg: SEGMENT_FILE }) } },
-    async (req, reply) => {
-      const plan = await ctx.registry.plan(req.params.template, req.params.version);
-      const seg = plan?.segments[parseInt(req.params.seg, 10)];
-      // A personalized position has no shared bytes to give: only its viewer's token reaches it.
-      if (!seg || seg.kind !== 'static') throw new ApiError(404, 'not_found', 'no such shared segment', undefined, CORS);
-      return sendObject(reply, seg.key, IMMUTABLE);
-    },
+    (req, reply) => sharedSegment(ctx, req, reply),
   );
-
-  app.get<{ Params: { token: string; seg: string } }>('/v/:token/:seg', { schema: { params: params({ token: TOKEN, seg: SEGMENT_FILE }) } }, async (req, reply) => {
-    const meta = await authorize(req.params.token);
-    const plan = await ctx.registry.plan(meta.templateId, meta.version);
-    const seg = plan?.segments[parseInt(req.params.seg, 10)];
-    if (!plan || !seg) throw new ApiError(404, 'not_found', 'no such segment', undefined, CORS);
-    if (seg.kind === 'static') {
-      // Playlists point at /s/…; this answers players holding a playlist from before that.
-      return sendObject(reply, seg.key, IMMUTABLE);
-    }
-    const key = meta.segKeys[String(seg.index)]!;
-    if (!(await ctx.storage.head(key))) {
-      const part = await ctx.store.part(meta.id);
-      const { state } = await settleLostFailure(ctx.store, ctx.renderQueue, meta.id, await ctx.store.state(meta.id), part);
-      if (state === 'failed') {
-        // Rendering gave up: the viewer still gets a whole video, without this overlay.
-        return sendObject(reply, seg.key, 'private, no-store');
-      }
-      await startIfLazy(meta);
-      await bumpRender(ctx.renderQueue, meta.id, part);
-      const ok = await ctx.waiter.wait(key, ctx.config.jitWaitMs);
-      if (!ok) throw new ApiError(503, 'rendering', 'this part of the video is still being prepared; retry shortly', undefined, { ...CORS, 'retry-after': '2' });
-    }
-    return sendObject(reply, key, 'private, max-age=31536000, immutable');
-  });
-
-  async function sendObject(reply: FastifyReply, key: string, cache: string) {
-    const obj = await ctx.storage.open(key);
-    if (!obj) throw new ApiError(404, 'not_found', 'segment missing', undefined, CORS);
-    return reply
-      .headers({ ...CORS, 'content-type': 'video/mp2t', 'content-length': String(obj.size), 'cache-control': cache })
-      .send(obj.stream());
-  }
-
-  app.get<{ Params: { token: string } }>('/v/:token/', { schema: { params: params({ token: TOKEN }) } }, async (req, reply) => {
-    const meta = await authorize(req.params.token);
-    const plan = await ctx.registry.plan(meta.templateId, meta.version);
-    await startIfLazy(meta);
-    return reply
-      .headers({ 'content-type': 'text/html; charset=utf-8', 'cache-control': 'private, no-cache', 'referrer-policy': 'no-referrer' })
-      .send(playerPage({ title: plan?.manifest.name ?? 'Video', width: plan?.width ?? 16, height: plan?.height ?? 9 }));
-  });
-
+  app.get<{ Params: { token: string; seg: string } }>('/v/:token/:seg', { schema: { params: params({ token: TOKEN, seg: SEGMENT_FILE }) } }, (req, reply) => viewerSegment(ctx, req, reply));
+  app.get<{ Params: { token: string } }>('/v/:token/', { schema: { params: params({ token: TOKEN }) } }, (req, reply) => player(ctx, req, reply));
   app.get('/player/hls.min.js', async (_req, reply) => {
     hlsJs ??= readFileSync(require.resolve('hls.js/dist/hls.min.js'));
     return reply.headers({ 'content-type': 'text/javascript; charset=utf-8', 'cache-control': 'public, max-age=86400' }).send(hlsJs);
   });
+}
+
+async function authorize(ctx: ApiContext, token: string): Promise<RenderMeta> {
+  const check = verifyToken(ctx.config.signingKeys, token);
+  if (!check.ok) {
+    if (check.reason === 'expired') throw new ApiError(410, 'link_expired', 'this video link has expired', undefined, CORS);
+    throw new ApiError(403, 'forbidden', 'invalid video link', undefined, CORS);
+  }
+  const meta = await ctx.store.meta(check.renderId);
+  if (!meta) throw new ApiError(410, 'link_expired', 'this video is no longer available', undefined, CORS);
+  return meta;
+}
+
+async function startIfLazy(ctx: ApiContext, meta: RenderMeta): Promise<void> {
+  if (meta.mode === 'lazy' && (await ctx.store.startLazy(meta.id))) {
+    // Someone is watching right now: render ahead of eager work.
+    await enqueueRender(ctx.renderQueue, meta.id, PRIORITY.viewer);
+  }
+}
+
+async function sendObject(ctx: ApiContext, reply: FastifyReply, key: string, cache: string) {
+  const obj = await ctx.storage.open(key);
+  if (!obj) throw new ApiError(404, 'not_found', 'segment missing', undefined, CORS);
+  return reply
+    .headers({ ...CORS, 'content-type': 'video/mp2t', 'content-length': String(obj.size), 'cache-control': cache })
+    .send(obj.stream());
+}
+
+async function playlist(ctx: ApiContext, req: TokenRequest, reply: FastifyReply) {
+  const meta = await authorize(ctx, req.params.token);
+  const plan = await ctx.registry.plan(meta.templateId, meta.version);
+  if (!plan) throw new ApiError(410, 'link_expired', 'this video is no longer available', undefined, CORS);
+  await startIfLazy(ctx, meta);
+  return reply
+    .headers({ ...CORS, 'content-type': 'application/vnd.apple.mpegurl', 'cache-control': 'private, max-age=3600' })
+    .send(mediaPlaylist(plan, viewerSegmentUri(plan)));
+}
+
+async function sharedSegment(ctx: ApiContext, req: FastifyRequest<{ Params: { template: string; version: string; seg: string } }>, reply: FastifyReply) {
+  const plan = await ctx.registry.plan(req.params.template, req.params.version);
+  const seg = plan?.segments[parseInt(req.params.seg, 10)];
+  // A personalized position has no shared bytes to give: only its viewer's token reaches it.
+  if (!seg || seg.kind !== 'static') throw new ApiError(404, 'not_found', 'no such shared segment', undefined, CORS);
+  return sendObject(ctx, reply, seg.key, IMMUTABLE);
+}
+
+async function viewerSegment(ctx: ApiContext, req: FastifyRequest<{ Params: { token: string; seg: string } }>, reply: FastifyReply) {
+  const meta = await authorize(ctx, req.params.token);
+  const plan = await ctx.registry.plan(meta.templateId, meta.version);
+  const seg = plan?.segments[parseInt(req.params.seg, 10)];
+  if (!plan || !seg) throw new ApiError(404, 'not_found', 'no such segment', undefined, CORS);
+  if (seg.kind === 'static') {
+    // Playlists point at /s/…; this answers players holding a playlist from before that.
+    return sendObject(ctx, reply, seg.key, IMMUTABLE);
+  }
+  const key = meta.segKeys[String(seg.index)]!;
+  if (!(await ctx.storage.head(key))) {
+    const failed = await waitForRender(ctx, meta, key);
+    // Rendering gave up: the viewer still gets a whole video, without this overlay.
+    if (failed) return sendObject(ctx, reply, seg.key, 'private, no-store');
+  }
+  return sendObject(ctx, reply, key, 'private, max-age=31536000, immutable');
+}
+
+/**
+ * A personal segment not written yet: true when its render has failed for good; else
+ * the render is started or moved up, and this waits for the segment (503 when it is late).
+ */
+async function waitForRender(ctx: ApiContext, meta: RenderMeta, key: string): Promise<boolean> {
+  const part = await ctx.store.part(meta.id);
+  const { state } = await settleLostFailure(ctx.store, ctx.renderQueue, meta.id, await ctx.store.state(meta.id), part);
+  if (state === 'failed') return true;
+  await startIfLazy(ctx, meta);
+  await bumpRender(ctx.renderQueue, meta.id, part);
+  const ok = await ctx.waiter.wait(key, ctx.config.jitWaitMs);
+  if (!ok) throw new ApiError(503, 'rendering', 'this part of the video is still being prepared; retry shortly', undefined, { ...CORS, 'retry-after': '2' });
+  return false;
+}
+
+async function player(ctx: ApiContext, req: TokenRequest, reply: FastifyReply) {
+  const meta = await authorize(ctx, req.params.token);
+  const plan = await ctx.registry.plan(meta.templateId, meta.version);
+  await startIfLazy(ctx, meta);
+  return reply
+    .headers({ 'content-type': 'text/html; charset=utf-8', 'cache-control': 'private, no-cache', 'referrer-policy': 'no-referrer' })
+    .send(playerPage({ title: plan?.manifest.name ?? 'Video', width: plan?.width ?? 16, height: plan?.height ?? 9 }));
 }
