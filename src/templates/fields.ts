@@ -140,81 +140,92 @@ function validateValue(spec: FieldSpec, raw: unknown, ptr: string, problems: Fie
   if ((spec.type === 'integer' || spec.type === 'number') && typeof v === 'string' && /^-?\d+(\.\d+)?$/.test(v.trim())) {
     v = Number(v.trim());
   }
-  const before = problems.length;
   switch (spec.type) {
-    case 'string': {
-      if (typeof v !== 'string') {
-        problems.push({ pointer: ptr, message: `must be a string, got ${typeOf(v)}` });
-        return undefined;
-      }
-      const max = spec.maxLength ?? MAX_STRING_LENGTH;
-      // Far too long in any counting (NFC joins at most a few units per character, as in
-      // decomposed Hangul or kana from macOS): refused before normalising or any regex.
-      if (v.length > 4 * max) {
-        problems.push({ pointer: ptr, message: `must be at most ${max} characters, got more than ${max}` });
-        return undefined;
-      }
-      const s = stripFormatControls(v.normalize('NFC'));
-      const len = [...s].length;
-      if (LONE_SURROGATE.test(s)) problems.push({ pointer: ptr, message: 'contains an invalid UTF-16 sequence' });
-      if (CONTROL.test(s)) problems.push({ pointer: ptr, message: 'contains control characters' });
-      if (PICTOGRAPHIC.test(s)) problems.push({ pointer: ptr, message: 'contains emoji, which the template fonts cannot draw' });
-      if (spec.minLength !== undefined && len < spec.minLength) problems.push({ pointer: ptr, message: `must be at least ${spec.minLength} characters, got ${len}` });
-      if (len > max) problems.push({ pointer: ptr, message: `must be at most ${max} characters, got ${len}` });
-      // The pattern runs only on a value within its length limit, and only if it cannot backtrack catastrophically.
-      if (spec.pattern !== undefined && len <= max) {
-        const re = fieldPattern(spec.pattern);
-        if (re === null) problems.push({ pointer: ptr, message: 'cannot be checked: the template\'s pattern for this field is unsafe; upload a fixed template version' });
-        else if (!re.test(s)) problems.push({ pointer: ptr, message: `does not match the pattern ${spec.pattern}` });
-      }
-      if (spec.enum && !spec.enum.includes(s)) problems.push({ pointer: ptr, message: `must be one of ${spec.enum.join(', ')}` });
-      return problems.length === before ? s : undefined;
-    }
+    case 'string':
+      return validateString(spec, v, ptr, problems);
     case 'integer':
-    case 'number': {
-      if (typeof v !== 'number' || !Number.isFinite(v)) {
-        problems.push({ pointer: ptr, message: `must be a ${spec.type}, got ${typeOf(v)}` });
-        return undefined;
-      }
-      if (spec.type === 'integer' && !Number.isInteger(v)) problems.push({ pointer: ptr, message: `must be an integer, got ${v}` });
-      if (spec.minimum !== undefined && v < spec.minimum) problems.push({ pointer: ptr, message: `must be ≥ ${spec.minimum}, got ${v}` });
-      if (spec.maximum !== undefined && v > spec.maximum) problems.push({ pointer: ptr, message: `must be ≤ ${spec.maximum}, got ${v}` });
-      if (spec.enum && !spec.enum.includes(v)) problems.push({ pointer: ptr, message: `must be one of ${spec.enum.join(', ')}` });
-      return problems.length === before ? v : undefined;
-    }
+    case 'number':
+      return validateNumber(spec, v, ptr, problems);
     case 'boolean':
       if (typeof v !== 'boolean') {
         problems.push({ pointer: ptr, message: `must be true or false, got ${typeOf(v)}` });
         return undefined;
       }
       return v;
-    case 'array': {
-      if (!Array.isArray(v)) {
-        problems.push({ pointer: ptr, message: `must be an array, got ${typeOf(v)}` });
-        return undefined;
-      }
-      if (spec.minItems !== undefined && v.length < spec.minItems) problems.push({ pointer: ptr, message: `must have at least ${spec.minItems} items, got ${v.length}` });
-      if (spec.maxItems !== undefined && v.length > spec.maxItems) {
-        problems.push({ pointer: ptr, message: `must have at most ${spec.maxItems} items, got ${v.length}` });
-        return undefined; // don't walk a huge array
-      }
-      const out: Array<Scalar | Record<string, Scalar>> = [];
-      v.forEach((el, i) => {
-        const p = `${ptr}/${i}`;
-        const item = spec.items;
-        if (!item) return problems.push({ pointer: ptr, message: 'the template declares no item type for this array' });
-        if (item.type === 'object') {
-          if (typeof el !== 'object' || el === null || Array.isArray(el)) return problems.push({ pointer: p, message: `must be an object, got ${typeOf(el)}` });
-          out.push(validateObject(item.properties, el as Record<string, unknown>, p, problems) as Record<string, Scalar>);
-        } else {
-          if (el === undefined || el === null || el === '') return problems.push({ pointer: p, message: 'must not be empty' });
-          const ok = validateValue(item, el, p, problems);
-          if (ok !== undefined) out.push(ok as Scalar);
-        }
-      });
-      return problems.length === before ? out : undefined;
-    }
+    case 'array':
+      return validateArray(spec, v, ptr, problems);
   }
+}
+
+function validateString(spec: FieldSpec, v: unknown, ptr: string, problems: FieldProblem[]): string | undefined {
+  if (typeof v !== 'string') {
+    problems.push({ pointer: ptr, message: `must be a string, got ${typeOf(v)}` });
+    return undefined;
+  }
+  const before = problems.length;
+  const max = spec.maxLength ?? MAX_STRING_LENGTH;
+  // Far too long in any counting (NFC joins at most a few units per character, as in
+  // decomposed Hangul or kana from macOS): refused before normalising or any regex.
+  if (v.length > 4 * max) {
+    problems.push({ pointer: ptr, message: `must be at most ${max} characters, got more than ${max}` });
+    return undefined;
+  }
+  const s = stripFormatControls(v.normalize('NFC'));
+  const len = [...s].length;
+  if (LONE_SURROGATE.test(s)) problems.push({ pointer: ptr, message: 'contains an invalid UTF-16 sequence' });
+  if (CONTROL.test(s)) problems.push({ pointer: ptr, message: 'contains control characters' });
+  if (PICTOGRAPHIC.test(s)) problems.push({ pointer: ptr, message: 'contains emoji, which the template fonts cannot draw' });
+  if (spec.minLength !== undefined && len < spec.minLength) problems.push({ pointer: ptr, message: `must be at least ${spec.minLength} characters, got ${len}` });
+  if (len > max) problems.push({ pointer: ptr, message: `must be at most ${max} characters, got ${len}` });
+  // The pattern runs only on a value within its length limit, and only if it cannot backtrack catastrophically.
+  if (spec.pattern !== undefined && len <= max) {
+    const re = fieldPattern(spec.pattern);
+    if (re === null) problems.push({ pointer: ptr, message: 'cannot be checked: the template\'s pattern for this field is unsafe; upload a fixed template version' });
+    else if (!re.test(s)) problems.push({ pointer: ptr, message: `does not match the pattern ${spec.pattern}` });
+  }
+  if (spec.enum && !spec.enum.includes(s)) problems.push({ pointer: ptr, message: `must be one of ${spec.enum.join(', ')}` });
+  return problems.length === before ? s : undefined;
+}
+
+function validateNumber(spec: FieldSpec, v: unknown, ptr: string, problems: FieldProblem[]): number | undefined {
+  if (typeof v !== 'number' || !Number.isFinite(v)) {
+    problems.push({ pointer: ptr, message: `must be a ${spec.type}, got ${typeOf(v)}` });
+    return undefined;
+  }
+  const before = problems.length;
+  if (spec.type === 'integer' && !Number.isInteger(v)) problems.push({ pointer: ptr, message: `must be an integer, got ${v}` });
+  if (spec.minimum !== undefined && v < spec.minimum) problems.push({ pointer: ptr, message: `must be ≥ ${spec.minimum}, got ${v}` });
+  if (spec.maximum !== undefined && v > spec.maximum) problems.push({ pointer: ptr, message: `must be ≤ ${spec.maximum}, got ${v}` });
+  if (spec.enum && !spec.enum.includes(v)) problems.push({ pointer: ptr, message: `must be one of ${spec.enum.join(', ')}` });
+  return problems.length === before ? v : undefined;
+}
+
+function validateArray(spec: FieldSpec, v: unknown, ptr: string, problems: FieldProblem[]): FieldValue | undefined {
+  if (!Array.isArray(v)) {
+    problems.push({ pointer: ptr, message: `must be an array, got ${typeOf(v)}` });
+    return undefined;
+  }
+  const before = problems.length;
+  if (spec.minItems !== undefined && v.length < spec.minItems) problems.push({ pointer: ptr, message: `must have at least ${spec.minItems} items, got ${v.length}` });
+  if (spec.maxItems !== undefined && v.length > spec.maxItems) {
+    problems.push({ pointer: ptr, message: `must have at most ${spec.maxItems} items, got ${v.length}` });
+    return undefined; // don't walk a huge array
+  }
+  const out: Array<Scalar | Record<string, Scalar>> = [];
+  v.forEach((el, i) => {
+    const p = `${ptr}/${i}`;
+    const item = spec.items;
+    if (!item) return problems.push({ pointer: ptr, message: 'the template declares no item type for this array' });
+    if (item.type === 'object') {
+      if (typeof el !== 'object' || el === null || Array.isArray(el)) return problems.push({ pointer: p, message: `must be an object, got ${typeOf(el)}` });
+      out.push(validateObject(item.properties, el as Record<string, unknown>, p, problems) as Record<string, Scalar>);
+    } else {
+      if (el === undefined || el === null || el === '') return problems.push({ pointer: p, message: 'must not be empty' });
+      const ok = validateValue(item, el, p, problems);
+      if (ok !== undefined) out.push(ok as Scalar);
+    }
+  });
+  return problems.length === before ? out : undefined;
 }
 
 function typeOf(v: unknown): string {
