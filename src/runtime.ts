@@ -16,6 +16,7 @@ import { RenderStore } from './render/records.ts';
 import { PreviewPool } from './render/preview-pool.ts';
 import { prepareQueue, renderQueue, PREPARE_QUEUE, type PrepareQueue, type RenderQueue } from './queue/queues.ts';
 import { startWorkers } from './queue/workers.ts';
+import { deliveryQueue, EventPublisher, startDeliveryWorker, type DeliveryQueue } from './events/index.ts';
 import { ReadyWaiter } from './viewer/ready-waiter.ts';
 import { buildApp } from './api/app.ts';
 import { MANIFEST_FILE } from './templates/manifest.ts';
@@ -51,18 +52,24 @@ export async function startService(opts: { api: boolean; worker: boolean; env?: 
     registry: new TemplateRegistry(redis, storage),
     rq: renderQueue(connection, { attempts: config.renderAttempts, delayMs: config.retryDelayMs }),
     pq: prepareQueue(connection),
+    dq: deliveryQueue(connection),
     // BullMQ objects emit 'error' when Redis goes away; unheard, that ends the process. They reconnect by themselves.
     onRedisError: (what: string) => (e: Error) => logger.warn({ what, err: e.message.split('\n')[0]!.slice(0, 200) }, 'redis error (reconnecting)'),
   };
-  const { rq, pq, onRedisError } = parts;
+  const { rq, pq, dq, onRedisError } = parts;
   rq.on('error', onRedisError('render queue'));
   pq.on('error', onRedisError('prepare queue'));
+  dq.on('error', onRedisError('webhook queue'));
+  // Events carry watch links: the public URL is read when each event is made.
+  parts.events = new EventPublisher(redis, dq, () => config.publicUrl);
   redis.on('error', onRedisError('redis'));
   const closers: Array<() => Promise<unknown>> = [];
 
   if (opts.worker) {
-    const w = startWorkers({ connection, redis, storage, registry: parts.registry, concurrency: config.workerConcurrency, fetchPolicy: config.imageFetch, renderQueue: rq, log: logger.child({ name: 'worker' }) });
+    const w = startWorkers({ connection, redis, storage, registry: parts.registry, concurrency: config.workerConcurrency, fetchPolicy: config.imageFetch, renderQueue: rq, log: logger.child({ name: 'worker' }), events: parts.events });
     closers.push(() => w.close());
+    const deliveries = startDeliveryWorker({ connection, redis, settings: config.events, log: logger.child({ name: 'webhooks' }) });
+    closers.push(() => deliveries.close());
   }
   const api = opts.api ? await startApi(parts, closers) : undefined;
 
@@ -76,6 +83,7 @@ export async function startService(opts: { api: boolean; worker: boolean; env?: 
       for (const c of closers.reverse()) await c().catch(() => {});
       await rq.close();
       await pq.close();
+      await dq.close();
       redis.disconnect();
       await embedded?.stop();
     },
@@ -93,6 +101,8 @@ interface Parts {
   registry: TemplateRegistry;
   rq: RenderQueue;
   pq: PrepareQueue;
+  dq: DeliveryQueue;
+  events?: EventPublisher;
   onRedisError: (what: string) => (e: Error) => void;
 }
 
@@ -116,7 +126,7 @@ async function startApi(p: Parts, closers: Array<() => Promise<unknown>>): Promi
   const previews = new PreviewPool(config.storageDir, config.imageFetch);
   closers.push(() => previews.close());
   const app = buildApp(
-    { config, redis: p.redis, storage: p.storage, registry: p.registry, store: new RenderStore(p.redis), renderQueue: p.rq, prepareQueue: p.pq, waiter, prepareEvents, previews },
+    { config, redis: p.redis, storage: p.storage, registry: p.registry, store: new RenderStore(p.redis), renderQueue: p.rq, prepareQueue: p.pq, waiter, prepareEvents, previews, events: p.events! },
     { logger: p.logger.child({ name: 'api' }) },
   );
   await app.listen({ port: config.port, host: config.host });

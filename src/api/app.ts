@@ -10,6 +10,7 @@ import { redactUrl } from './redact-url.ts';
 import { renderRoutes } from './routes/renders.ts';
 import { templateRoutes } from './routes/templates.ts';
 import { viewerRoutes } from './routes/viewer.ts';
+import { webhookEndpointRoutes } from './routes/webhook-endpoints.ts';
 
 // A CommonJS module whose typings describe only its ESM shape: at run time the default import is the plugin.
 const ajvErrors = ajvErrorsModule as unknown as Plugin<unknown>;
@@ -55,6 +56,7 @@ export function buildApp(ctx: ApiContext, opts: { logger?: Logger } = {}): Fasti
   });
   renderRoutes(app, ctx, auth);
   templateRoutes(app, ctx, auth);
+  webhookEndpointRoutes(app, ctx, auth);
   viewerRoutes(app, ctx);
   return app;
 }

@@ -7,6 +7,7 @@ import type { RenderStore } from '../render/records.ts';
 import type { RenderQueue, PrepareQueue } from '../queue/queues.ts';
 import type { ReadyWaiter } from '../viewer/ready-waiter.ts';
 import type { PreviewPool } from '../render/preview-pool.ts';
+import type { EventPublisher } from '../events/index.ts';
 
 /** Everything a route needs; built once per API process. */
 export interface ApiContext {
@@ -22,4 +23,6 @@ export interface ApiContext {
   prepareEvents: QueueEvents;
   /** Preview drawing off the event loop. */
   previews: PreviewPool;
+  /** Webhook endpoints, and viewer events going out to them. */
+  events: EventPublisher;
 }

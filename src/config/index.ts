@@ -54,6 +54,21 @@ export interface Config {
   client: { url?: string; apiKey?: string };
   /** Images fetched from URLs in the data: allowed hosts and limits. */
   imageFetch: { allowHosts: string[]; allowPrivate: boolean; maxBytes: number; maxPixels: number; timeoutMs: number };
+  /** Outbound events (webhooks, src/events): where they may go and how they are retried. */
+  events: EventSettings;
+}
+
+export interface EventSettings {
+  /** Endpoint URLs may be plain http (default: only when PUBLIC_URL is http, i.e. not production). */
+  allowHttp: boolean;
+  /** Endpoints may be loopback, private or other non-public addresses (tests, on-prem receivers). */
+  allowPrivate: boolean;
+  /** The first retry delay; later ones are fixed multiples of it (5 s → about a day in all). */
+  retryBaseMs: number;
+  /** One delivery attempt's limit, connect to response. */
+  timeoutMs: number;
+  /** An endpoint whose deliveries all failed for this long is disabled. */
+  disableAfterDays: number;
 }
 
 /** How every ffmpeg child runs; low-level code gets these through ffmpegSettings() or the service's config. */
@@ -188,6 +203,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       maxBytes: int(env, 'KASANE_IMAGE_MAX_BYTES', 5 * 1024 * 1024, 1024, 100 * 1024 * 1024),
       maxPixels: int(env, 'KASANE_IMAGE_MAX_PIXELS', 4096 * 4096, 1024, 100_000_000),
       timeoutMs: int(env, 'KASANE_IMAGE_TIMEOUT_MS', 3000, 100, 60_000),
+    },
+    events: {
+      allowHttp: bool(env, 'KASANE_EVENT_ALLOW_HTTP', !publicUrl.startsWith('https:')),
+      allowPrivate: bool(env, 'KASANE_EVENT_ALLOW_PRIVATE', false),
+      retryBaseMs: int(env, 'KASANE_EVENT_RETRY_BASE_MS', 5000, 10, 600_000),
+      timeoutMs: int(env, 'KASANE_EVENT_TIMEOUT_MS', 10_000, 100, 60_000),
+      disableAfterDays: int(env, 'KASANE_EVENT_DISABLE_AFTER_DAYS', 5, 1, 365),
     },
   };
 }

@@ -5,13 +5,11 @@
 // byte, pixel and time limits. Errors carry a short reason code and never the URL.
 // Hand-written on node:http(s) rather than fetch(): only a request with our own
 // `lookup` lets us connect to the address we checked and count bytes as they come.
-import dns from 'node:dns';
 import http from 'node:http';
 import https from 'node:https';
-import net from 'node:net';
-import ipaddr from 'ipaddr.js';
 import { loadImage } from '@napi-rs/canvas';
 import type { ImageFetchPolicy } from './draw-layer.ts';
+import { addressRange, AddressError, hostOf, isPrivateAddress, pinnedLookup, resolveChecked, type CheckedAddress } from './safe-address.ts';
 
 export type ImageFetchReason =
   | 'bad_url'
@@ -46,32 +44,8 @@ const SNIFF_LIMIT = 512 * 1024;
 
 // ---------------------------------------------------------------- addresses
 
-/**
- * The ipaddr.js range name of an address ('unicast' for an ordinary public one), or
- * undefined when it is not an IP address. An IPv4-mapped IPv6 address (::ffff:a.b.c.d)
- * is classified as the IPv4 address it connects to. Only canonical forms count, as
- * net.isIP reads them: ipaddr.js would also take "0x7f.1", which no resolver returns.
- */
-export function addressRange(ip: string): string | undefined {
-  if (!net.isIP(ip)) return undefined;
-  let a = ipaddr.parse(ip);
-  if (a instanceof ipaddr.IPv6 && a.isIPv4MappedAddress()) a = a.toIPv4Address();
-  const range = a.range();
-  // ipaddr.js calls the deprecated IPv4-compatible ::a.b.c.d (RFC 4291) 'unicast'; some
-  // stacks still route it to the IPv4 address, and nothing public lives there.
-  if (range === 'unicast' && a instanceof ipaddr.IPv6 && a.parts.slice(0, 6).every((p) => p === 0)) return 'ipv4Compatible';
-  return range;
-}
-
-/**
- * True for every address a fetch must not reach without allowPrivate: anything
- * ipaddr.js does not call 'unicast' — loopback, private, link-local, carrier-grade
- * NAT, unique-local, reserved, multicast, and the tunnelling/translation prefixes
- * that can lead to an internal IPv4 address (Teredo, 6to4, NAT64). Not an IP: true.
- */
-export function isPrivateAddress(ip: string): boolean {
-  return addressRange(ip) !== 'unicast';
-}
+// The address rules live in safe-address.ts (event delivery uses them too).
+export { addressRange, isPrivateAddress };
 
 /** 'cdn.example.jp' matches only itself; '*.example.jp' matches any subdomain (not example.jp). */
 export function hostAllowed(host: string, allowHosts: readonly string[]): boolean {
@@ -155,45 +129,11 @@ function checkScheme(u: URL, policy: ImageFetchPolicy): void {
   if (u.protocol !== 'https:' && !policy.allowPrivate) throw new ImageFetchError('not_https');
 }
 
-function hostOf(u: URL): string {
-  return u.hostname.replace(/^\[|\]$/g, '').replace(/\.$/, '');
-}
-
-function abortable<T>(p: Promise<T>, signal: AbortSignal): Promise<T> {
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = () => reject(new ImageFetchError('timeout'));
-    if (signal.aborted) return onAbort();
-    signal.addEventListener('abort', onAbort, { once: true });
-    p.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
-  });
-}
-
-interface Checked { address: string; family: 4 | 6 }
-
-async function resolveChecked(host: string, policy: ImageFetchPolicy, signal: AbortSignal): Promise<Checked[]> {
-  let addrs: Array<{ address: string; family: number }>;
-  const literal = net.isIP(host);
-  if (literal) addrs = [{ address: host, family: literal }];
-  else {
-    try {
-      // IPv4 first: containers often have no IPv6 route.
-      addrs = await abortable(dns.promises.lookup(host, { all: true, verbatim: false }), signal);
-    } catch (e) {
-      if (e instanceof ImageFetchError) throw e;
-      throw new ImageFetchError('dns_failed');
-    }
-  }
-  if (addrs.length === 0) throw new ImageFetchError('dns_failed');
-  // One private address among several is refused too: which one a client picks is not ours to know.
-  if (!policy.allowPrivate && addrs.some((a) => isPrivateAddress(a.address))) throw new ImageFetchError('private_address');
-  return addrs.map((a) => ({ address: a.address, family: a.family === 6 ? 6 : 4 }));
-}
-
 type Hop = { kind: 'redirect'; location: string } | { kind: 'body'; body: Buffer };
 /** Ends a request once: with an error, or with its outcome. Later calls are ignored. */
 type Finish = (err: unknown, hop?: Hop) => void;
 
-function requestOnce(u: URL, to: Checked[], policy: ImageFetchPolicy, signal: AbortSignal): Promise<Hop> {
+function requestOnce(u: URL, to: CheckedAddress[], policy: ImageFetchPolicy, signal: AbortSignal): Promise<Hop> {
   return new Promise<Hop>((resolve, reject) => {
     let settled = false;
     const finish: Finish = (err, hop) => {
@@ -215,7 +155,7 @@ function requestOnce(u: URL, to: Checked[], policy: ImageFetchPolicy, signal: Ab
         path: `${u.pathname}${u.search}`,
         method: 'GET',
         headers: { accept: 'image/png,image/jpeg,image/webp,image/gif', 'accept-encoding': 'identity', 'user-agent': 'kasane-image-fetch/1' },
-        lookup: checkedLookup(to),
+        lookup: pinnedLookup(to),
         agent: false, // no pooled sockets: each fetch connects to its own checked address
       },
       (res) => onResponse(res, policy, finish, () => settled),
@@ -225,18 +165,6 @@ function requestOnce(u: URL, to: Checked[], policy: ImageFetchPolicy, signal: Ab
     signal.addEventListener('abort', onAbort, { once: true });
     req.end();
   });
-}
-
-/**
- * Whatever name the socket layer asks about, it gets the addresses that were
- * checked (all of them when it tries several, as Node's happy eyeballs does).
- */
-function checkedLookup(to: Checked[]): net.LookupFunction {
-  const first = to[0]!;
-  return (_host, opts, cb) => {
-    if (opts.all) cb(null, to.map((a) => ({ address: a.address, family: a.family })));
-    else cb(null, first.address, first.family);
-  };
 }
 
 /** A redirect, a refused status or type, or an image body read under the byte and pixel limits. */
@@ -309,7 +237,9 @@ export async function fetchImage(url: string, policy: ImageFetchPolicy): Promise
   try {
     let u = parseTarget(url, policy);
     for (let hop = 0; ; hop++) {
-      const to = await resolveChecked(hostOf(u), policy, ac.signal);
+      const to = await resolveChecked(hostOf(u), policy.allowPrivate, ac.signal).catch((e: unknown) => {
+        throw e instanceof AddressError ? new ImageFetchError(e.reason) : e;
+      });
       checkScheme(u, policy);
       const r = await requestOnce(u, to, policy, ac.signal);
       if (r.kind === 'body') {

@@ -14,7 +14,8 @@ import { drawContext, renderPersonalSegments, type SegmentClaims } from '../rend
 import type { ImageFetchPolicy } from '../overlays/index.ts';
 import { ffmpegVersion } from '../video/ffmpeg.ts';
 import { ensureFonts } from '../overlays/index.ts';
-import { RenderStore } from '../render/records.ts';
+import { RenderStore, type RenderMeta } from '../render/records.ts';
+import type { EventPublisher } from '../events/index.ts';
 import { enqueueContinuation, PREPARE_QUEUE, PRIORITY, RENDER_QUEUE, type PrepareJobData, type RenderJobData, type RenderQueue } from './queues.ts';
 
 export interface WorkerDeps {
@@ -27,6 +28,8 @@ export interface WorkerDeps {
   /** For continuations: a render's later segments, queued behind other renders' first ones. */
   renderQueue: RenderQueue;
   log: Logger;
+  /** render.ready / render.failed go out through it (webhooks). */
+  events?: EventPublisher;
 }
 
 /** Lock short enough that a killed worker's job is picked up again within seconds. */
@@ -109,6 +112,7 @@ function renderProcessor(d: WorkerDeps, store: RenderStore): Processor<RenderJob
       return { rendered, continued: true };
     }
     await store.markDone(renderId);
+    await publishEvent(d, 'render.ready', meta);
     // No personal data here: ids, counts and times only.
     d.log.info({ renderId, template: plan.templateId, part, rendered, ms: Date.now() - t0 }, 'render done');
     return { rendered };
@@ -138,6 +142,12 @@ function recordRenderFailure(d: WorkerDeps, store: RenderStore, job: Job<RenderJ
     d.log.error({ renderId: job.data.renderId, err: safeMessage(e) }, 'could not record a render failure'),
   );
   d.log[final ? 'error' : 'warn']({ renderId: job.data.renderId, attempt: job.attemptsMade, final, err: safeMessage(err) }, 'render failed');
+  if (final) void store.meta(job.data.renderId).then((meta) => meta ? publishEvent(d, 'render.failed', meta, { error: safeMessage(err) }) : undefined, () => {});
+}
+
+/** Queues a webhook event; a failure to queue it is logged, never fails the render. */
+async function publishEvent(d: WorkerDeps, type: 'render.ready' | 'render.failed', meta: RenderMeta, extra?: { error: string }): Promise<void> {
+  await d.events?.publish(type, meta, extra).catch((e: Error) => d.log.error({ renderId: meta.id, type, err: safeMessage(e) }, 'could not queue an event'));
 }
 
 /** Prepares a template version and activates it or marks it ready; a failure is recorded on the version. */

@@ -11,6 +11,8 @@ export interface RenderMeta {
   version: string;
   mode: RenderMode;
   externalId?: string;
+  /** The connector (MA tool integration) the render came through, if any: events are routed by it. */
+  connector?: string;
   createdAt: string;
   /** Unix seconds. */
   expiresAt: number;

@@ -19,5 +19,16 @@ const src = 'index.m3u8';
 if (v.canPlayType('application/vnd.apple.mpegurl')) { v.src = src; }
 else if (window.Hls && Hls.isSupported()) { const h = new Hls({ maxBufferLength: 30 }); h.loadSource(src); h.attachMedia(v); }
 v.play().catch(() => {});
+// Viewing events for the customer's webhooks (docs/events.md); the server counts each once.
+const report = (type, percent) => fetch('events', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(percent ? { type, percent } : { type }), keepalive: true }).catch(() => {});
+const marks = new Set();
+v.addEventListener('playing', () => { if (!marks.has(0)) { marks.add(0); report('video.started'); } });
+v.addEventListener('timeupdate', () => {
+  if (!(v.duration > 0)) return;
+  for (const m of [25, 50, 75]) if (v.currentTime / v.duration * 100 >= m && !marks.has(m)) { marks.add(m); report('video.progress', m); }
+});
+v.addEventListener('ended', () => report('video.completed'));
+// A call-to-action link added to the page reports its tap.
+document.addEventListener('click', (e) => { if (e.target.closest && e.target.closest('[data-kasane-cta]')) report('cta.clicked'); });
 </script></body></html>`;
 }

@@ -13,6 +13,7 @@ import { bumpRender, enqueueRender, PRIORITY, settleLostFailure } from '../../qu
 import { params, SEGMENT_FILE, TEMPLATE_ID, VERSION_ID } from '../schemas.ts';
 import type { RenderMeta } from '../../render/records.ts';
 import { playerPage } from '../../viewer/player-page.ts';
+import { firstReport, PROGRESS_MARKS, VIEWER_EVENTS, type ViewerEventType } from '../../events/index.ts';
 
 const require = createRequire(import.meta.url);
 let hlsJs: Buffer | undefined;
@@ -34,6 +35,7 @@ export function viewerRoutes(app: FastifyInstance, ctx: ApiContext) {
   );
   app.get<{ Params: { token: string; seg: string } }>('/v/:token/:seg', { schema: { params: params({ token: TOKEN, seg: SEGMENT_FILE }) } }, (req, reply) => viewerSegment(ctx, req, reply));
   app.get<{ Params: { token: string } }>('/v/:token/', { schema: { params: params({ token: TOKEN }) } }, (req, reply) => player(ctx, req, reply));
+  app.post<{ Params: { token: string }; Body: BeaconBody }>('/v/:token/events', { schema: { params: params({ token: TOKEN }), body: BEACON_BODY } }, (req, reply) => beacon(ctx, req, reply));
   app.get('/player/hls.min.js', async (_req, reply) => {
     hlsJs ??= readFileSync(require.resolve('hls.js/dist/hls.min.js'));
     return reply.headers({ 'content-type': 'text/javascript; charset=utf-8', 'cache-control': 'public, max-age=86400' }).send(hlsJs);
@@ -124,4 +126,34 @@ async function player(ctx: ApiContext, req: TokenRequest, reply: FastifyReply) {
   return reply
     .headers({ 'content-type': 'text/html; charset=utf-8', 'cache-control': 'private, no-cache', 'referrer-policy': 'no-referrer' })
     .send(playerPage({ title: plan?.manifest.name ?? 'Video', width: plan?.width ?? 16, height: plan?.height ?? 9 }));
+}
+
+interface BeaconBody {
+  type: ViewerEventType;
+  percent?: (typeof PROGRESS_MARKS)[number];
+}
+
+/** What the player page reports; video.progress says how far (25, 50 or 75 %), the others nothing more. */
+const BEACON_BODY = {
+  type: 'object',
+  required: ['type'],
+  additionalProperties: false,
+  properties: {
+    type: { type: 'string', enum: VIEWER_EVENTS, errorMessage: `must be one of ${VIEWER_EVENTS.join(', ')}` },
+    percent: { type: 'integer', enum: PROGRESS_MARKS, errorMessage: `must be one of ${PROGRESS_MARKS.join(', ')}` },
+  },
+  if: { properties: { type: { const: 'video.progress' } } },
+  then: { required: ['percent'] },
+  else: { not: { required: ['percent'] }, errorMessage: 'percent goes only with video.progress' },
+} as const;
+
+/**
+ * A viewer event from the page (docs/events.md): the token is the only credential. Each
+ * (render, type, percent) goes out once per minute at most; repeats are answered the same.
+ */
+async function beacon(ctx: ApiContext, req: FastifyRequest<{ Params: { token: string }; Body: BeaconBody }>, reply: FastifyReply) {
+  const meta = await authorize(ctx, req.params.token);
+  const { type, percent } = req.body;
+  if (await firstReport(ctx.redis, meta.id, type, percent)) await ctx.events.publish(type, meta, percent !== undefined ? { percent } : {});
+  return reply.code(204).headers(CORS).send();
 }

@@ -1,0 +1,9 @@
+// Outbound events (Standard Webhooks): endpoints, publishing, delivery. See docs/events.md.
+export * from './types.ts';
+export { EndpointStore, secretHint, type Endpoint, type EndpointChange } from './endpoints.ts';
+export { DeliveryLog, LOG_SIZE, type AttemptRecord } from './deliveries.ts';
+export { deliveryQueue, DELIVERY_QUEUE, RETRY_STEPS, retryDelay, type DeliveryQueue } from './delivery-queue.ts';
+export { EventPublisher } from './publisher.ts';
+export { startDeliveryWorker } from './delivery-worker.ts';
+export { endpointUrlProblem } from './endpoint-url.ts';
+export { firstReport } from './viewer-events.ts';
