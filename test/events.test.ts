@@ -14,6 +14,7 @@ import { startService, type Service } from '../src/runtime.ts';
 import { createLogger } from '../src/config/logger.ts';
 import { runFfmpeg } from '../src/video/ffmpeg.ts';
 import { SHARED_STORAGE, API_KEY } from './helpers/service.ts';
+import { DELIVERY_ATTEMPTS, retryDelay } from '../src/events/delivery-queue.ts';
 
 const root = mkdtempSync(path.join(os.tmpdir(), 'kasane-events-'));
 const TINY = 'events-tiny';
@@ -153,6 +154,13 @@ after(async () => {
 });
 
 // ---------------------------------------------------------------- tests
+
+test('the retry schedule starts at 5 s and spans about a day', () => {
+  const delays = Array.from({ length: DELIVERY_ATTEMPTS - 1 }, (_, i) => retryDelay(i + 1, 5000));
+  assert.deepEqual(delays.slice(0, 4), [5000, 30_000, 120_000, 300_000]);
+  const total = delays.reduce((a, b) => a + b, 0) / 3_600_000;
+  assert.ok(total > 22 && total < 27, `${total} h`);
+});
 
 test('endpoints: created with a secret shown once, listed and read without it, changed, rotated, deleted; bad input is a precise 422', async () => {
   const e = await endpoint('/crud', ['render.ready'], { description: 'CRM' });
@@ -318,9 +326,15 @@ test('viewer beacons become video.* events, each once per render however often t
   // Bad beacons: the one error shape; a forged token is refused.
   const noPercent = await beacon(r.token, { type: 'video.progress' });
   assert.equal(noPercent.status, 422);
-  assert.equal((await beacon(r.token, { type: 'video.started', percent: 25 })).status, 422);
+  assert.deepEqual((await noPercent.json()).error.problems, [{ pointer: '/percent', message: 'is required' }]);
+  const stray = await beacon(r.token, { type: 'video.started', percent: 25 });
+  assert.equal(stray.status, 422);
+  assert.deepEqual((await stray.json()).error.problems, [{ pointer: '/percent', message: 'goes only with type video.progress' }]);
   assert.equal((await beacon(r.token, { type: 'video.paused' })).status, 422);
   assert.equal((await beacon(`${r.token.slice(0, -2)}xx`, { type: 'video.started' })).status, 403);
+  const pre = await fetch(`${base}/v/${r.token}/events`, { method: 'OPTIONS', headers: { origin: 'https://lp.example.jp', 'access-control-request-method': 'POST' } });
+  assert.equal(pre.status, 204);
+  assert.equal(pre.headers.get('access-control-allow-origin'), '*');
   // The player page reports them.
   const page = await (await fetch(r.player_url)).text();
   assert.match(page, /fetch\('events'/);

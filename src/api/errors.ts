@@ -71,6 +71,8 @@ export function schemaProblems(errors: FastifySchemaValidationError[], context: 
   const seen = new Set<string>();
   const out: Problem[] = [];
   for (const e of errors) {
+    // An if/then/else failure is reported by the then or else branch's own errors, with their pointers.
+    if (e.keyword === 'if') continue;
     let ptr = e.instancePath;
     if (e.keyword === 'required') ptr += `/${String(e.params.missingProperty)}`;
     if (e.keyword === 'additionalProperties') ptr += `/${String(e.params.additionalProperty)}`;

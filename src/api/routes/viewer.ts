@@ -36,6 +36,10 @@ export function viewerRoutes(app: FastifyInstance, ctx: ApiContext) {
   app.get<{ Params: { token: string; seg: string } }>('/v/:token/:seg', { schema: { params: params({ token: TOKEN, seg: SEGMENT_FILE }) } }, (req, reply) => viewerSegment(ctx, req, reply));
   app.get<{ Params: { token: string } }>('/v/:token/', { schema: { params: params({ token: TOKEN }) } }, (req, reply) => player(ctx, req, reply));
   app.post<{ Params: { token: string }; Body: BeaconBody }>('/v/:token/events', { schema: { params: params({ token: TOKEN }), body: BEACON_BODY } }, (req, reply) => beacon(ctx, req, reply));
+  // A landing page elsewhere may report too: its JSON POST is preceded by this preflight.
+  app.options('/v/:token/events', async (_req, reply) =>
+    reply.code(204).headers({ ...CORS, 'access-control-allow-methods': 'POST', 'access-control-allow-headers': 'content-type', 'access-control-max-age': '86400' }).send(),
+  );
   app.get('/player/hls.min.js', async (_req, reply) => {
     hlsJs ??= readFileSync(require.resolve('hls.js/dist/hls.min.js'));
     return reply.headers({ 'content-type': 'text/javascript; charset=utf-8', 'cache-control': 'public, max-age=86400' }).send(hlsJs);
@@ -144,7 +148,7 @@ const BEACON_BODY = {
   },
   if: { properties: { type: { const: 'video.progress' } } },
   then: { required: ['percent'] },
-  else: { not: { required: ['percent'] }, errorMessage: 'percent goes only with video.progress' },
+  else: { properties: { percent: { not: {}, errorMessage: 'goes only with type video.progress' } } },
 } as const;
 
 /**
