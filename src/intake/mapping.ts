@@ -5,6 +5,8 @@
 // type, and validateData (the one validation path) then judges the result.
 import type { FieldSpec, ItemSpec } from '../templates/fields.ts';
 
+const hasOwn = (o: object, k: string) => Object.prototype.hasOwnProperty.call(o, k);
+
 /**
  * Where a template field's value comes from:
  * - "/a/b" (JSON pointer) or "a.b.0" (dotted path) into the payload;
@@ -18,7 +20,35 @@ export type SourceSpec =
   | { path: string; default?: unknown }
   | { join: string[]; sep?: string; default?: unknown }
   | { value: unknown }
-  | { skus: string | { path: string } | { join: string[]; sep?: string }; default?: unknown };
+  | { skus: string | { path: string } | { join: string[]; sep?: string } };
+
+export const SPEC_FORMS = 'a path ("/a/b" or "a.b") or an object with one of "path", "join" (with "sep"), "value", "skus", and optionally "default"';
+
+const isPath = (p: unknown) => typeof p === 'string' && p.length >= 1 && p.length <= 300;
+const isSep = (s: unknown) => s === undefined || (typeof s === 'string' && s.length <= 10);
+
+/** What is wrong with a source spec as configured (connector or batch mapping), at its pointer. */
+export function specProblems(spec: unknown, pointer: string, allowSkus = true): Array<{ pointer: string; message: string }> {
+  const bad = (message: string, at = '') => [{ pointer: pointer + at, message }];
+  if (typeof spec === 'string') return isPath(spec) ? [] : bad('must be a path of 1-300 characters');
+  if (!spec || typeof spec !== 'object' || Array.isArray(spec)) return bad(`must be ${SPEC_FORMS}`);
+  const o = spec as Record<string, unknown>;
+  const forms = ['path', 'join', 'value', ...(allowSkus ? ['skus'] : [])].filter((k) => hasOwn(o, k));
+  if (forms.length !== 1) return bad(`must have exactly one of "path", "join", "value"${allowSkus ? ', "skus"' : ''}`);
+  const extra = Object.keys(o).find((k) => k !== forms[0] && k !== 'default' && !(k === 'sep' && forms[0] === 'join'));
+  if (extra) return bad(`is not allowed with "${forms[0]}"`, `/${extra}`);
+  switch (forms[0]) {
+    case 'path':
+      return isPath(o.path) ? [] : bad('must be a path of 1-300 characters', '/path');
+    case 'join':
+      if (!Array.isArray(o.join) || o.join.length < 1 || o.join.length > 10 || !o.join.every(isPath)) return bad('must be a list of 1-10 paths', '/join');
+      return isSep(o.sep) ? [] : bad('must be a string of at most 10 characters', '/sep');
+    case 'skus':
+      return hasOwn(o, 'default') ? bad('is not allowed with "skus"', '/default') : specProblems(o.skus, `${pointer}/skus`, false);
+    default:
+      return [];
+  }
+}
 
 /** A card as the items layer draws it. */
 export interface Card {
@@ -38,7 +68,6 @@ export interface Mapped {
   sources: Record<string, string>;
 }
 
-const hasOwn = (o: object, k: string) => Object.prototype.hasOwnProperty.call(o, k);
 
 /** Reads a JSON pointer ("/a/0/b", RFC 6901 escapes) or a dotted path ("a.0.b"); own properties only. */
 export function readPath(payload: unknown, path: string): unknown {

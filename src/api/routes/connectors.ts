@@ -12,31 +12,13 @@ import { KINDS, type Connector, type Kind } from '../../intake/connectors/types.
 import { KIND_MODULES, kindOf } from '../../intake/connectors/kinds/index.ts';
 import { CONNECTOR_ID, newConnectorId, publicConnector, type ConnectorStore } from '../../intake/connectors/store.ts';
 import { cardFields } from '../../intake/catalog.ts';
-import type { SourceSpec } from '../../intake/mapping.ts';
+import { SPEC_FORMS, specProblems, type SourceSpec } from '../../intake/mapping.ts';
 
 const ajvErrors = ajvErrorsModule as unknown as Plugin<unknown>;
 
 const PATH = { type: 'string', minLength: 1, maxLength: 300, errorMessage: 'must be a JSON pointer ("/a/b") or a dotted path ("a.b")' } as const;
-const PATHS = { type: 'array', minItems: 1, maxItems: 10, items: PATH } as const;
-/** A source spec (src/intake/mapping.ts documents each form). */
-export const SOURCE = {
-  anyOf: [
-    PATH,
-    { type: 'object', required: ['path'], additionalProperties: false, properties: { path: PATH, default: {} } },
-    { type: 'object', required: ['join'], additionalProperties: false, properties: { join: PATHS, sep: { type: 'string', maxLength: 10 }, default: {} } },
-    { type: 'object', required: ['value'], additionalProperties: false, properties: { value: {} } },
-    {
-      type: 'object',
-      required: ['skus'],
-      additionalProperties: false,
-      properties: {
-        skus: { anyOf: [PATH, { type: 'object', required: ['path'], additionalProperties: false, properties: { path: PATH } }, { type: 'object', required: ['join'], additionalProperties: false, properties: { join: PATHS, sep: { type: 'string', maxLength: 10 } } }] },
-        default: {},
-      },
-    },
-  ],
-  errorMessage: 'must be a path ("/a/b" or "a.b"), {"path"}, {"join": [paths], "sep"}, {"value"} or {"skus": path}; each may have a "default"',
-} as const;
+/** A source spec's shape is checked by specProblems (one precise message per spec, not Ajv's anyOf noise). */
+const SOURCE = { anyOf: [{ type: 'string' }, { type: 'object' }], errorMessage: `must be ${SPEC_FORMS}` } as const;
 
 function bodySchema(maxExpires: number, create: boolean) {
   return {
@@ -82,6 +64,8 @@ async function checkConnector(ctx: ApiContext, c: Connector): Promise<void> {
   });
   const validate = kind ? optionsValidator(c.kind) : undefined;
   if (validate && !validate(c.options)) problems.push(...schemaProblems(validate.errors as never, undefined).map((p) => ({ ...p, pointer: `/options${p.pointer}` })));
+  for (const [field, spec] of Object.entries(c.mapping)) problems.push(...specProblems(spec, `/mapping/${field.replace(/~/g, '~0').replace(/\//g, '~1')}`));
+  if (c.campaign !== undefined) problems.push(...specProblems(c.campaign, '/campaign'));
   const plan = await ctx.registry.activePlan(c.template);
   if (!plan) problems.push({ pointer: '/template', message: 'no such template (or no version of it is active yet)' });
   else {
