@@ -6,6 +6,8 @@
 // lists, skus through a Shift_JIS catalog). Real service, Redis, HTTP, ffmpeg.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -15,6 +17,7 @@ import iconv from 'iconv-lite';
 import { startTestService, type TestService } from './helpers/service.ts';
 import { checkStream } from './support/hls-checks.ts';
 import { runFfmpeg } from '../src/video/ffmpeg.ts';
+import { PROJECT_ROOT } from '../src/config/index.ts';
 import { mapPayload, normalize, toList, toNumberish } from '../src/intake/mapping.ts';
 import { decodeCsv } from '../src/intake/catalog.ts';
 
@@ -213,6 +216,23 @@ test('connector CRUD: secrets are never returned, PATCH updates, bad configurati
   assert.equal((await t.api('GET', `/v1/connectors/${c.id}`)).status, 404);
   assert.equal((await t.api('DELETE', `/v1/connectors/${c.id}`)).status, 404);
   assert.equal((await fetch(`${t.url}/v1/connectors`)).status, 401);
+});
+
+test('the CLI creates, lists, updates and deletes connectors through the API', async () => {
+  const file = path.join(root, 'connector.json');
+  writeFileSync(file, JSON.stringify({ ...base, name: 'from the CLI', secrets: [BEARER] }));
+  // Async: the service answering the CLI runs in this process.
+  const cli = (...args: string[]) => promisify(execFile)(process.execPath, [path.join(PROJECT_ROOT, 'bin/kasane.js'), 'connector', ...args], { env: { ...process.env, KASANE_URL: t.url, KASANE_API_KEY: t.env.KASANE_API_KEYS!, LOG_LEVEL: 'silent' } });
+  const created = JSON.parse((await cli('create', '--file', file)).stdout);
+  assert.match(created.id, /^c_/);
+  assert.ok(!JSON.stringify(created).includes(BEARER));
+  assert.ok(JSON.parse((await cli('list')).stdout).connectors.some((c: any) => c.id === created.id));
+  writeFileSync(file, JSON.stringify({ name: 'renamed by the CLI' }));
+  assert.equal(JSON.parse((await cli('update', created.id, '--file', file)).stdout).name, 'renamed by the CLI');
+  await cli('delete', created.id);
+  const gone = await cli('get', created.id).then(() => null, (e: { code: number; stderr: string }) => e);
+  assert.equal(gone?.code, 1);
+  assert.match(gone!.stderr, /rejected \(404\)/);
 });
 
 test('mapping normalises what MA tools send', async () => {
