@@ -170,9 +170,15 @@ test('data that fails the template gets 422 with each field, why and where it wa
   assert.match(byPointer['/data/amount'], /mapped from \/amt/);
   assert.match(byPointer['/data/name'], /required.*mapped from \/name/);
   assert.ok(!JSON.stringify(r.body).includes('十万円'));
-  const noContact = await hook(c.id, JSON.stringify({ name: 'a', amount: 1 }), { 'content-type': 'application/json', authorization: `Bearer ${BEARER}` });
+  // fetch sends a string body as text/plain: hooks read the bytes whatever the tool calls them.
+  const noContact = await hook(c.id, JSON.stringify({ name: 'a', amount: 1 }), { authorization: `Bearer ${BEARER}` });
   assert.equal(noContact.status, 422);
   assert.equal(noContact.body.error.problems[0].pointer, '/contact_id');
+  const notJson = await hook(c.id, '{"contact_id": ', { 'content-type': 'application/json', authorization: `Bearer ${BEARER}` });
+  assert.equal(notJson.status, 400);
+  assert.equal(notJson.body.error.code, 'malformed_payload');
+  const tooLarge = await hook(c.id, JSON.stringify({ contact_id: 'x', name: 'a'.repeat(300_000) }), { 'content-type': 'application/json', authorization: `Bearer ${BEARER}` });
+  assert.equal(tooLarge.status, 413);
   assert.equal(await stored(), before);
 });
 
