@@ -20,6 +20,7 @@ import { runFfmpeg } from '../src/video/ffmpeg.ts';
 import { PROJECT_ROOT } from '../src/config/index.ts';
 import { mapPayload, normalize, toList, toNumberish } from '../src/intake/mapping.ts';
 import { decodeCsv } from '../src/intake/catalog.ts';
+import { redactUrl } from '../src/api/redact-url.ts';
 
 const root = mkdtempSync(path.join(os.tmpdir(), 'kasane-connectors-'));
 const TPL = 'conn-tiny';
@@ -267,4 +268,6 @@ test('mapping normalises what MA tools send', async () => {
   assert.deepEqual(m.warnings, []);
   assert.equal(decodeCsv(Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from('sku,名前')])), 'sku,名前');
   assert.equal(decodeCsv(iconv.encode('sku,名前', 'cp932')), 'sku,名前');
+  // Hook queries carry contact data (Braze Connected Content): the request log never shows them.
+  assert.equal(redactUrl('/hooks/c_AAAAAAAAAAAAAAAA?first_name=%E5%B1%B1%E7%94%B0&id=7'), '/hooks/c_AAAAAAAAAAAAAAAA?<redacted>');
 });
