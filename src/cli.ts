@@ -22,6 +22,8 @@ const USAGE = `usage:
   kasane prepare <template-dir>   prepare a template version locally and print its plan summary
   kasane template push <dir> [--url <api>] [--key <api key>] [--no-activate] [--no-wait]
                                upload a template folder as a new version (validated; problems listed)
+  kasane connector create --file <connector.json> | list | get <id> | update <id> --file <patch.json> | delete <id>
+                               [--url <api>] [--key <api key>]   configure MA-tool connectors (docs/connectors.md)
   kasane render --template <dir> --data <file.json> --out <dir> [--cache <dir>]
                                render one personalized video to an HLS folder, without Redis or HTTP`;
 
@@ -54,6 +56,8 @@ async function main(argv: string[]): Promise<number> {
       if (rest[0] === 'push') return templatePush(rest.slice(1));
       console.error(USAGE);
       return 2;
+    case 'connector':
+      return connectorCommand(rest);
     default:
       console.error(USAGE);
       return cmd === undefined || cmd === 'help' || cmd === '--help' ? 0 : 2;
@@ -142,6 +146,38 @@ async function templatePush(args: string[]): Promise<number> {
     return 1;
   }
   console.log(JSON.stringify(body, null, 2));
+  return 0;
+}
+
+/** kasane connector …: the /v1/connectors API from a shell (secrets go in from a file, never on the command line). */
+async function connectorCommand(args: string[]): Promise<number> {
+  const [sub, ...more] = args;
+  const { values, positionals } = parseArgs({ args: more, allowPositionals: true, options: { url: { type: 'string' }, key: { type: 'string' }, file: { type: 'string' } } });
+  const id = positionals[0];
+  const needsId = sub === 'get' || sub === 'update' || sub === 'delete';
+  const needsFile = sub === 'create' || sub === 'update';
+  if (!sub || !['create', 'list', 'get', 'update', 'delete'].includes(sub) || (needsId && !id) || (needsFile && !values.file)) {
+    console.error(USAGE);
+    return 2;
+  }
+  const cfg = loadConfig();
+  const url = (values.url ?? cfg.client.url ?? cfg.publicUrl).replace(/\/+$/, '');
+  const key = values.key ?? cfg.client.apiKey ?? cfg.apiKeys[0]!;
+  const body = needsFile ? await readFile(values.file === '-' ? '/dev/stdin' : values.file!, 'utf8') : undefined;
+  const method = { create: 'POST', list: 'GET', get: 'GET', update: 'PATCH', delete: 'DELETE' }[sub]!;
+  const res = await fetch(`${url}/v1/connectors${id ? `/${encodeURIComponent(id)}` : ''}`, {
+    method,
+    headers: { authorization: `Bearer ${key}`, ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
+    body,
+  });
+  if (res.status === 204) return 0;
+  const out = (await res.json()) as { error?: { message: string; problems?: Array<{ pointer: string; message: string }> } } & Record<string, unknown>;
+  if (!res.ok) {
+    console.error(`rejected (${res.status}): ${out.error?.message}`);
+    for (const p of out.error?.problems ?? []) console.error(`  ${p.pointer}: ${p.message}`);
+    return 1;
+  }
+  console.log(JSON.stringify(out, null, 2));
   return 0;
 }
 

@@ -11,6 +11,11 @@ import { renderRoutes } from './routes/renders.ts';
 import { templateRoutes } from './routes/templates.ts';
 import { viewerRoutes } from './routes/viewer.ts';
 import { webhookEndpointRoutes } from './routes/webhook-endpoints.ts';
+import { connectorRoutes } from './routes/connectors.ts';
+import { catalogRoutes } from './routes/catalog.ts';
+import { hookRoutes } from './routes/hooks.ts';
+import { ConnectorStore } from '../intake/connectors/store.ts';
+import { CatalogStore } from '../intake/catalog.ts';
 
 // A CommonJS module whose typings describe only its ESM shape: at run time the default import is the plugin.
 const ajvErrors = ajvErrorsModule as unknown as Plugin<unknown>;
@@ -58,5 +63,10 @@ export function buildApp(ctx: ApiContext, opts: { logger?: Logger } = {}): Fasti
   templateRoutes(app, ctx, auth);
   webhookEndpointRoutes(app, ctx, auth);
   viewerRoutes(app, ctx);
+  const connectors = new ConnectorStore(ctx.redis);
+  const catalogs = new CatalogStore(ctx.redis);
+  connectorRoutes(app, ctx, connectors, auth);
+  catalogRoutes(app, ctx, catalogs, auth);
+  hookRoutes(app, ctx, { ...ctx, connectors, catalogs });
   return app;
 }

@@ -4,28 +4,9 @@
 // into it too; no message ever echoes what the client sent.
 import type { FastifyError, FastifyReply, FastifyRequest, FastifySchemaValidationError } from 'fastify';
 
-export interface Problem {
-  /**
-   * JSON pointer into the body ("/data/name"); a path parameter, query parameter or
-   * form field is named with its place in front: "path:id", "query:wait", "form:package".
-   */
-  pointer: string;
-  message: string;
-  /** Japanese, for CRM operators (template problems carry it). */
-  message_ja?: string;
-}
+import { ApiError, type Problem } from '../config/api-error.ts';
 
-export class ApiError extends Error {
-  constructor(
-    readonly status: number,
-    readonly code: string,
-    message: string,
-    readonly problems?: Problem[],
-    readonly headers?: Record<string, string>,
-  ) {
-    super(message);
-  }
-}
+export { ApiError, type Problem };
 
 export function errorBody(code: string, message: string, problems?: Problem[]) {
   return { error: { code, message, ...(problems ? { problems } : {}) } };

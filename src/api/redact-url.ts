@@ -14,6 +14,8 @@ export function redactUrl(url: string): string {
   const q = url.indexOf('?');
   const path = (q < 0 ? url : url.slice(0, q)).replace(/\/v\/[^/?#]+/, '/v/<token>');
   if (q < 0) return path;
+  // Connector hooks (Braze Connected Content) carry a contact's data in the query: none of it is logged.
+  if (path.startsWith('/hooks/')) return `${path}?<redacted>`;
   const query = url
     .slice(q + 1)
     .split('&')

@@ -40,6 +40,8 @@ export interface Config {
   /** How long a viewer's request for a not-yet-rendered segment may wait. */
   jitWaitMs: number;
   bodyLimit: number;
+  /** Largest body a connector hook (/hooks/:id) accepts; MA tools send one contact per call. */
+  hookBodyLimit: number;
   /** Largest template package upload. */
   packageMaxBytes: number;
   logLevel: LogLevel;
@@ -190,6 +192,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     retryDelayMs: int(env, 'KASANE_RETRY_DELAY_MS', 2000, 10, 600_000),
     jitWaitMs: int(env, 'KASANE_JIT_WAIT_MS', 8000, 0, 60_000),
     bodyLimit: int(env, 'KASANE_BODY_LIMIT', 256 * 1024, 1024, 64 * 1024 * 1024),
+    hookBodyLimit: int(env, 'KASANE_HOOK_BODY_LIMIT', 256 * 1024, 1024, 16 * 1024 * 1024),
     packageMaxBytes: int(env, 'KASANE_PACKAGE_MAX_BYTES', 500 * 1024 * 1024, 1024, 4 * 1024 * 1024 * 1024),
     logLevel: oneOf(env, 'LOG_LEVEL', LOG_LEVELS, 'info'),
     workerNice: int(env, 'KASANE_WORKER_NICE', 10, 0, 19),

@@ -1,13 +1,10 @@
-import { createHmac } from 'node:crypto';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { ApiContext } from '../context.ts';
 import { ApiError } from '../errors.ts';
 import { params, RENDER_ID, TEMPLATE_ID } from '../schemas.ts';
-import { validateData } from '../../templates/fields.ts';
-import { resolveInputs, segmentKeys, undrawableText } from '../../render/personalize.ts';
-import { signToken } from '../../viewer/signing.ts';
-import { enqueueRender, PRIORITY, settleLostFailure } from '../../queue/queues.ts';
+import { settleLostFailure } from '../../queue/queues.ts';
 import type { RenderMeta, RenderMode, RenderRecord } from '../../render/records.ts';
+import { acceptRender, renderUrls } from '../../intake/accept.ts';
 import type { TemplatePlan } from '../../templates/plan.ts';
 
 interface RenderBody {
@@ -34,19 +31,8 @@ function renderBodySchema(maxExpires: number) {
   } as const;
 }
 
-/** Same template version + data + external_id → same id (so MA-tool retries are free). */
-function renderId(secret: Buffer, plan: TemplatePlan, data: Record<string, unknown>, externalId: string | undefined): string {
-  const canonical = JSON.stringify(Object.keys(data).sort().map((k) => [k, data[k]]));
-  return 'r' + createHmac('sha256', secret).update(JSON.stringify([plan.templateId, plan.version, canonical, externalId ?? null])).digest('base64url').slice(0, 24).replace(/[-_]/g, 'x');
-}
-
 export function urlsFor(ctx: ApiContext, meta: RenderMeta) {
-  const base = `${ctx.config.publicUrl}/v/${meta.token}`;
-  return {
-    playlist_url: `${base}/index.m3u8`,
-    player_url: `${base}/`,
-    status_url: `${ctx.config.publicUrl}/v1/renders/${meta.id}`,
-  };
+  return renderUrls(ctx.config.publicUrl, meta);
 }
 
 function describe(ctx: ApiContext, meta: RenderMeta, state: string) {
@@ -88,34 +74,9 @@ export function status(ctx: ApiContext, r: RenderRecord, plan: TemplatePlan | nu
 export function renderRoutes(app: FastifyInstance, ctx: ApiContext, auth: (req: FastifyRequest) => Promise<void>) {
   app.post<{ Body: RenderBody }>('/v1/renders', { onRequest: auth, schema: { body: renderBodySchema(ctx.config.maxExpiresIn) } }, async (req, reply) => {
     const body = { ...req.body, mode: req.body.mode ?? 'eager', externalId: req.body.external_id, expiresIn: req.body.expires_in };
-    const plan = await ctx.registry.activePlan(body.template);
-    if (!plan) throw new ApiError(404, 'template_not_found', `no template "${body.template}"; GET /v1/templates lists them`);
-    const { value, problems } = validateData(plan.manifest.fields, body.data);
-    if (problems.length) throw new ApiError(422, 'invalid_data', `${problems.length} field(s) do not match template "${plan.templateId}"`, problems);
-    const undrawable = await undrawableText(plan, ctx.storage, value);
-    if (undrawable.length) throw new ApiError(422, 'invalid_data', `${undrawable.length} field(s) have characters template "${plan.templateId}" cannot draw`, undrawable);
-    const id = renderId(ctx.config.contentSecret, plan, value, body.externalId);
-    const expiresAt = Math.floor(Date.now() / 1000) + (body.expiresIn ?? ctx.config.defaultExpiresIn);
-    const meta: RenderMeta = {
-      id,
-      templateId: plan.templateId,
-      version: plan.version,
-      mode: body.mode,
-      externalId: body.externalId,
-      createdAt: new Date().toISOString(),
-      expiresAt,
-      token: signToken(ctx.config.signingKeys, id, expiresAt),
-      segKeys: segmentKeys(plan, resolveInputs(plan, value), ctx.config.contentSecret),
-    };
-    const existing = await ctx.store.createIfAbsent(meta, value, body.mode === 'lazy' ? 'lazy' : 'queued');
-    if (existing) {
-      const state = await ctx.store.state(existing.id);
-      // A lost enqueue (crash between the two writes) heals on the client's retry.
-      if (state === 'queued') await enqueueRender(ctx.renderQueue, existing.id, PRIORITY.eager);
-      return reply.code(200).send(describe(ctx, existing, state ?? 'queued'));
-    }
-    if (body.mode === 'eager') await enqueueRender(ctx.renderQueue, id, PRIORITY.eager);
-    return reply.code(201).header('location', `/v1/renders/${id}`).send(describe(ctx, meta, body.mode === 'lazy' ? 'lazy' : 'queued'));
+    const r = await acceptRender(ctx, { template: body.template, data: body.data, mode: body.mode, externalId: body.externalId, expiresIn: body.expiresIn });
+    if (!r.created) return reply.code(200).send(describe(ctx, r.meta, r.state));
+    return reply.code(201).header('location', `/v1/renders/${r.meta.id}`).send(describe(ctx, r.meta, r.state));
   });
 
   app.get<{ Params: { id: string } }>('/v1/renders/:id', { onRequest: auth, schema: { params: params({ id: RENDER_ID }) } }, async (req) => {
