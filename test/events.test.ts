@@ -343,21 +343,25 @@ test('viewer beacons become video.* events, each once per render however often t
 });
 
 test('an endpoint bound to a connector gets only renders made through it, and the payload names the connector', async () => {
-  const hub = await endpoint('/hub', ['cta.clicked'], { connector: 'hubspot' });
+  // A real connector (generic kind, bearer key): the hook's render carries the connector's id.
+  const key = 'events-connector-key-0123456789';
+  const conn = await api('POST', '/v1/connectors', { kind: 'generic', name: 'events test', template: TINY, mode: 'lazy', secrets: [key], mapping: { name: '/name' }, contact: '/contact' });
+  assert.equal(conn.status, 201, JSON.stringify(conn.body));
+  const hub = await endpoint('/hub', ['cta.clicked'], { connector: conn.body.id });
   const plain = await lazyRender('conn-0');
-  const viaHub = await lazyRender('conn-1');
-  // The connectors set this when they create the render.
-  const meta = JSON.parse((await redis.hget(`kasane:render:${viaHub.id}`, 'meta'))!);
-  await redis.hset(`kasane:render:${viaHub.id}`, 'meta', JSON.stringify({ ...meta, connector: 'hubspot' }));
+  const hook = await fetch(`${base}/hooks/${conn.body.id}`, { method: 'POST', headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' }, body: JSON.stringify({ name: NAME, contact: 'crm-7' }) });
+  assert.equal(hook.status, 201);
+  const viaHook = (await hook.json()) as { render_id: string; watch_url: string };
   await beacon(plain.token, { type: 'cta.clicked' });
-  await beacon(viaHub.token, { type: 'cta.clicked' });
-  const got = await waitFor('the hubspot event', () => at('/hub')[0]);
+  await beacon(viaHook.watch_url.split('/v/')[1]!.replace(/\/$/, ''), { type: 'cta.clicked' });
+  const got = await waitFor('the connector\'s event', () => at('/hub')[0]);
   await new Promise((res) => setTimeout(res, 300));
   assert.equal(at('/hub').length, 1);
   const ev = verified(got, hub.secret);
-  assert.equal(ev.data.render_id, viaHub.id);
-  assert.equal(ev.data.connector, 'hubspot');
+  assert.equal(ev.data.render_id, viaHook.render_id);
+  assert.equal(ev.data.connector, conn.body.id);
   await api('DELETE', `/v1/webhook-endpoints/${hub.id}`);
+  await api('DELETE', `/v1/connectors/${conn.body.id}`);
 });
 
 test('an endpoint failing for longer than KASANE_EVENT_DISABLE_AFTER_DAYS is disabled, with the reason shown', async () => {

@@ -30,6 +30,8 @@ export interface AcceptRequest {
   externalId?: string;
   /** Seconds the link lives; the config's default when absent. */
   expiresIn?: number;
+  /** The connector the request came through: events to endpoints bound to it follow the render. */
+  connector?: string;
 }
 
 export interface Accepted {
@@ -61,6 +63,7 @@ export async function acceptRender(deps: AcceptDeps, req: AcceptRequest): Promis
     version: plan.version,
     mode: req.mode,
     externalId: req.externalId,
+    ...(req.connector ? { connector: req.connector } : {}),
     createdAt: new Date().toISOString(),
     expiresAt,
     token: signToken(deps.config.signingKeys, id, expiresAt),

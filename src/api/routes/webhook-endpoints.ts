@@ -5,6 +5,7 @@ import type { ApiContext } from '../context.ts';
 import { ApiError } from '../errors.ts';
 import { params } from '../schemas.ts';
 import { EVENT_TYPES, LOG_SIZE, endpointUrlProblem, secretHint, type Endpoint, type EventType } from '../../events/index.ts';
+import { CONNECTOR_ID } from '../../intake/connectors/store.ts';
 
 type Auth = (req: FastifyRequest) => Promise<void>;
 
@@ -21,7 +22,7 @@ const EVENTS = {
   items: { type: 'string', enum: EVENT_TYPES },
   errorMessage: `must be a non-empty list of distinct event types: ${EVENT_TYPES.join(', ')}`,
 } as const;
-const CONNECTOR = { type: 'string', pattern: '^[a-z0-9][a-z0-9_-]{0,39}$', errorMessage: 'must be a connector name: 1-40 characters of a-z, 0-9, "_" and "-"' } as const;
+const CONNECTOR = { type: 'string', pattern: CONNECTOR_ID.source, errorMessage: 'must be a connector id like "c_…" as returned by POST /v1/connectors' } as const;
 const DESCRIPTION = { type: 'string', maxLength: 500, errorMessage: 'must be a string of at most 500 characters' } as const;
 
 const CREATE_BODY = {
@@ -39,7 +40,7 @@ const PATCH_BODY = {
     url: URL_FIELD,
     events: EVENTS,
     // null: no longer bound to a connector.
-    connector: { anyOf: [CONNECTOR, { type: 'null' }], errorMessage: 'must be a connector name or null' },
+    connector: { anyOf: [CONNECTOR, { type: 'null' }], errorMessage: 'must be a connector id or null' },
     description: DESCRIPTION,
     enabled: { type: 'boolean', errorMessage: 'must be true or false' },
     rotate_secret: { type: 'boolean', errorMessage: 'must be true or false' },
