@@ -70,13 +70,14 @@ export const hubspot: ConnectorKind = {
 
   authenticate(req, connector) {
     const o = connector.options as Options;
-    if (header(req, 'x-hubspot-signature-v3') !== undefined && o.signatureVersion !== 'v2') return verifyV3(req, connector.secrets);
-    if (header(req, 'x-hubspot-signature') !== undefined && o.signatureVersion === 'v2') return verifyV2(req, connector.secrets);
+    // The API key first: whether HubSpot also signs when the action uses "API key" is not documented.
     const key = o.apiKeyHeader ? header(req, o.apiKeyHeader) : undefined;
     if (key !== undefined) {
       if (connector.secrets.some((s) => sameSecret(s, key))) return;
       throw unauthorized(`the ${o.apiKeyHeader} header is not one of this connector's secrets`);
     }
+    if (header(req, 'x-hubspot-signature-v3') !== undefined && o.signatureVersion !== 'v2') return verifyV3(req, connector.secrets);
+    if (header(req, 'x-hubspot-signature') !== undefined && o.signatureVersion === 'v2') return verifyV2(req, connector.secrets);
     throw unauthorized(`sign the request (the workflow action's "Include request signature in header", signature ${o.signatureVersion ?? 'v3'})${o.apiKeyHeader ? ` or send the API key in ${o.apiKeyHeader}` : ''}`);
   },
 
