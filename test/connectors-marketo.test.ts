@@ -70,6 +70,7 @@ test('JSON beyond the narrow repair is a 400 saying where, without echoing the d
   const r = await k.hook(`/hooks/${id}`, { headers: headers(), body: '{"lead_id": 1,\n "lastname": 山田, "savings": 1}' });
   assert.equal(r.status, 400, r.text);
   assert.equal(r.body.error, 'malformed_payload');
+  assert.equal(r.body.error_field, undefined);
   assert.match(r.body.error_message, /at line 2, column 14/);
   assert.ok(!r.text.includes('山田'));
 });

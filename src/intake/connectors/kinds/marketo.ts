@@ -129,7 +129,7 @@ export const marketo: ConnectorKind = {
   /** Flat keys (error, error_message, error_field) even on refusals, so a mapping or the activity log shows them. */
   errorAnswer(err) {
     const first = err.problems?.[0];
-    const field = first ? (/^\/data\/([^/]+)/.exec(first.pointer)?.[1] ?? first.pointer) : undefined;
+    const field = first?.pointer ? (/^\/data\/([^/]+)/.exec(first.pointer)?.[1] ?? first.pointer) : undefined;
     return {
       status: err.status,
       headers: err.headers,
