@@ -18,10 +18,16 @@
 // Mapping, catalog, accept, idempotency and the 404/401 "nothing stored" rule are
 // shared (../hook.ts); a kind never stores anything.
 import type { ConnectorKind, Kind } from '../types.ts';
+import { braze } from './braze.ts';
 import { generic } from './generic.ts';
+import { hubspot } from './hubspot.ts';
+import { marketo } from './marketo.ts';
 
 export const KIND_MODULES: Partial<Record<Kind, ConnectorKind>> = {
   generic,
+  hubspot,
+  marketo,
+  braze,
 };
 
 export function kindOf(kind: Kind): ConnectorKind | undefined {
