@@ -19,9 +19,13 @@
 // shared (../hook.ts); a kind never stores anything.
 import type { ConnectorKind, Kind } from '../types.ts';
 import { generic } from './generic.ts';
+import { karte } from './karte.ts';
+import { sfmc } from './sfmc.ts';
 
 export const KIND_MODULES: Partial<Record<Kind, ConnectorKind>> = {
   generic,
+  sfmc,
+  karte,
 };
 
 export function kindOf(kind: Kind): ConnectorKind | undefined {
