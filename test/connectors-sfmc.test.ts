@@ -94,7 +94,7 @@ async function waitState(id: string, want: string[], ms = 60_000): Promise<any> 
 }
 
 test('config.json and index.html are served without credentials and name this connector\'s URLs', async () => {
-  const c = await connector({ options: { in_arguments: { lastname: '{{Contact.Attribute.Kasane_Entry.LastName}}' }, out_arguments: ['watch_url', 'render_id'], key: 'kasane-activity-key' } });
+  const c = await connector({ options: { in_arguments: { lastname: '{{Contact.Attribute.Kasane_Entry.LastName}}' }, out_arguments: ['watch_url', 'render_id'], retry_count: 1, key: 'kasane-activity-key' } });
   const before = await stored();
   const base = `${t.url}/hooks/${c.id}`;
   const r = await call(c.id, 'config.json', undefined, 'GET');
@@ -109,6 +109,9 @@ test('config.json and index.html are served without credentials and name this co
   assert.equal(cfg.lang['en-US'].name, 'SFMC 春');
   assert.equal(cfg.arguments.execute.url, `${base}/execute`);
   assert.equal(cfg.arguments.execute.useJwt, true);
+  assert.equal(cfg.arguments.execute.timeout, 10000);
+  assert.equal(cfg.arguments.execute.retryCount, 1);
+  assert.equal(cfg.arguments.execute.concurrentRequests, 5);
   // One inArgument per payload name the mapping reads (the contact comes from keyValue, not an inArgument).
   assert.deepEqual(cfg.arguments.execute.inArguments, [
     { lastname: '{{Contact.Attribute.Kasane_Entry.LastName}}' },
@@ -133,6 +136,9 @@ test('config.json and index.html are served without credentials and name this co
   assert.equal(icon.status, 200);
   assert.match(icon.type, /^image\/svg\+xml/);
   assert.equal((await call('c_AAAAAAAAAAAAAAAA', 'config.json', undefined, 'GET')).status, 404);
+  const bad = await t.api('POST', '/v1/connectors', { kind: 'sfmc', name: 'x', template: TPL, secrets: ['short'], contact: '/_sfmc/keyValue', options: { category: 'nope', timeout: 5, extra: 1 } });
+  assert.equal(bad.status, 422);
+  assert.deepEqual(bad.body.error.problems.map((p: any) => p.pointer).sort(), ['/options/category', '/options/extra', '/options/timeout', '/secrets/0']);
   assert.equal((await call(c.id, 'execute', undefined, 'GET')).status, 404);
   assert.equal(await stored(), before);
 });

@@ -23,7 +23,18 @@ const IDS = ['keyValue', 'journeyId', 'activityId', 'definitionInstanceId', 'act
 /** Journey Builder's clock and ours may differ a little when the token carries exp/nbf. */
 const CLOCK_TOLERANCE_S = 120;
 
-const opts = (c: Connector) => c.options as { in_arguments?: Record<string, string>; out_arguments?: string[]; category?: string; timeout?: number; key?: string; binding_prefix?: string };
+interface SfmcOptions {
+  in_arguments?: Record<string, string>;
+  binding_prefix?: string;
+  out_arguments?: string[];
+  category?: string;
+  timeout?: number;
+  retry_count?: number;
+  retry_delay?: number;
+  concurrent_requests?: number;
+  key?: string;
+}
+const opts = (c: Connector) => c.options as SfmcOptions;
 
 async function verified(req: HookRequest, connector: Connector): Promise<void> {
   const token = req.rawBody.toString('utf8').trim();
@@ -69,6 +80,10 @@ export function configJson(connector: Connector, base: string, fields: Record<st
         url: `${base}/execute`,
         useJwt: true,
         timeout: o.timeout ?? 10000,
+        // Journey Builder retries only network errors and 5xx (Salesforce's sample); a retry answers the same render.
+        retryCount: o.retry_count ?? 3,
+        retryDelay: o.retry_delay ?? 1000,
+        concurrentRequests: o.concurrent_requests ?? 5,
       },
     },
     configurationArguments: lifecycle,
@@ -89,6 +104,9 @@ export const sfmc: ConnectorKind = {
       out_arguments: { type: 'array', minItems: 1, uniqueItems: true, items: { enum: OUT }, errorMessage: `must be a list of ${OUT.join(', ')}` },
       category: { enum: ['message', 'customer', 'flow'], errorMessage: 'must be "message", "customer" or "flow"' },
       timeout: { type: 'integer', minimum: 1000, maximum: 100000, errorMessage: 'must be milliseconds from 1000 to 100000' },
+      retry_count: { type: 'integer', minimum: 0, maximum: 10, errorMessage: 'must be an integer from 0 to 10' },
+      retry_delay: { type: 'integer', minimum: 0, maximum: 60000, errorMessage: 'must be milliseconds from 0 to 60000' },
+      concurrent_requests: { type: 'integer', minimum: 1, maximum: 50, errorMessage: 'must be an integer from 1 to 50' },
       key: { type: 'string', minLength: 1, maxLength: 100, errorMessage: 'must be the Unique Key of the Journey Builder Activity component' },
     },
   },
