@@ -29,7 +29,7 @@ export async function handleHook(deps: HookDeps, connectorId: string, req: HookR
   if (!kind) throw new ApiError(501, 'kind_not_available', `connectors of kind "${connector.kind}" are not available in this version`);
   await kind.authenticate(req, connector);
   try {
-    const control = kind.control?.(req, connector);
+    const control = await kind.control?.(req, connector, async () => (await deps.registry.activePlan(connector.template))?.manifest.fields);
     if (control) return control;
     const payload = kind.payload(req, connector);
     const who = kind.identity(req, payload, connector);

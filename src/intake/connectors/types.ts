@@ -5,6 +5,7 @@
 // idempotency) is shared and lives outside the kinds.
 import type { ApiError } from '../../config/api-error.ts';
 import type { SourceSpec } from '../mapping.ts';
+import type { FieldSpec } from '../../templates/fields.ts';
 
 export const KINDS = ['generic', 'hubspot', 'marketo', 'braze', 'sfmc', 'karte'] as const;
 export type Kind = (typeof KINDS)[number];
@@ -98,8 +99,10 @@ export interface ConnectorKind {
   /**
    * Requests that are not a render (SFMC's save/validate/publish/stop, a verification ping):
    * answer them here and nothing renders. Called after authenticate. Optional.
+   * `fields` reads the connector's template fields (undefined when the template is gone),
+   * for answers generated from the template (SFMC's config.json).
    */
-  control?(req: HookRequest, connector: Connector): HookReply | undefined;
+  control?(req: HookRequest, connector: Connector, fields: () => Promise<Record<string, FieldSpec> | undefined>): HookReply | undefined | Promise<HookReply | undefined>;
   /** The object mapping reads from (parsed JSON body, query parameters, SFMC's merged inArguments…). */
   payload(req: HookRequest, connector: Connector): unknown;
   /** The contact and campaign; `identityFrom` (identity.ts) reads connector.contact/campaign and suits most kinds. */

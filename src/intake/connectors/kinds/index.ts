@@ -21,13 +21,18 @@ import type { ConnectorKind, Kind } from '../types.ts';
 import { braze } from './braze.ts';
 import { generic } from './generic.ts';
 import { hubspot } from './hubspot.ts';
+import { karte } from './karte.ts';
 import { marketo } from './marketo.ts';
+import { sfmc } from './sfmc.ts';
 
-export const KIND_MODULES: Partial<Record<Kind, ConnectorKind>> = {
+/** Every kind is built: a connector of any kind in KINDS can be created. */
+export const KIND_MODULES: Record<Kind, ConnectorKind> = {
   generic,
   hubspot,
   marketo,
   braze,
+  sfmc,
+  karte,
 };
 
 export function kindOf(kind: Kind): ConnectorKind | undefined {
