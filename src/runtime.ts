@@ -19,6 +19,10 @@ import { startWorkers } from './queue/workers.ts';
 import { ReadyWaiter } from './viewer/ready-waiter.ts';
 import { buildApp } from './api/app.ts';
 import { MANIFEST_FILE } from './templates/manifest.ts';
+import { batchQueue, startBatchWorker, type BatchQueue } from './intake/batches/queue.ts';
+import { BatchStore } from './intake/batches/store.ts';
+import { CatalogStore } from './intake/catalog.ts';
+import { ConnectorStore } from './intake/connectors/store.ts';
 
 export interface Service {
   config: Config;
@@ -51,18 +55,22 @@ export async function startService(opts: { api: boolean; worker: boolean; env?: 
     registry: new TemplateRegistry(redis, storage),
     rq: renderQueue(connection, { attempts: config.renderAttempts, delayMs: config.retryDelayMs }),
     pq: prepareQueue(connection),
+    bq: batchQueue(connection),
     // BullMQ objects emit 'error' when Redis goes away; unheard, that ends the process. They reconnect by themselves.
     onRedisError: (what: string) => (e: Error) => logger.warn({ what, err: e.message.split('\n')[0]!.slice(0, 200) }, 'redis error (reconnecting)'),
   };
-  const { rq, pq, onRedisError } = parts;
+  const { rq, pq, bq, onRedisError } = parts;
   rq.on('error', onRedisError('render queue'));
   pq.on('error', onRedisError('prepare queue'));
+  bq.on('error', onRedisError('batch queue'));
   redis.on('error', onRedisError('redis'));
   const closers: Array<() => Promise<unknown>> = [];
 
   if (opts.worker) {
     const w = startWorkers({ connection, redis, storage, registry: parts.registry, concurrency: config.workerConcurrency, fetchPolicy: config.imageFetch, renderQueue: rq, log: logger.child({ name: 'worker' }) });
     closers.push(() => w.close());
+    const b = startBatchWorker(connection, batchDeps(parts), logger.child({ name: 'batch' }));
+    closers.push(() => b.close());
   }
   const api = opts.api ? await startApi(parts, closers) : undefined;
 
@@ -76,6 +84,7 @@ export async function startService(opts: { api: boolean; worker: boolean; env?: 
       for (const c of closers.reverse()) await c().catch(() => {});
       await rq.close();
       await pq.close();
+      await bq.close();
       redis.disconnect();
       await embedded?.stop();
     },
@@ -93,7 +102,14 @@ interface Parts {
   registry: TemplateRegistry;
   rq: RenderQueue;
   pq: PrepareQueue;
+  bq: BatchQueue;
   onRedisError: (what: string) => (e: Error) => void;
+}
+
+/** What a batch job needs: the accept function's parts, catalogs and connectors. */
+function batchDeps(p: Parts) {
+  const log = p.logger.child({ name: 'batch' });
+  return { config: p.config, storage: p.storage, registry: p.registry, store: new RenderStore(p.redis), renderQueue: p.rq, batches: new BatchStore(p.redis), catalogs: new CatalogStore(p.redis), connectors: new ConnectorStore(p.redis), log };
 }
 
 /** REDIS_URL when set, else a redis-server of our own. */
@@ -116,7 +132,7 @@ async function startApi(p: Parts, closers: Array<() => Promise<unknown>>): Promi
   const previews = new PreviewPool(config.storageDir, config.imageFetch);
   closers.push(() => previews.close());
   const app = buildApp(
-    { config, redis: p.redis, storage: p.storage, registry: p.registry, store: new RenderStore(p.redis), renderQueue: p.rq, prepareQueue: p.pq, waiter, prepareEvents, previews },
+    { config, redis: p.redis, storage: p.storage, registry: p.registry, store: new RenderStore(p.redis), renderQueue: p.rq, prepareQueue: p.pq, batchQueue: p.bq, waiter, prepareEvents, previews },
     { logger: p.logger.child({ name: 'api' }) },
   );
   await app.listen({ port: config.port, host: config.host });

@@ -7,6 +7,7 @@ import type { RenderStore } from '../render/records.ts';
 import type { RenderQueue, PrepareQueue } from '../queue/queues.ts';
 import type { ReadyWaiter } from '../viewer/ready-waiter.ts';
 import type { PreviewPool } from '../render/preview-pool.ts';
+import type { BatchQueue } from '../intake/batches/queue.ts';
 
 /** Everything a route needs; built once per API process. */
 export interface ApiContext {
@@ -22,4 +23,6 @@ export interface ApiContext {
   prepareEvents: QueueEvents;
   /** Preview drawing off the event loop. */
   previews: PreviewPool;
+  /** Campaign CSV batches, run by workers. */
+  batchQueue: BatchQueue;
 }
