@@ -90,13 +90,13 @@ try {
   const res = await fetch(`${base}/v1/batches/${created.id}/result.csv`, { headers: auth });
   const out = Buffer.from(await res.arrayBuffer());
   const t1 = performance.now();
-  const lines = iconv.decode(out, 'cp932').split('\r\n').filter(Boolean).length;
+  const lines = iconv.decode(out, 'cp932').split(/\r?\n/).filter(Boolean).length - 1;
   console.log(JSON.stringify({
     rows: ROWS,
     csvMb: round(file.length / 1e6, 1),
     state: state.state,
     failedRows: state.failed,
-    resultLines: lines,
+    resultRows: lines,
     uploadCheckedS: round((tAccepted - t0) / 1000, 2),
     totalS: round((t1 - t0) / 1000, 1),
     rowsPerS: Math.round(ROWS / ((t1 - t0) / 1000)),

@@ -4,13 +4,15 @@
 // encoded, so the test stays fast; the links must still play.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import iconv from 'iconv-lite';
 import { parse } from 'csv-parse/sync';
 import { startTestService, API_KEY, type TestService } from './helpers/service.ts';
 import { runFfmpeg } from '../src/video/ffmpeg.ts';
+import { PROJECT_ROOT } from '../src/config/index.ts';
 
 const root = mkdtempSync(path.join(os.tmpdir(), 'kasane-batches-'));
 let t: TestService;
@@ -156,4 +158,23 @@ test('a broken quote is a 422 naming the data row; a mapped column the header la
   const unknownField = await postBatch(iconv.encode(csvText(ROWS), 'cp932'), { ...MAPPING, mapping: { nmae: '姓' } });
   assert.equal(unknownField.status, 422);
   assert.deepEqual(unknownField.body.error.problems.map((p: any) => p.pointer), ['form:mapping/mapping/nmae']);
+});
+
+test('kasane batch run uploads the file, shows progress and saves the result in the file\'s encoding', async () => {
+  const csv = path.join(root, 'segment.csv');
+  writeFileSync(csv, iconv.encode(csvText(ROWS), 'cp932'));
+  const { template, ...rest } = MAPPING;
+  writeFileSync(path.join(root, 'mapping.json'), JSON.stringify(rest));
+  const out = path.join(root, 'links.csv');
+  const child = spawn(process.execPath, ['--import', 'tsx', path.join(PROJECT_ROOT, 'src/cli.ts'), 'batch', 'run', csv, '--template', template, '--mapping', path.join(root, 'mapping.json'), '--out', out, '--url', t.url, '--key', API_KEY], { cwd: PROJECT_ROOT, env: t.env });
+  let stdout = '', stderr = '';
+  child.stdout.on('data', (d) => (stdout += d));
+  child.stderr.on('data', (d) => (stderr += d));
+  const code = await new Promise((r) => child.on('exit', r));
+  assert.equal(code, 0, stderr);
+  assert.match(stderr, /5 rows/);
+  assert.match(stderr, /done: 5\/5 rows \(2 with errors\)/);
+  assert.match(stdout, /3 rows with links \(1 with warnings\), 2 rows with errors/);
+  const o: string[][] = parse(iconv.decode(readFileSync(out), 'cp932'));
+  assert.deepEqual(o.slice(1).map((r) => r[o[0]!.indexOf('render_id')]).filter(Boolean), renderIds);
 });

@@ -80,7 +80,8 @@ async function processFile(deps: BatchDeps, id: string, spec: BatchSpec): Promis
   if (spec.connector && !connector) throw new ApiError(404, 'connector_not_found', `connector ${spec.connector} was deleted`);
   const records = csvRecords(await deps.storage.localPath(inputKey(id)), spec.encoding);
   const outPath = (await deps.storage.localPath(resultKey(id))) + '.part';
-  const out = stringify();
+  // CRLF, as Excel writes and expects.
+  const out = stringify({ record_delimiter: 'windows' });
   const file = out.pipe(createWriteStream(outPath));
   const fileDone = once(file, 'finish');
   let ctx: RowContext | undefined;
