@@ -45,9 +45,12 @@ export class CsvSyntaxError extends Error {
 
 /** A decoded, parsed stream of rows; the header is the first record. BOM stripped by iconv. */
 export function csvRecords(file: string, encoding: CsvEncoding): Parser {
-  const text = createReadStream(file).pipe(iconv.decodeStream(encoding === 'utf-8' ? 'utf8' : 'cp932'));
+  const src = createReadStream(file);
+  const text = src.pipe(iconv.decodeStream(encoding === 'utf-8' ? 'utf8' : 'cp932'));
   const parser = parse({ relax_column_count: true, skip_empty_lines: true, max_record_size: 64 * 1024 });
   text.on('error', (e) => parser.destroy(e));
+  // A reader that stops early (a 422 on the header) closes the file too.
+  parser.on('close', () => src.destroy());
   return text.pipe(parser);
 }
 
