@@ -178,3 +178,20 @@ test('kasane batch run uploads the file, shows progress and saves the result in 
   const o: string[][] = parse(iconv.decode(readFileSync(out), 'cp932'));
   assert.deepEqual(o.slice(1).map((r) => r[o[0]!.indexOf('render_id')]).filter(Boolean), renderIds);
 });
+
+test('a batch may reuse a connector: the same contact via the hook or the CSV is the same render', async () => {
+  const secret = 'bearer-secret-0123456789abcdef';
+  const c = await t.api('POST', '/v1/connectors', { kind: 'generic', name: 'csv and hook', template: 'camp', secrets: [secret], contact: '/顧客ID', mapping: { name: { join: ['/姓', '/名'] }, amount: '/金額', items: { skus: '/商品' } } });
+  assert.equal(c.status, 201, JSON.stringify(c.body));
+  const hook = await fetch(`${t.url}/hooks/${c.body.id}`, { method: 'POST', headers: { authorization: `Bearer ${secret}`, 'content-type': 'application/json' }, body: JSON.stringify({ 顧客ID: 'c1', 姓: '山田', 名: '太郎', 金額: '１２５,０００', 商品: 'A1' }) });
+  const fromHook = (await hook.json()) as any;
+  assert.equal(hook.status, 201, JSON.stringify(fromHook));
+  const up = await postBatch(iconv.encode(csvText(ROWS), 'cp932'), { connector: c.body.id });
+  assert.equal(up.status, 202, JSON.stringify(up.body));
+  assert.equal((await waitDone(up.body.id)).failed, 2);
+  const o: string[][] = parse(iconv.decode((await result(up.body.id)).bytes, 'cp932'));
+  assert.equal(o[1]![o[0]!.indexOf('render_id')], fromHook.render_id);
+  const both = await postBatch(iconv.encode(csvText(ROWS), 'cp932'), { connector: c.body.id, template: 'camp' });
+  assert.equal(both.status, 422);
+  assert.deepEqual(both.body.error.problems.map((p: any) => p.pointer), ['form:mapping/template']);
+});
