@@ -20,6 +20,10 @@ import { deliveryQueue, EventPublisher, startDeliveryWorker, type DeliveryQueue 
 import { ReadyWaiter } from './viewer/ready-waiter.ts';
 import { buildApp } from './api/app.ts';
 import { MANIFEST_FILE } from './templates/manifest.ts';
+import { batchQueue, startBatchWorker, type BatchQueue } from './intake/batches/queue.ts';
+import { BatchStore } from './intake/batches/store.ts';
+import { CatalogStore } from './intake/catalog.ts';
+import { ConnectorStore } from './intake/connectors/store.ts';
 
 export interface Service {
   config: Config;
@@ -53,13 +57,15 @@ export async function startService(opts: { api: boolean; worker: boolean; env?: 
     rq: renderQueue(connection, { attempts: config.renderAttempts, delayMs: config.retryDelayMs }),
     pq: prepareQueue(connection),
     dq: deliveryQueue(connection),
+    bq: batchQueue(connection),
     // BullMQ objects emit 'error' when Redis goes away; unheard, that ends the process. They reconnect by themselves.
     onRedisError: (what: string) => (e: Error) => logger.warn({ what, err: e.message.split('\n')[0]!.slice(0, 200) }, 'redis error (reconnecting)'),
   };
-  const { rq, pq, dq, onRedisError } = parts;
+  const { rq, pq, dq, bq, onRedisError } = parts;
   rq.on('error', onRedisError('render queue'));
   pq.on('error', onRedisError('prepare queue'));
   dq.on('error', onRedisError('webhook queue'));
+  bq.on('error', onRedisError('batch queue'));
   // Events carry watch links: the public URL is read when each event is made.
   parts.events = new EventPublisher(redis, dq, () => config.publicUrl);
   redis.on('error', onRedisError('redis'));
@@ -70,6 +76,8 @@ export async function startService(opts: { api: boolean; worker: boolean; env?: 
     closers.push(() => w.close());
     const deliveries = startDeliveryWorker({ connection, redis, settings: config.events, log: logger.child({ name: 'webhooks' }) });
     closers.push(() => deliveries.close());
+    const b = startBatchWorker(connection, batchDeps(parts), logger.child({ name: 'batch' }));
+    closers.push(() => b.close());
   }
   const api = opts.api ? await startApi(parts, closers) : undefined;
 
@@ -84,6 +92,7 @@ export async function startService(opts: { api: boolean; worker: boolean; env?: 
       await rq.close();
       await pq.close();
       await dq.close();
+      await bq.close();
       redis.disconnect();
       await embedded?.stop();
     },
@@ -102,8 +111,15 @@ interface Parts {
   rq: RenderQueue;
   pq: PrepareQueue;
   dq: DeliveryQueue;
+  bq: BatchQueue;
   events?: EventPublisher;
   onRedisError: (what: string) => (e: Error) => void;
+}
+
+/** What a batch job needs: the accept function's parts, catalogs and connectors. */
+function batchDeps(p: Parts) {
+  const log = p.logger.child({ name: 'batch' });
+  return { config: p.config, storage: p.storage, registry: p.registry, store: new RenderStore(p.redis), renderQueue: p.rq, batches: new BatchStore(p.redis), catalogs: new CatalogStore(p.redis), connectors: new ConnectorStore(p.redis), log };
 }
 
 /** REDIS_URL when set, else a redis-server of our own. */
@@ -126,7 +142,7 @@ async function startApi(p: Parts, closers: Array<() => Promise<unknown>>): Promi
   const previews = new PreviewPool(config.storageDir, config.imageFetch);
   closers.push(() => previews.close());
   const app = buildApp(
-    { config, redis: p.redis, storage: p.storage, registry: p.registry, store: new RenderStore(p.redis), renderQueue: p.rq, prepareQueue: p.pq, waiter, prepareEvents, previews, events: p.events! },
+    { config, redis: p.redis, storage: p.storage, registry: p.registry, store: new RenderStore(p.redis), renderQueue: p.rq, prepareQueue: p.pq, batchQueue: p.bq, waiter, prepareEvents, previews, events: p.events! },
     { logger: p.logger.child({ name: 'api' }) },
   );
   await app.listen({ port: config.port, host: config.host });

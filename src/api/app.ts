@@ -16,6 +16,8 @@ import { catalogRoutes } from './routes/catalog.ts';
 import { hookRoutes } from './routes/hooks.ts';
 import { ConnectorStore } from '../intake/connectors/store.ts';
 import { CatalogStore } from '../intake/catalog.ts';
+import { batchRoutes } from './routes/batches.ts';
+import { BatchStore } from '../intake/batches/store.ts';
 
 // A CommonJS module whose typings describe only its ESM shape: at run time the default import is the plugin.
 const ajvErrors = ajvErrorsModule as unknown as Plugin<unknown>;
@@ -68,5 +70,6 @@ export function buildApp(ctx: ApiContext, opts: { logger?: Logger } = {}): Fasti
   connectorRoutes(app, ctx, connectors, auth);
   catalogRoutes(app, ctx, catalogs, auth);
   hookRoutes(app, ctx, { ...ctx, connectors, catalogs });
+  batchRoutes(app, ctx, new BatchStore(ctx.redis), connectors, auth);
   return app;
 }

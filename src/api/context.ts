@@ -8,6 +8,7 @@ import type { RenderQueue, PrepareQueue } from '../queue/queues.ts';
 import type { ReadyWaiter } from '../viewer/ready-waiter.ts';
 import type { PreviewPool } from '../render/preview-pool.ts';
 import type { EventPublisher } from '../events/index.ts';
+import type { BatchQueue } from '../intake/batches/queue.ts';
 
 /** Everything a route needs; built once per API process. */
 export interface ApiContext {
@@ -25,4 +26,6 @@ export interface ApiContext {
   previews: PreviewPool;
   /** Webhook endpoints, and viewer events going out to them. */
   events: EventPublisher;
+  /** Campaign CSV batches, run by workers. */
+  batchQueue: BatchQueue;
 }

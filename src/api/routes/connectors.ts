@@ -18,7 +18,7 @@ const ajvErrors = ajvErrorsModule as unknown as Plugin<unknown>;
 
 const PATH = { type: 'string', minLength: 1, maxLength: 300, errorMessage: 'must be a JSON pointer ("/a/b") or a dotted path ("a.b")' } as const;
 /** A source spec's shape is checked by specProblems (one precise message per spec, not Ajv's anyOf noise). */
-const SOURCE = { anyOf: [{ type: 'string' }, { type: 'object' }], errorMessage: `must be ${SPEC_FORMS}` } as const;
+export const SOURCE = { anyOf: [{ type: 'string' }, { type: 'object' }], errorMessage: `must be ${SPEC_FORMS}` } as const;
 
 function bodySchema(maxExpires: number, create: boolean) {
   return {
