@@ -11,6 +11,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { Redis } from 'ioredis';
 import { startTestService, type TestService } from './helpers/service.ts';
+import { checkRender } from './helpers/stream.ts';
 import { runFfmpeg } from '../src/video/ffmpeg.ts';
 
 const root = mkdtempSync(path.join(os.tmpdir(), 'kasane-karte-'));
@@ -77,7 +78,7 @@ async function waitState(id: string, want: string[], ms = 60_000): Promise<any> 
   }
 }
 
-test('a signed Hook v2 request renders; the duplicate delivery (base64, sha256= prefix) answers the same render', async () => {
+test('a signed Hook v2 request renders a stream that passes the checks; the duplicate delivery (base64, sha256= prefix) answers the same render', async () => {
   const c = await connector({ mode: 'eager' });
   const a = await hook(c.id, BODY, karteHeaders(BODY));
   assert.equal(a.status, 201, a.text);
@@ -86,9 +87,8 @@ test('a signed Hook v2 request renders; the duplicate delivery (base64, sha256= 
   assert.deepEqual(data, { name: '山田 太郎', amount: 125000 });
   const done = await waitState(a.body.render_id, ['done', 'failed']);
   assert.equal(done.state, 'done', done.error);
-  const playlist = await fetch(a.body.playlist_url);
-  assert.equal(playlist.status, 200);
-  assert.match(await playlist.text(), /^#EXTM3U[\s\S]*#EXT-X-ENDLIST/);
+  const report = await checkRender(t, TPL, a.body.playlist_url);
+  assert.deepEqual(report.failures, []);
 
   const before = await stored();
   for (const h of [karteHeaders(BODY, { encoding: 'base64' }), karteHeaders(BODY, { prefix: 'sha256=' }), { ...karteHeaders(BODY), 'x-karte-signature': karteHeaders(BODY)['x-karte-signature'].toUpperCase() }]) {

@@ -16,6 +16,7 @@ import { Webhook } from 'standardwebhooks';
 import iconv from 'iconv-lite';
 import { startTestService, type TestService } from './helpers/service.ts';
 import { checkStream } from './support/hls-checks.ts';
+import { checkRender } from './helpers/stream.ts';
 import { runFfmpeg } from '../src/video/ffmpeg.ts';
 import { PROJECT_ROOT } from '../src/config/index.ts';
 import { mapPayload, normalize, toList, toNumberish } from '../src/intake/mapping.ts';
@@ -103,7 +104,7 @@ test('a Standard Webhooks call renders a stream that passes the checks; a retry 
   assert.match(a.body.watch_url, new RegExp(`^${t.url}/v/`));
   const done = await waitState(a.body.render_id, ['done', 'failed']);
   assert.equal(done.state, 'done', done.error);
-  const report = await checkStream(a.body.playlist_url);
+  const report = await checkRender(t, TPL, a.body.playlist_url);
   assert.deepEqual(report.failures, []);
   // The tool retries (a new delivery id, same contact, campaign and data): same render, same link, no new job.
   const before = await stored();
