@@ -2,10 +2,13 @@
 // default), POST with a JSON or k=v&… body, the header secret or a stored
 // credential (Basic auth); Braze calls again per message part and on retries and
 // caches answers, so a repeat must answer the same bytes even after the render
-// has moved on. Real service, Redis, HTTP, ffmpeg.
+// has moved on. The render's stream passes the stream checks. Braze cannot sign
+// and sends no timestamp, so a wrong or missing secret is the only refusal of its
+// kind (no tampered or stale case exists). Real service, Redis, HTTP, ffmpeg.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startKit, type Kit } from './helpers/hook-kit.ts';
+import { startKit, TPL, type Kit } from './helpers/hook-kit.ts';
+import { checkRender } from './helpers/stream.ts';
 
 const SECRET = 'ks_live_braze-secret-0123456789';
 const OTHER = 'ks_live_braze-other-secret-01234';
@@ -24,7 +27,7 @@ after(async () => {
 // {% connected_content …?uid={{${user_id} | url_param_escape}}&lastname=… :headers {"X-Kasane-Secret": "…"} %}
 const query = 'uid=u_123&lastname=%E5%B1%B1%E7%94%B0&firstname=%E5%A4%AA%E9%83%8E&savings=125000&campaign=spring2026';
 
-test('GET with query parameters renders; every repeat answers byte-identical JSON, before and after the render is done', async () => {
+test('GET with query parameters renders a stream that passes the checks; every repeat answers byte-identical JSON, before and after the render is done', async () => {
   const a = await k.hook(`/hooks/${id}?${query}`, { method: 'GET', headers: { 'x-kasane-secret': SECRET, accept: '*/*' } });
   assert.equal(a.status, 200, a.text);
   assert.equal(a.type, 'application/json; charset=utf-8');
@@ -33,9 +36,8 @@ test('GET with query parameters renders; every repeat answers byte-identical JSO
   assert.deepEqual(JSON.parse((await k.redis.hget(`kasane:render:${a.body.render_id}`, 'data'))!), { name: '山田 太郎', amount: 125000 });
   const done = await k.waitState(a.body.render_id, ['done', 'failed']);
   assert.equal(done.state, 'done', done.error);
-  const playlist = await fetch(a.body.playlist_url);
-  assert.equal(playlist.status, 200);
-  assert.match(await playlist.text(), /^#EXTM3U/);
+  const report = await checkRender(k.t, TPL, a.body.playlist_url);
+  assert.deepEqual(report.failures, []);
   // Braze renders the HTML part, the plain-text part, retries: same bytes, nothing new stored.
   const before = await k.stored();
   const b = await k.hook(`/hooks/${id}?${query}`, { method: 'GET', headers: { 'x-kasane-secret': SECRET } });

@@ -7,8 +7,8 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHmac } from 'node:crypto';
-import { startKit, type Kit } from './helpers/hook-kit.ts';
-import { checkStream } from './support/hls-checks.ts';
+import { startKit, TPL, type Kit } from './helpers/hook-kit.ts';
+import { checkRender } from './helpers/stream.ts';
 import { hubspot, signedUri } from '../src/intake/connectors/kinds/hubspot.ts';
 import type { Connector, HookRequest } from '../src/intake/connectors/types.ts';
 
@@ -62,7 +62,7 @@ test('a v3-signed flat custom body renders a stream that passes the checks; a re
   const done = await k.waitState(a.body.render_id, ['done', 'failed']);
   assert.equal(done.state, 'done', done.error);
   assert.deepEqual(JSON.parse((await k.redis.hget(`kasane:render:${a.body.render_id}`, 'data'))!), { name: '山田 太郎', amount: 125000 });
-  const report = await checkStream(a.body.playlist_url);
+  const report = await checkRender(k.t, TPL, a.body.playlist_url);
   assert.deepEqual(report.failures, []);
   // HubSpot re-sends after a 5xx or timeout with a fresh timestamp: same render, same link, nothing new stored.
   const before = await k.stored();

@@ -11,6 +11,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { Redis } from 'ioredis';
 import { startTestService, type TestService } from './helpers/service.ts';
+import { checkRender } from './helpers/stream.ts';
 import { runFfmpeg } from '../src/video/ffmpeg.ts';
 
 const root = mkdtempSync(path.join(os.tmpdir(), 'kasane-karte-'));
@@ -24,11 +25,11 @@ let redis: Redis;
 before(async () => {
   const dir = path.join(root, 'templates', TPL);
   mkdirSync(dir, { recursive: true });
-  await runFfmpeg(['-y', '-f', 'lavfi', '-i', 'testsrc2=s=320x180:r=25', '-t', '2', '-c:v', 'libx264', '-preset', 'ultrafast', '-pix_fmt', 'yuv420p', path.join(dir, 'clip.mp4')]);
+  await runFfmpeg(['-y', '-f', 'lavfi', '-i', 'testsrc2=s=320x180:r=25', '-t', '3', '-c:v', 'libx264', '-preset', 'ultrafast', '-pix_fmt', 'yuv420p', path.join(dir, 'clip.mp4')]);
   writeFileSync(path.join(dir, 'template.json'), JSON.stringify({
     id: TPL, name: 'karte tiny', video: { file: 'clip.mp4' }, encoder: { preset: 'ultrafast' },
     fields: { name: { type: 'string', required: true, maxLength: 20 }, amount: { type: 'integer', required: true, minimum: 0 } },
-    layers: [{ id: 'hi', type: 'text', start: 0.5, end: 1.5, box: { x: 10, y: 60, width: 300, height: 60 }, text: '{{name}} {{amount}}', style: { fontSize: 24, color: '#ffffff' } }],
+    layers: [{ id: 'hi', type: 'text', start: 1, end: 2, box: { x: 10, y: 60, width: 300, height: 60 }, text: '{{name}} {{amount}}', style: { fontSize: 24, color: '#ffffff' } }],
   }));
   t = await startTestService({ env: { KASANE_TEMPLATES_DIR: path.join(root, 'templates'), KASANE_STORAGE_DIR: path.join(root, 'storage'), KASANE_RENDER_ATTEMPTS: '1' } });
   await t.svc.prepareBundled();
@@ -77,7 +78,7 @@ async function waitState(id: string, want: string[], ms = 60_000): Promise<any> 
   }
 }
 
-test('a signed Hook v2 request renders; the duplicate delivery (base64, sha256= prefix) answers the same render', async () => {
+test('a signed Hook v2 request renders a stream that passes the checks; the duplicate delivery (base64, sha256= prefix) answers the same render', async () => {
   const c = await connector({ mode: 'eager' });
   const a = await hook(c.id, BODY, karteHeaders(BODY));
   assert.equal(a.status, 201, a.text);
@@ -86,9 +87,8 @@ test('a signed Hook v2 request renders; the duplicate delivery (base64, sha256= 
   assert.deepEqual(data, { name: '山田 太郎', amount: 125000 });
   const done = await waitState(a.body.render_id, ['done', 'failed']);
   assert.equal(done.state, 'done', done.error);
-  const playlist = await fetch(a.body.playlist_url);
-  assert.equal(playlist.status, 200);
-  assert.match(await playlist.text(), /^#EXTM3U[\s\S]*#EXT-X-ENDLIST/);
+  const report = await checkRender(t, TPL, a.body.playlist_url);
+  assert.deepEqual(report.failures, []);
 
   const before = await stored();
   for (const h of [karteHeaders(BODY, { encoding: 'base64' }), karteHeaders(BODY, { prefix: 'sha256=' }), { ...karteHeaders(BODY), 'x-karte-signature': karteHeaders(BODY)['x-karte-signature'].toUpperCase() }]) {

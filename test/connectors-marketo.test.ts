@@ -1,11 +1,16 @@
 // Marketo Engage's "Call Webhook" flow step calling Kasane: the Custom Header
 // secret (configurable name), a Payload Template whose tokens Marketo filled in
-// (quoted by Marketo, empty number tokens, tokens the operator quoted twice),
-// Form/Url encoding, and flat JSON answers that Response Mappings can read, for
-// refusals too. Real service, Redis, HTTP, ffmpeg.
+// (written unquoted as the documentation says: string tokens quoted by Marketo,
+// number tokens bare, empty number tokens leaving nothing; tokens the operator
+// quoted twice; unquoted strings beyond repair), Form/Url encoding, and flat JSON
+// answers that Response Mappings can read, for refusals too. The render's stream
+// passes the stream checks. Marketo cannot sign and sends no timestamp, so a
+// wrong or missing secret is the only refusal of its kind (no tampered or stale
+// case exists). Real service, Redis, HTTP, ffmpeg.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startKit, type Kit } from './helpers/hook-kit.ts';
+import { startKit, TPL, type Kit } from './helpers/hook-kit.ts';
+import { checkRender } from './helpers/stream.ts';
 import { repairTokens } from '../src/intake/connectors/kinds/marketo.ts';
 
 const SECRET = 'ks_live_7Qm3-marketo-secret-0123';
@@ -31,9 +36,11 @@ test('the repair touches only empty values and doubled quotes, outside strings',
   assert.equal(repairTokens('{"a": 1 2}'), '{"a": 1 2}');
 });
 
-test('a payload template with an operator-quoted token renders; a retry answers the same render; the answer is flat', async () => {
-  // The operator wrote "lastname": "{{lead.Last Name}}" and Marketo added its own quotes.
-  const body = '{"lead_id": 318822, "lastname": ""山田"", "firstname": "太郎", "savings": 125000, "plan": "P-125", "campaign": "spring2026"}';
+test('unquoted tokens (an empty optional number among them) render a stream that passes the checks; an operator-quoted retry answers the same render; the answer is flat', async () => {
+  // The Payload Template as Marketo's documentation has it, tokens unquoted:
+  // {"lead_id": {{lead.Id}}, "lastname": {{lead.Last Name}}, …, "points": {{lead.Points}}, "campaign": {{my.Campaign}}}
+  // Marketo quotes the string tokens itself; the lead has no Points, so that number token leaves nothing.
+  const body = '{"lead_id": 318822, "lastname": "山田", "firstname": "太郎", "savings": 125000, "points": , "plan": "P-125", "campaign": "spring2026"}';
   const a = await k.hook(`/hooks/${id}`, { headers: headers(), body });
   assert.equal(a.status, 200, a.text);
   assert.deepEqual(Object.keys(a.body).sort(), ['expires_at', 'external_id', 'playlist_url', 'render_id', 'status', 'watch_url']);
@@ -42,12 +49,12 @@ test('a payload template with an operator-quoted token renders; a retry answers 
   const done = await k.waitState(a.body.render_id, ['done', 'failed']);
   assert.equal(done.state, 'done', done.error);
   assert.deepEqual(JSON.parse((await k.redis.hget(`kasane:render:${a.body.render_id}`, 'data'))!), { name: '山田 太郎', amount: 125000, plan: 'P-125' });
-  const playlist = await fetch(a.body.playlist_url);
-  assert.equal(playlist.status, 200);
-  assert.match(await playlist.text(), /^#EXTM3U/);
-  // A lead re-qualifies (or the operator re-runs the campaign), now sending valid JSON with the same data.
+  const report = await checkRender(k.t, TPL, a.body.playlist_url);
+  assert.deepEqual(report.failures, []);
+  // The campaign runs the lead again through a copy of the webhook whose operator quoted every token
+  // ("{{lead.Last Name}}", "{{lead.Savings}}"): Marketo's own quotes double up, the empty Points is """".
   const before = await k.stored();
-  const b = await k.hook(`/hooks/${id}`, { headers: headers(), body: '{"lead_id": 318822, "lastname": "山田", "firstname": "太郎", "savings": "125000", "plan": "P-125", "campaign": "spring2026"}' });
+  const b = await k.hook(`/hooks/${id}`, { headers: headers(), body: '{"lead_id": "318822", "lastname": ""山田"", "firstname": ""太郎"", "savings": "125000", "points": """", "plan": ""P-125"", "campaign": ""spring2026""}' });
   assert.equal(b.status, 200, b.text);
   assert.equal(b.body.render_id, a.body.render_id);
   assert.equal(b.body.watch_url, a.body.watch_url);
@@ -66,7 +73,7 @@ test('an empty number token (the spec\'s example) becomes null: a required field
   assert.equal(await k.stored(), before);
 });
 
-test('JSON beyond the narrow repair is a 400 saying where, without echoing the data', async () => {
+test('an unquoted string (JSON beyond the narrow repair) is a 400 saying where, without echoing the data', async () => {
   const r = await k.hook(`/hooks/${id}`, { headers: headers(), body: '{"lead_id": 1,\n "lastname": 山田, "savings": 1}' });
   assert.equal(r.status, 400, r.text);
   assert.equal(r.body.error, 'malformed_payload');

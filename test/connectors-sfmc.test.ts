@@ -13,7 +13,7 @@ import path from 'node:path';
 import { Redis } from 'ioredis';
 import { SignJWT } from 'jose';
 import { startTestService, type TestService } from './helpers/service.ts';
-import { checkStream } from './support/hls-checks.ts';
+import { checkRender } from './helpers/stream.ts';
 import { runFfmpeg } from '../src/video/ffmpeg.ts';
 
 const root = mkdtempSync(path.join(os.tmpdir(), 'kasane-sfmc-'));
@@ -154,7 +154,7 @@ test('execute with the documented JWT renders a stream that passes the checks; a
   assert.deepEqual(data, { name: '山田 太郎', amount: 125000 });
   const done = await waitState(a.body.render_id, ['done', 'failed']);
   assert.equal(done.state, 'done', done.error);
-  const report = await checkStream(a.body.playlist_url);
+  const report = await checkRender(t, TPL, a.body.playlist_url);
   assert.deepEqual(report.failures, []);
   // Journey Builder retries (a new token, same contact and data): same render, nothing new stored.
   const before = await stored();

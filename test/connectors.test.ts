@@ -8,7 +8,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Redis } from 'ioredis';
@@ -16,11 +16,14 @@ import { Webhook } from 'standardwebhooks';
 import iconv from 'iconv-lite';
 import { startTestService, type TestService } from './helpers/service.ts';
 import { checkStream } from './support/hls-checks.ts';
+import { checkRender } from './helpers/stream.ts';
 import { runFfmpeg } from '../src/video/ffmpeg.ts';
 import { PROJECT_ROOT } from '../src/config/index.ts';
 import { mapPayload, normalize, toList, toNumberish } from '../src/intake/mapping.ts';
 import { decodeCsv } from '../src/intake/catalog.ts';
 import { redactUrl } from '../src/api/redact-url.ts';
+import { configJson } from '../src/intake/connectors/kinds/sfmc.ts';
+import type { Connector } from '../src/intake/connectors/types.ts';
 
 const root = mkdtempSync(path.join(os.tmpdir(), 'kasane-connectors-'));
 const TPL = 'conn-tiny';
@@ -36,6 +39,8 @@ const FIELDS = {
 const WHSEC = 'whsec_' + Buffer.from('connectors-test-signing-secret-0123').toString('base64');
 const WHSEC_OTHER = 'whsec_' + Buffer.from('some-other-signing-secret-abcdefgh').toString('base64');
 const BEARER = 'bearer-connector-key-0123456789';
+const DOC_TEMPLATES = ['energy-savings', 'phone-plan'];
+const bundledFields = (id: string) => JSON.parse(readFileSync(path.join(PROJECT_ROOT, 'templates', id, 'template.json'), 'utf8')).fields;
 let t: TestService;
 let redis: Redis;
 
@@ -47,6 +52,16 @@ before(async () => {
     id: TPL, name: 'connectors tiny', video: { file: 'clip.mp4' }, encoder: { preset: 'ultrafast' }, fields: FIELDS,
     layers: [{ id: 'hi', type: 'text', start: 1, end: 2, box: { x: 10, y: 60, width: 300, height: 60 }, text: '{{name}} {{amount}}', style: { fontSize: 24, color: '#ffffff' } }],
   }));
+  // The bundled templates the guides' examples name, with their real fields on a tiny clip.
+  for (const id of DOC_TEMPLATES) {
+    const d = path.join(root, 'templates', id);
+    mkdirSync(d, { recursive: true });
+    writeFileSync(path.join(d, 'clip.mp4'), readFileSync(path.join(dir, 'clip.mp4')));
+    writeFileSync(path.join(d, 'template.json'), JSON.stringify({
+      id, name: id, video: { file: 'clip.mp4' }, encoder: { preset: 'ultrafast' }, fields: bundledFields(id),
+      layers: [{ id: 'hi', type: 'text', start: 1, end: 2, box: { x: 10, y: 60, width: 300, height: 60 }, text: '{{name}}', style: { fontSize: 12, color: '#ffffff' } }],
+    }));
+  }
   t = await startTestService({ env: { KASANE_TEMPLATES_DIR: path.join(root, 'templates'), KASANE_STORAGE_DIR: path.join(root, 'storage'), KASANE_RENDER_ATTEMPTS: '1' } });
   await t.svc.prepareBundled();
   redis = new Redis({ path: path.join(t.varDir, 'redis', 'redis.sock'), maxRetriesPerRequest: null });
@@ -103,7 +118,7 @@ test('a Standard Webhooks call renders a stream that passes the checks; a retry 
   assert.match(a.body.watch_url, new RegExp(`^${t.url}/v/`));
   const done = await waitState(a.body.render_id, ['done', 'failed']);
   assert.equal(done.state, 'done', done.error);
-  const report = await checkStream(a.body.playlist_url);
+  const report = await checkRender(t, TPL, a.body.playlist_url);
   assert.deepEqual(report.failures, []);
   // The tool retries (a new delivery id, same contact, campaign and data): same render, same link, no new job.
   const before = await stored();
@@ -270,4 +285,34 @@ test('mapping normalises what MA tools send', async () => {
   assert.equal(decodeCsv(iconv.encode('sku,名前', 'cp932')), 'sku,名前');
   // Hook queries carry contact data (Braze Connected Content): the request log never shows them.
   assert.equal(redactUrl('/hooks/c_AAAAAAAAAAAAAAAA?first_name=%E5%B1%B1%E7%94%B0&id=7'), '/hooks/c_AAAAAAAAAAAAAAAA?<redacted>');
+});
+
+test('the connector guides: every JSON example parses, every connector example is accepted as written, the SFMC config.json is what is served', async () => {
+  const files = ['docs/connectors.md', ...readdirSync(path.join(PROJECT_ROOT, 'docs/integrations')).map((f) => `docs/integrations/${f}`)];
+  const index = readFileSync(path.join(PROJECT_ROOT, 'docs/connectors.md'), 'utf8');
+  const kinds = new Set<string>();
+  for (const f of files) {
+    const text = readFileSync(path.join(PROJECT_ROOT, f), 'utf8');
+    if (f !== 'docs/connectors.md') assert.ok(index.includes(`](${f.slice('docs/'.length)})`), `connectors.md links ${f}`);
+    // The service offers neither yet.
+    assert.doesNotMatch(text, /poster_url|mp4_url/, f);
+    for (const [, lang, code] of text.matchAll(/```(\w*)\n([\s\S]*?)```/g)) {
+      if (lang !== 'json') continue;
+      let example: any;
+      assert.doesNotThrow(() => (example = JSON.parse(code!)), `${f}: ${code!.slice(0, 60)}`);
+      if (!example.kind) continue;
+      kinds.add(example.kind);
+      assert.ok(DOC_TEMPLATES.includes(example.template), `${f}: template ${example.template}`);
+      const res = await t.api('POST', '/v1/connectors', example);
+      assert.equal(res.status, 201, `${f}: ${JSON.stringify(res.body)}`);
+      if (example.kind === 'sfmc') {
+        // The guide's config.json is the one generated for its connector example.
+        const shown = [...text.matchAll(/```json\n([\s\S]*?)```/g)].map((m) => JSON.parse(m[1]!)).find((x) => x.workflowApiVersion);
+        const c = { ...example, options: { ...example.options, key: '<Unique Key>' } } as Connector;
+        assert.deepEqual(configJson(c, 'https://<kasane-host>/hooks/<id>', bundledFields(example.template)), shown);
+      }
+      assert.equal((await t.api('DELETE', `/v1/connectors/${res.body.id}`)).status, 204);
+    }
+  }
+  assert.deepEqual([...kinds].sort(), ['braze', 'generic', 'hubspot', 'karte', 'marketo', 'sfmc']);
 });

@@ -15,6 +15,8 @@ const FIELDS = {
   name: { type: 'string', required: true, maxLength: 20 },
   amount: { type: 'integer', required: true, minimum: 0 },
   plan: { type: 'string', maxLength: 10 },
+  // Optional and numeric: what an empty Marketo number token leaves out.
+  points: { type: 'integer', minimum: 0 },
 };
 
 export interface Kit {
