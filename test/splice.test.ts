@@ -6,7 +6,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { runFfmpeg } from '../src/video/ffmpeg.ts';
-import { videoEncoderArgs, audioEncoderArgs, forceKeyframesExpr } from '../src/video/encoder.ts';
+import { videoEncoderArgs, audioEncoderArgs, forceKeyframesExpr, tsMuxArgs } from '../src/video/encoder.ts';
 import { DEFAULT_ENCODER } from '../src/templates/manifest.ts';
 import { cutSegments } from '../src/video/ts/segmenter.ts';
 import { spliceSegment, packetize, SpliceError } from '../src/video/ts/splice.ts';
@@ -20,7 +20,7 @@ const dir = mkdtempSync(path.join(os.tmpdir(), 'kasane-splice-'));
 async function encodeFull(): Promise<Buffer> {
   const out = path.join(dir, 'full.ts');
   await runFfmpeg(['-y', '-f', 'lavfi', '-i', 'testsrc2=s=320x180:r=30', '-f', 'lavfi', '-i', 'sine=f=440:r=48000', '-t', '3',
-    ...videoEncoderArgs(enc, fps), '-force_key_frames', forceKeyframesExpr([0, 30, 60]), ...audioEncoderArgs(enc), '-f', 'mpegts', out]);
+    ...videoEncoderArgs(enc, fps), '-force_key_frames', forceKeyframesExpr([0, 30, 60]), ...audioEncoderArgs(enc), ...tsMuxArgs(), '-f', 'mpegts', out]);
   return (await import('node:fs')).readFileSync(out);
 }
 

@@ -7,7 +7,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { runFfmpeg } from '../src/video/ffmpeg.ts';
-import { videoEncoderArgs, audioEncoderArgs, forceKeyframesExpr, type Rational } from '../src/video/encoder.ts';
+import { videoEncoderArgs, audioEncoderArgs, forceKeyframesExpr, tsMuxArgs, type Rational } from '../src/video/encoder.ts';
 import { DEFAULT_ENCODER } from '../src/templates/manifest.ts';
 import { cutSegments, cutSegmentsFromFile, TsSegmenter, type CutSegment } from '../src/video/ts/segmenter.ts';
 import { spliceSegment, SpliceError } from '../src/video/ts/splice.ts';
@@ -24,7 +24,7 @@ const rateArg = (r: Rational) => `${r.num}/${r.den}`;
 async function encodeFull(name: string, r: Rational, seconds: number, boundaries: number[], extra: string[] = []): Promise<string> {
   const out = path.join(dir, name);
   await runFfmpeg(['-y', '-f', 'lavfi', '-i', `testsrc2=s=160x90:r=${rateArg(r)}`, '-f', 'lavfi', '-i', 'sine=f=440:r=48000', '-t', String(seconds),
-    ...videoEncoderArgs(enc, r), '-force_key_frames', forceKeyframesExpr(boundaries), ...audioEncoderArgs(enc), ...extra, '-f', 'mpegts', out]);
+    ...videoEncoderArgs(enc, r), '-force_key_frames', forceKeyframesExpr(boundaries), ...audioEncoderArgs(enc), ...tsMuxArgs(), ...extra, '-f', 'mpegts', out]);
   return out;
 }
 
@@ -56,8 +56,8 @@ async function decodeWarnings(segments: Buffer[], name: string): Promise<string>
 
 test('timestamps that wrap at 2^33 inside a segment: cut, spliced and decoded like any other', async () => {
   const fps = { num: 30, den: 1 };
-  // 2^33 ticks = 95443.717 s: starting at 95441 s, the clock wraps 2.7 s in, inside segment 1 (frames 30-59).
-  const file = await encodeFull('wrap.ts', fps, 4, [0, 30, 60, 90], ['-output_ts_offset', '95441']);
+  // 2^33 ticks = 95443.717 s: starting at 95442.4 s (plus the muxer's 0.04 s offset), the clock wraps 1.28 s in, inside segment 1 (frames 30-59).
+  const file = await encodeFull('wrap.ts', fps, 4, [0, 30, 60, 90], ['-output_ts_offset', '95442.4']);
   const all = videoTimes(readFileSync(file));
   assert.ok(all[0]![1] > TS_WRAP - 90000 * 3 && all[all.length - 1]![1] < 90000 * 3, 'the encode wraps');
   const segs: CutSegment[] = [];

@@ -8,7 +8,7 @@ import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { FfmpegError, ffmpegVersion, probe, runFfmpeg, type ProbeResult } from '../video/ffmpeg.ts';
-import { audioEncoderArgs, forceKeyframesExpr, fpsValue, toRational, videoEncoderArgs, type EncoderSettings, type Rational } from '../video/encoder.ts';
+import { audioEncoderArgs, forceKeyframesExpr, fpsValue, toRational, tsMuxArgs, videoEncoderArgs, type EncoderSettings, type Rational } from '../video/encoder.ts';
 import { cutSegmentsFromFile } from '../video/ts/segmenter.ts';
 import { SpliceError } from '../video/ts/splice.ts';
 import { checkSpliceable } from '../video/splice-check.ts';
@@ -21,7 +21,7 @@ import { layerFrames, planKey, versionPrefix, type SegmentInfo, type TemplatePla
 import { planSegments, type PlannedSegment, type Window } from './segment-plan.ts';
 
 /** Bump when the prepared layout changes, so old preparations are not reused. */
-const PREPARE_FORMAT = 5; // 5: rotated (phone) clips are prepared upright
+const PREPARE_FORMAT = 6; // 5: rotated (phone) clips are prepared upright; 6: audio muxed one PES per AAC frame (short segments keep their sound)
 
 export interface PrepareOptions {
   signal?: AbortSignal;
@@ -184,7 +184,7 @@ async function encodeBaseVideo(job: PrepareJob, planned: PlannedSegment[]): Prom
   // decoded frames upright (the probe reported the turned size). Its default, made explicit.
   const args = ['-y', '-autorotate', '1', '-i', video.file, ...audioIn, '-filter_complex', graph];
   // -frames:v: the encode never runs past the counted frames, whatever the input holds.
-  args.push('-map', '[main]', '-map', '[a]', '-frames:v', String(frameCount), ...videoEncoderArgs(encoder, fps), '-force_key_frames', forceKeyframesExpr(planned.map((s) => s.startFrame)), ...audioEncoderArgs(encoder), '-f', 'mpegts', fullTs);
+  args.push('-map', '[main]', '-map', '[a]', '-frames:v', String(frameCount), ...videoEncoderArgs(encoder, fps), '-force_key_frames', forceKeyframesExpr(planned.map((s) => s.startFrame)), ...audioEncoderArgs(encoder), ...tsMuxArgs(), '-f', 'mpegts', fullTs);
   dynamic.forEach((_, i) => {
     // Raw frames: a personalized segment is one generation from the source, like a static
     // one, and reading them costs next to nothing (decoding a lossless H.264 mezzanine

@@ -57,6 +57,21 @@ export function audioEncoderArgs(s: EncoderSettings): string[] {
   return ['-c:a', 'aac', '-b:a', `${s.audioBitrateKbps}k`, '-ar', '48000', '-ac', '2'];
 }
 
+/**
+ * MPEG-TS muxer options for the single-pass encode. ffmpeg's defaults gather audio
+ * frames into one PES until it holds 2930 bytes or spans the 0.7 s mux delay (a silent
+ * AAC frame is a few bytes, so 0.7 s), and the segmenter puts a PES whole into the
+ * segment being cut when it is written: a short segment got no sound, its audio
+ * arriving in the next one. A minimal PES payload and a mux delay under one AAC frame
+ * (21.3 ms at 48 kHz) give one PES per frame, written in decode-time order with the
+ * video, so each segment carries its own span's sound. The delay also sets ffmpeg's
+ * timestamp offset (twice it) and the PCR's lead on decode time; nothing downstream
+ * assumes a particular offset (the splice copies the template's own timestamps).
+ */
+export function tsMuxArgs(): string[] {
+  return ['-muxdelay', '0.02', '-pes_payload_size', '0'];
+}
+
 /** ffmpeg input arguments for a file of raw yuv420p frames at a template's size and rate. */
 export function rawInputArgs(v: { width: number; height: number; fps: Rational }, file: string): string[] {
   return ['-f', 'rawvideo', '-pix_fmt', 'yuv420p', '-s', `${v.width}x${v.height}`, '-framerate', `${v.fps.num}/${v.fps.den}`, '-i', file];
