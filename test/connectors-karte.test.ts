@@ -15,8 +15,10 @@ let k: Kit;
 
 before(async () => {
   k = await startKit('karte', {
-    kind: 'karte', name: 'KARTE Talk', secrets: ['an-older-client-secret-0123', SECRET], contact: '/data/user_id', campaign: { value: 'talk' },
-    mapping: { name: { join: ['/data/lastname', '/data/firstname'], sep: ' ' }, amount: '/data/savings' },
+    connector: {
+      kind: 'karte', name: 'KARTE Talk', secrets: ['an-older-client-secret-0123', SECRET], contact: '/data/user_id', campaign: { value: 'talk' },
+      mapping: { name: { join: ['/data/lastname', '/data/firstname'], sep: ' ' }, amount: '/data/savings' },
+    },
   });
 });
 after(async () => {

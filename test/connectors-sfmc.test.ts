@@ -31,8 +31,12 @@ let k: Kit;
 
 before(async () => {
   k = await startKit('sfmc', {
-    kind: 'sfmc', name: 'SFMC 春', secrets: [OTHER, SECRET], contact: '/_sfmc/keyValue',
-    mapping: { name: { join: ['/lastname', '/firstname'], sep: ' ' }, amount: '/savings' },
+    connector: {
+      kind: 'sfmc', name: 'SFMC 春', secrets: [OTHER, SECRET], contact: '/_sfmc/keyValue',
+      mapping: { name: { join: ['/lastname', '/firstname'], sep: ' ' }, amount: '/savings' },
+    },
+    // Exactly these two: config.json offers an inArgument for every template field.
+    fields: { name: { type: 'string', required: true, maxLength: 20 }, amount: { type: 'integer', required: true, minimum: 0 } },
   });
 });
 after(async () => {

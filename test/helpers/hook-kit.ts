@@ -37,7 +37,7 @@ export interface HookAnswer {
 export interface Kit {
   t: TestService;
   redis: Redis;
-  /** POST /v1/connectors with the kit's defaults (startKit's `defaults`), `body` winning. */
+  /** POST /v1/connectors with the file's shared settings (startKit's `connector`), `body` winning. */
   connector(body?: Record<string, unknown>): Promise<{ id: string; hook_url: string }>;
   hook(pathAndQuery: string, init: { method?: string; headers?: Record<string, string>; body?: string }): Promise<HookAnswer>;
   stored(): Promise<string>;
@@ -49,10 +49,13 @@ export interface Kit {
   close(): Promise<void>;
 }
 
-/** `defaults`: the connector settings a file's tests share (kind, secrets, mapping…). */
-export async function startKit(prefix: string, defaults: Record<string, unknown> = {}): Promise<Kit> {
+/**
+ * `connector`: the connector settings a file's tests share (kind, secrets, mapping…);
+ * `fields`: the template's fields where a test depends on exactly which there are.
+ */
+export async function startKit(prefix: string, opts: { connector?: Record<string, unknown>; fields?: Record<string, unknown> } = {}): Promise<Kit> {
   const root = mkdtempSync(path.join(os.tmpdir(), `kasane-${prefix}-`));
-  await writeTinyTemplate(path.join(root, 'templates'), { id: TPL, name: 'kinds tiny', fields: FIELDS });
+  await writeTinyTemplate(path.join(root, 'templates'), { id: TPL, name: 'kinds tiny', fields: opts.fields ?? FIELDS });
   const t = await startTestService({ env: { KASANE_TEMPLATES_DIR: path.join(root, 'templates'), KASANE_STORAGE_DIR: path.join(root, 'storage'), KASANE_RENDER_ATTEMPTS: '1' } });
   await t.svc.prepareBundled();
   const redis = new Redis({ path: path.join(t.varDir, 'redis', 'redis.sock'), maxRetriesPerRequest: null });
@@ -61,7 +64,7 @@ export async function startKit(prefix: string, defaults: Record<string, unknown>
     t,
     redis,
     async connector(body = {}) {
-      const res = await t.api('POST', '/v1/connectors', { name: prefix, template: TPL, ...defaults, ...body });
+      const res = await t.api('POST', '/v1/connectors', { name: prefix, template: TPL, ...opts.connector, ...body });
       assert.equal(res.status, 201, JSON.stringify(res.body));
       return res.body;
     },
