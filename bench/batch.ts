@@ -3,12 +3,12 @@
 //   npm run build && npx tsx bench/batch.ts [--rows 100000] [--workers 1]
 // Target (issue 9): ≤ 60 s on 2 cores, API peak RSS ≤ 200 MB. Lazy mode: accepting
 // renders nothing, so this measures reading, mapping, accepting and writing.
-import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import iconv from 'iconv-lite';
-import { runFfmpeg } from '../src/video/ffmpeg.ts';
+import { campaignFields, writeTinyTemplate } from '../test/helpers/tiny-template.ts';
 import { peakRssMb, startKasane, treeRssSampler } from './lib/procs.ts';
 import { round, sleep } from './lib/stats.ts';
 
@@ -22,21 +22,13 @@ const env = { PORT: String(port), HOST: '127.0.0.1', PUBLIC_URL: base, KASANE_VA
 
 /** A small template with what campaign rows carry: a name, an amount, product cards. */
 async function templateZip(): Promise<Buffer> {
-  const dir = path.join(varDir, 'tpl');
-  mkdirSync(dir, { recursive: true });
-  await runFfmpeg(['-y', '-f', 'lavfi', '-i', 'testsrc2=s=640x360:r=25', '-t', '6', '-c:v', 'libx264', '-preset', 'ultrafast', '-pix_fmt', 'yuv420p', path.join(dir, 'clip.mp4')]);
-  writeFileSync(path.join(dir, 'template.json'), JSON.stringify({
-    id: 'bench-batch', name: 'batch bench', video: { file: 'clip.mp4' }, encoder: { preset: 'ultrafast' },
-    fields: {
-      name: { type: 'string', required: true, maxLength: 30 },
-      amount: { type: 'integer', required: true },
-      items: { type: 'array', maxItems: 3, items: { type: 'object', properties: { name: { type: 'string', required: true, maxLength: 30 }, price: { type: 'integer' } } } },
-    },
+  const dir = await writeTinyTemplate(path.join(varDir, 'tpl'), {
+    id: 'bench-batch', name: 'batch bench', size: '640x360', seconds: 6, fields: campaignFields(30),
     layers: [
       { id: 'hello', type: 'text', start: 1, end: 3, box: { x: 20, y: 100, width: 600, height: 60 }, text: '{{name}} 様 {{amount}}円', style: { fontSize: 32, color: '#ffffff' } },
       { id: 'later', type: 'text', start: 4, end: 5, box: { x: 20, y: 200, width: 600, height: 60 }, text: 'またね {{name}} 様', style: { fontSize: 32, color: '#ffffff' } },
     ],
-  }));
+  });
   const { zipFiles } = await import('../src/templates/package/zip-writer.ts');
   return zipFiles(['template.json', 'clip.mp4'].map((name) => ({ name, data: readFileSync(path.join(dir, name)) })));
 }

@@ -5,7 +5,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { cpSync, mkdtempSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -13,7 +13,7 @@ import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { Redis } from 'ioredis';
 import { Queue } from 'bullmq';
 import { startTestService, API_KEY, SHARED_STORAGE, type TestService } from './helpers/service.ts';
-import { runFfmpeg } from '../src/video/ffmpeg.ts';
+import { textLayer, writeTinyTemplate } from './helpers/tiny-template.ts';
 import { PROJECT_ROOT } from '../src/config/index.ts';
 import { signToken } from '../src/viewer/signing.ts';
 import { redisServerPath } from '../src/queue/embedded-redis.ts';
@@ -30,14 +30,7 @@ let queue: Queue;
 before(async () => {
   // A tiny template of our own (320x180, 3 s, one personalized second) and the
   // bundled portrait sample (its prepared version is shared with engine.test.ts).
-  const dir = path.join(templates, TINY);
-  mkdirSync(dir, { recursive: true });
-  await runFfmpeg(['-y', '-f', 'lavfi', '-i', 'testsrc2=s=320x180:r=25', '-t', '3', '-c:v', 'libx264', '-preset', 'ultrafast', '-pix_fmt', 'yuv420p', path.join(dir, 'clip.mp4')]);
-  writeFileSync(path.join(dir, 'template.json'), JSON.stringify({
-    id: TINY, name: 'tiny', video: { file: 'clip.mp4' }, encoder: { preset: 'ultrafast' },
-    fields: { name: { type: 'string', required: true, maxLength: 10, example: '山田' } },
-    layers: [{ id: 'hi', type: 'text', start: 1, end: 2, box: { x: 10, y: 60, width: 300, height: 60 }, text: '{{name}}', style: { fontSize: 32, color: '#ffffff' } }],
-  }));
+  await writeTinyTemplate(templates, { id: TINY, name: 'tiny', fields: { name: { type: 'string', required: true, maxLength: 10, example: '山田' } }, layers: [textLayer('{{name}}', 32)] });
   cpSync(path.join(PROJECT_ROOT, 'templates', 'phone-plan'), path.join(templates, 'phone-plan'), { recursive: true });
   t = await startTestService({ env: { KASANE_TEMPLATES_DIR: templates, KASANE_RENDER_ATTEMPTS: '1', KASANE_JIT_WAIT_MS: '300' } });
   await t.svc.prepareBundled();
@@ -62,15 +55,6 @@ async function raw(method: string, p: string, body?: string, headers: Record<str
   const res = await fetch(t.url + p, { method, headers: { authorization: `Bearer ${API_KEY}`, ...headers }, body });
   const text = await res.text();
   return { status: res.status, text, json: (() => { try { return JSON.parse(text); } catch { return null; } })() };
-}
-
-async function waitState(id: string, want: string[], ms = 60_000): Promise<any> {
-  for (const end = Date.now() + ms; ; ) {
-    const r = (await t.api('GET', `/v1/renders/${id}`)).body;
-    if (want.includes(r.state)) return r;
-    if (Date.now() > end) throw new Error(`render ${id} still ${r.state}`);
-    await new Promise((res) => setTimeout(res, 50));
-  }
 }
 
 test('client mistakes get a precise 4xx in the one error shape, with a pointer, never echoing the input', async () => {
@@ -244,7 +228,7 @@ test("a viewer's bump reaches the render's current part even when earlier parts'
     const job = await queue.getJob(renderJobId(id, 1));
     assert.equal(job!.priority, PRIORITY.viewer);
     await queue.resume();
-    assert.equal((await waitState(id, ['done', 'failed'])).state, 'done');
+    assert.equal((await t.waitState(id, ['done', 'failed'])).state, 'done');
   } finally {
     await queue.resume();
   }
@@ -258,7 +242,7 @@ test('a failure whose record write was lost still shows as failed, from the job 
   writeFileSync(mezz, Buffer.from('not a video'));
   try {
     assert.equal((await fetch(r.playlist_url)).status, 200); // starts the lazy render
-    await waitState(r.id, ['failed']);
+    await t.waitState(r.id, ['failed']);
   } finally {
     writeFileSync(mezz, good);
   }

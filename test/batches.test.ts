@@ -5,31 +5,23 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import iconv from 'iconv-lite';
 import { parse } from 'csv-parse/sync';
 import { startTestService, API_KEY, type TestService } from './helpers/service.ts';
-import { runFfmpeg } from '../src/video/ffmpeg.ts';
+import { campaignFields, writeTinyTemplate } from './helpers/tiny-template.ts';
 import { PROJECT_ROOT } from '../src/config/index.ts';
 
 const root = mkdtempSync(path.join(os.tmpdir(), 'kasane-batches-'));
 let t: TestService;
 
 before(async () => {
-  const dir = path.join(root, 'templates', 'camp');
-  mkdirSync(dir, { recursive: true });
-  await runFfmpeg(['-y', '-f', 'lavfi', '-i', 'testsrc2=s=320x180:r=25', '-t', '3', '-c:v', 'libx264', '-preset', 'ultrafast', '-pix_fmt', 'yuv420p', path.join(dir, 'clip.mp4')]);
-  writeFileSync(path.join(dir, 'template.json'), JSON.stringify({
-    id: 'camp', name: 'campaign test', video: { file: 'clip.mp4' }, encoder: { preset: 'ultrafast' },
-    fields: {
-      name: { type: 'string', required: true, maxLength: 20 },
-      amount: { type: 'integer', required: true },
-      items: { type: 'array', maxItems: 3, items: { type: 'object', properties: { name: { type: 'string', required: true, maxLength: 30 }, price: { type: 'integer' } } } },
-    },
+  await writeTinyTemplate(path.join(root, 'templates'), {
+    id: 'camp', name: 'campaign test', fields: campaignFields(20),
     layers: [{ id: 'hello', type: 'text', start: 1, end: 2, box: { x: 10, y: 60, width: 300, height: 50 }, text: '{{name}} 様 {{amount}}円', style: { fontSize: 24, color: '#ffffff' } }],
-  }));
+  });
   t = await startTestService({ env: { KASANE_TEMPLATES_DIR: path.join(root, 'templates'), KASANE_STORAGE_DIR: path.join(root, 'storage') } });
   await t.svc.prepareBundled();
   const cat = await t.api('PUT', '/v1/templates/camp/catalog', [{ sku: 'A1', name: 'グリーンプラン', price: 2980 }, { sku: 'A2', name: 'ブループラン', price: 3980 }]);

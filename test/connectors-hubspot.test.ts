@@ -7,8 +7,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHmac } from 'node:crypto';
-import { startKit, TPL, type Kit } from './helpers/hook-kit.ts';
-import { checkRender } from './helpers/stream.ts';
+import { startKit, type Kit } from './helpers/hook-kit.ts';
 import { hubspot, signedUri } from '../src/intake/connectors/kinds/hubspot.ts';
 import type { Connector, HookRequest } from '../src/intake/connectors/types.ts';
 
@@ -59,18 +58,9 @@ test('a v3-signed flat custom body renders a stream that passes the checks; a re
   assert.equal(a.type, 'application/json; charset=utf-8');
   assert.deepEqual(Object.keys(a.body).sort(), ['expires_at', 'external_id', 'playlist_url', 'render_id', 'status', 'watch_url']);
   assert.equal(a.body.external_id, `${c.id}:901:spring2026`);
-  const done = await k.waitState(a.body.render_id, ['done', 'failed']);
-  assert.equal(done.state, 'done', done.error);
-  assert.deepEqual(JSON.parse((await k.redis.hget(`kasane:render:${a.body.render_id}`, 'data'))!), { name: '山田 太郎', amount: 125000 });
-  const report = await checkRender(k.t, TPL, a.body.playlist_url);
-  assert.deepEqual(report.failures, []);
+  await k.assertRendered(a.body, { name: '山田 太郎', amount: 125000 });
   // HubSpot re-sends after a 5xx or timeout with a fresh timestamp: same render, same link, nothing new stored.
-  const before = await k.stored();
-  const b = await k.hook(p, { headers: { 'content-type': 'application/json', ...v3(SECRET, 'POST', k.t.url + p, body, String(Date.now() + 1)) }, body });
-  assert.equal(b.status, 200, b.text);
-  assert.equal(b.body.render_id, a.body.render_id);
-  assert.equal(b.body.watch_url, a.body.watch_url);
-  assert.equal(await k.stored(), before);
+  await k.assertSameRender(a.body, () => k.hook(p, { headers: { 'content-type': 'application/json', ...v3(SECRET, 'POST', k.t.url + p, body, String(Date.now() + 1)) }, body }));
 });
 
 test('tampered, stale, future, wrong-secret, unsigned and wrong-key calls get 401; unknown connectors 404; nothing stored', async () => {

@@ -7,17 +7,9 @@
 // Real service, Redis, HTTP, ffmpeg.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
-import { Redis } from 'ioredis';
 import { SignJWT } from 'jose';
-import { startTestService, type TestService } from './helpers/service.ts';
-import { checkRender } from './helpers/stream.ts';
-import { runFfmpeg } from '../src/video/ffmpeg.ts';
+import { startKit, TPL, type Kit } from './helpers/hook-kit.ts';
 
-const root = mkdtempSync(path.join(os.tmpdir(), 'kasane-sfmc-'));
-const TPL = 'sfmc-tiny';
 const SECRET = 'sfmc-jwt-signing-secret-from-installed-package';
 const OTHER = 'another-packages-jwt-signing-secret';
 // The execute request of kinds-spec.md §4.4, signed with SECRET (no exp: valid at any time).
@@ -35,37 +27,21 @@ const execPayload = {
   keyValue: '0031x00000AbCdE',
   mode: 0,
 };
-let t: TestService;
-let redis: Redis;
+let k: Kit;
 
 before(async () => {
-  const dir = path.join(root, 'templates', TPL);
-  mkdirSync(dir, { recursive: true });
-  await runFfmpeg(['-y', '-f', 'lavfi', '-i', 'testsrc2=s=320x180:r=25', '-t', '3', '-c:v', 'libx264', '-preset', 'ultrafast', '-pix_fmt', 'yuv420p', path.join(dir, 'clip.mp4')]);
-  writeFileSync(path.join(dir, 'template.json'), JSON.stringify({
-    id: TPL, name: 'sfmc tiny', video: { file: 'clip.mp4' }, encoder: { preset: 'ultrafast' },
+  k = await startKit('sfmc', {
+    connector: {
+      kind: 'sfmc', name: 'SFMC 春', secrets: [OTHER, SECRET], contact: '/_sfmc/keyValue',
+      mapping: { name: { join: ['/lastname', '/firstname'], sep: ' ' }, amount: '/savings' },
+    },
+    // Exactly these two: config.json offers an inArgument for every template field.
     fields: { name: { type: 'string', required: true, maxLength: 20 }, amount: { type: 'integer', required: true, minimum: 0 } },
-    layers: [{ id: 'hi', type: 'text', start: 1, end: 2, box: { x: 10, y: 60, width: 300, height: 60 }, text: '{{name}} {{amount}}', style: { fontSize: 24, color: '#ffffff' } }],
-  }));
-  t = await startTestService({ env: { KASANE_TEMPLATES_DIR: path.join(root, 'templates'), KASANE_STORAGE_DIR: path.join(root, 'storage'), KASANE_RENDER_ATTEMPTS: '1' } });
-  await t.svc.prepareBundled();
-  redis = new Redis({ path: path.join(t.varDir, 'redis', 'redis.sock'), maxRetriesPerRequest: null });
-});
-
-after(async () => {
-  redis?.disconnect();
-  await t?.close();
-  rmSync(root, { recursive: true, force: true });
-});
-
-async function connector(extra: Record<string, unknown> = {}) {
-  const res = await t.api('POST', '/v1/connectors', {
-    kind: 'sfmc', name: 'SFMC 春', template: TPL, secrets: [OTHER, SECRET], contact: '/_sfmc/keyValue',
-    mapping: { name: { join: ['/lastname', '/firstname'], sep: ' ' }, amount: '/savings' }, ...extra,
   });
-  assert.equal(res.status, 201, JSON.stringify(res.body));
-  return res.body as { id: string };
-}
+});
+after(async () => {
+  await k?.close();
+});
 
 const sign = (payload: object, secret = SECRET, exp?: number) => {
   const jwt = new SignJWT(payload as never).setProtectedHeader({ alg: 'HS256', typ: 'JWT' }).setIssuedAt();
@@ -73,30 +49,14 @@ const sign = (payload: object, secret = SECRET, exp?: number) => {
 };
 
 async function call(id: string, sub: string, body?: string, method = 'POST') {
-  const res = await fetch(`${t.url}/hooks/${id}/${sub}`, { method, headers: body === undefined ? {} : { 'content-type': 'application/jwt' }, body });
-  const text = await res.text();
-  return { status: res.status, type: res.headers.get('content-type') ?? '', text, body: (() => { try { return JSON.parse(text); } catch { return text; } })() };
-}
-
-async function stored() {
-  const keys = (await redis.keys('kasane:*')).sort();
-  const jobs = (await redis.keys('bull:*')).filter((k) => /:\d+$|:r[A-Za-z0-9]+$/.test(k)).sort();
-  return JSON.stringify({ keys, jobs });
-}
-
-async function waitState(id: string, want: string[], ms = 60_000): Promise<any> {
-  for (const end = Date.now() + ms; ; ) {
-    const r = (await t.api('GET', `/v1/renders/${id}`)).body;
-    if (want.includes(r.state)) return r;
-    if (Date.now() > end) throw new Error(`render ${id} still ${r.state}`);
-    await new Promise((res) => setTimeout(res, 50));
-  }
+  const r = await k.hook(`/hooks/${id}/${sub}`, { method, headers: body === undefined ? {} : { 'content-type': 'application/jwt' }, body });
+  return { ...r, type: r.type ?? '' };
 }
 
 test('config.json and index.html are served without credentials and name this connector\'s URLs', async () => {
-  const c = await connector({ options: { in_arguments: { lastname: '{{Contact.Attribute.Kasane_Entry.LastName}}' }, out_arguments: ['watch_url', 'render_id'], retry_count: 1, key: 'kasane-activity-key' } });
-  const before = await stored();
-  const base = `${t.url}/hooks/${c.id}`;
+  const c = await k.connector({ options: { in_arguments: { lastname: '{{Contact.Attribute.Kasane_Entry.LastName}}' }, out_arguments: ['watch_url', 'render_id'], retry_count: 1, key: 'kasane-activity-key' } });
+  const before = await k.stored();
+  const base = `${k.t.url}/hooks/${c.id}`;
   const r = await call(c.id, 'config.json', undefined, 'GET');
   assert.equal(r.status, 200, r.text);
   assert.match(r.type, /^application\/json/);
@@ -136,38 +96,28 @@ test('config.json and index.html are served without credentials and name this co
   assert.equal(icon.status, 200);
   assert.match(icon.type, /^image\/svg\+xml/);
   assert.equal((await call('c_AAAAAAAAAAAAAAAA', 'config.json', undefined, 'GET')).status, 404);
-  const bad = await t.api('POST', '/v1/connectors', { kind: 'sfmc', name: 'x', template: TPL, secrets: ['short'], contact: '/_sfmc/keyValue', options: { category: 'nope', timeout: 5, extra: 1 } });
+  const bad = await k.t.api('POST', '/v1/connectors', { kind: 'sfmc', name: 'x', template: TPL, secrets: ['short'], contact: '/_sfmc/keyValue', options: { category: 'nope', timeout: 5, extra: 1 } });
   assert.equal(bad.status, 422);
   assert.deepEqual(bad.body.error.problems.map((p: any) => p.pointer).sort(), ['/options/category', '/options/extra', '/options/timeout', '/secrets/0']);
   assert.equal((await call(c.id, 'execute', undefined, 'GET')).status, 404);
-  assert.equal(await stored(), before);
+  assert.equal(await k.stored(), before);
 });
 
 test('execute with the documented JWT renders a stream that passes the checks; a retry answers the same render', async () => {
-  const c = await connector({ mode: 'eager' });
+  const c = await k.connector({ mode: 'eager' });
   const a = await call(c.id, 'execute', SPEC_TOKEN);
   assert.equal(a.status, 200, a.text);
   assert.deepEqual(Object.keys(a.body).sort(), ['expires_at', 'external_id', 'playlist_url', 'render_id', 'status', 'watch_url']);
   assert.ok(Object.values(a.body).every((v) => typeof v === 'string'), 'flat strings, as outArguments');
   assert.equal(a.body.external_id, `${c.id}:0031x00000AbCdE:${JOURNEY}`);
-  const data = JSON.parse((await redis.hget(`kasane:render:${a.body.render_id}`, 'data'))!);
-  assert.deepEqual(data, { name: '山田 太郎', amount: 125000 });
-  const done = await waitState(a.body.render_id, ['done', 'failed']);
-  assert.equal(done.state, 'done', done.error);
-  const report = await checkRender(t, TPL, a.body.playlist_url);
-  assert.deepEqual(report.failures, []);
+  await k.assertRendered(a.body, { name: '山田 太郎', amount: 125000 });
   // Journey Builder retries (a new token, same contact and data): same render, nothing new stored.
-  const before = await stored();
-  const b = await call(c.id, 'execute', await sign(execPayload, SECRET, Math.floor(Date.now() / 1000) + 60));
-  assert.equal(b.status, 200, b.text);
-  assert.equal(b.body.render_id, a.body.render_id);
-  assert.equal(b.body.watch_url, a.body.watch_url);
-  assert.equal(await stored(), before);
+  await k.assertSameRender(a.body, async () => call(c.id, 'execute', await sign(execPayload, SECRET, Math.floor(Date.now() / 1000) + 60)));
 });
 
 test('tampered, wrong-secret, alg "none", HS512, expired and missing tokens get 401; lifecycle calls answer {} and render nothing', async () => {
-  const c = await connector();
-  const before = await stored();
+  const c = await k.connector();
+  const before = await k.stored();
   const good = await sign(execPayload);
   const [h, p, s] = good.split('.') as [string, string, string];
   const flipped = Buffer.from(p, 'base64url').toString('utf8').replace('125000', '999999');
@@ -202,5 +152,5 @@ test('tampered, wrong-secret, alg "none", HS512, expired and missing tokens get 
   const bad = await call(c.id, 'execute', await sign({ ...execPayload, inArguments: { lastname: 'x' } }));
   assert.equal(bad.status, 400);
   assert.equal(bad.body.error.problems[0].pointer, '/inArguments');
-  assert.equal(await stored(), before);
+  assert.equal(await k.stored(), before);
 });

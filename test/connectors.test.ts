@@ -17,7 +17,8 @@ import iconv from 'iconv-lite';
 import { startTestService, type TestService } from './helpers/service.ts';
 import { checkStream } from './support/hls-checks.ts';
 import { checkRender } from './helpers/stream.ts';
-import { runFfmpeg } from '../src/video/ffmpeg.ts';
+import { storedState } from './helpers/hook-kit.ts';
+import { textLayer, writeTinyTemplate } from './helpers/tiny-template.ts';
 import { PROJECT_ROOT } from '../src/config/index.ts';
 import { mapPayload, normalize, toList, toNumberish } from '../src/intake/mapping.ts';
 import { decodeCsv } from '../src/intake/catalog.ts';
@@ -45,13 +46,7 @@ let t: TestService;
 let redis: Redis;
 
 before(async () => {
-  const dir = path.join(root, 'templates', TPL);
-  mkdirSync(dir, { recursive: true });
-  await runFfmpeg(['-y', '-f', 'lavfi', '-i', 'testsrc2=s=320x180:r=25', '-t', '3', '-c:v', 'libx264', '-preset', 'ultrafast', '-pix_fmt', 'yuv420p', path.join(dir, 'clip.mp4')]);
-  writeFileSync(path.join(dir, 'template.json'), JSON.stringify({
-    id: TPL, name: 'connectors tiny', video: { file: 'clip.mp4' }, encoder: { preset: 'ultrafast' }, fields: FIELDS,
-    layers: [{ id: 'hi', type: 'text', start: 1, end: 2, box: { x: 10, y: 60, width: 300, height: 60 }, text: '{{name}} {{amount}}', style: { fontSize: 24, color: '#ffffff' } }],
-  }));
+  const dir = await writeTinyTemplate(path.join(root, 'templates'), { id: TPL, name: 'connectors tiny', fields: FIELDS });
   // The bundled templates the guides' examples name, with their real fields on a tiny clip.
   for (const id of DOC_TEMPLATES) {
     const d = path.join(root, 'templates', id);
@@ -59,7 +54,7 @@ before(async () => {
     writeFileSync(path.join(d, 'clip.mp4'), readFileSync(path.join(dir, 'clip.mp4')));
     writeFileSync(path.join(d, 'template.json'), JSON.stringify({
       id, name: id, video: { file: 'clip.mp4' }, encoder: { preset: 'ultrafast' }, fields: bundledFields(id),
-      layers: [{ id: 'hi', type: 'text', start: 1, end: 2, box: { x: 10, y: 60, width: 300, height: 60 }, text: '{{name}}', style: { fontSize: 12, color: '#ffffff' } }],
+      layers: [textLayer('{{name}}', 12)],
     }));
   }
   t = await startTestService({ env: { KASANE_TEMPLATES_DIR: path.join(root, 'templates'), KASANE_STORAGE_DIR: path.join(root, 'storage'), KASANE_RENDER_ATTEMPTS: '1' } });
@@ -91,22 +86,6 @@ async function hook(id: string, body: string, headers: Record<string, string>, m
   return { status: res.status, body: (() => { try { return JSON.parse(text); } catch { return text; } })() };
 }
 
-/** Everything Kasane keeps about renders and connectors, plus the render jobs BullMQ holds. */
-async function stored() {
-  const keys = (await redis.keys('kasane:*')).sort();
-  const jobs = (await redis.keys('bull:*')).filter((k) => /:\d+$|:r[A-Za-z0-9]+$/.test(k)).sort();
-  return JSON.stringify({ keys, jobs });
-}
-
-async function waitState(id: string, want: string[], ms = 60_000): Promise<any> {
-  for (const end = Date.now() + ms; ; ) {
-    const r = (await t.api('GET', `/v1/renders/${id}`)).body;
-    if (want.includes(r.state)) return r;
-    if (Date.now() > end) throw new Error(`render ${id} still ${r.state}`);
-    await new Promise((res) => setTimeout(res, 50));
-  }
-}
-
 test('a Standard Webhooks call renders a stream that passes the checks; a retry answers the same render', async () => {
   const c = await connector({ secrets: [WHSEC_OTHER, WHSEC], mode: 'eager', mapping: { name: { join: ['/lastname', '/firstname'], sep: ' ' } }, campaign: { value: 'spring' } });
   assert.equal(c.hook_url, `${t.url}/hooks/${c.id}`);
@@ -116,23 +95,23 @@ test('a Standard Webhooks call renders a stream that passes the checks; a retry 
   assert.deepEqual(Object.keys(a.body).sort(), ['expires_at', 'external_id', 'playlist_url', 'render_id', 'status', 'watch_url']);
   assert.equal(a.body.external_id, `${c.id}:ct-001:spring`);
   assert.match(a.body.watch_url, new RegExp(`^${t.url}/v/`));
-  const done = await waitState(a.body.render_id, ['done', 'failed']);
+  const done = await t.waitState(a.body.render_id, ['done', 'failed']);
   assert.equal(done.state, 'done', done.error);
   const report = await checkRender(t, TPL, a.body.playlist_url);
   assert.deepEqual(report.failures, []);
   // The tool retries (a new delivery id, same contact, campaign and data): same render, same link, no new job.
-  const before = await stored();
+  const before = await storedState(redis);
   const b = await hook(c.id, body, signedHeaders(WHSEC, body));
   assert.equal(b.status, 200);
   assert.equal(b.body.render_id, a.body.render_id);
   assert.equal(b.body.watch_url, a.body.watch_url);
-  assert.equal(await stored(), before);
+  assert.equal(await storedState(redis), before);
 });
 
 test('bad, stale, wrong-secret, unsigned calls get 401 and unknown connectors 404, with nothing stored', async () => {
   const c = await connector({ secrets: [WHSEC], mode: 'eager' });
   const body = JSON.stringify({ contact_id: 'ct-401', name: '鈴木', amount: 1 });
-  const before = await stored();
+  const before = await storedState(redis);
   const tampered = signedHeaders(WHSEC, body);
   const cases: Array<[string, number, Promise<{ status: number; body: any }>]> = [
     ['tampered body', 401, hook(c.id, body.replace('1}', '2}'), tampered)],
@@ -150,7 +129,7 @@ test('bad, stale, wrong-secret, unsigned calls get 401 and unknown connectors 40
     assert.equal(typeof r.body.error?.code, 'string', what);
     assert.ok(!JSON.stringify(r.body).includes('鈴木'), `${what} echoes the payload`);
   }
-  assert.equal(await stored(), before);
+  assert.equal(await storedState(redis), before);
 });
 
 test('Bearer auth; names, full-width numbers, lists and skus through a Shift_JIS catalog are normalised', async () => {
@@ -177,7 +156,7 @@ test('Bearer auth; names, full-width numbers, lists and skus through a Shift_JIS
 
 test('data that fails the template gets 422 with each field, why and where it was read from; no render', async () => {
   const c = await connector({ secrets: [BEARER], mapping: { amount: '/amt' } });
-  const before = await stored();
+  const before = await storedState(redis);
   const r = await hook(c.id, JSON.stringify({ contact_id: 'x1', name: '', amt: '十万円' }), { 'content-type': 'application/json', authorization: `Bearer ${BEARER}` });
   assert.equal(r.status, 422);
   assert.equal(r.body.error.code, 'invalid_data');
@@ -195,7 +174,7 @@ test('data that fails the template gets 422 with each field, why and where it wa
   assert.equal(notJson.body.error.code, 'malformed_payload');
   const tooLarge = await hook(c.id, JSON.stringify({ contact_id: 'x', name: 'a'.repeat(300_000) }), { 'content-type': 'application/json', authorization: `Bearer ${BEARER}` });
   assert.equal(tooLarge.status, 413);
-  assert.equal(await stored(), before);
+  assert.equal(await storedState(redis), before);
 });
 
 test('connector CRUD: secrets are never returned, PATCH updates, bad configuration is a 422 with pointers', async () => {

@@ -5,15 +5,15 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import http from 'node:http';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Redis } from 'ioredis';
 import { Webhook } from 'standardwebhooks';
 import { startService, type Service } from '../src/runtime.ts';
 import { createLogger } from '../src/config/logger.ts';
-import { runFfmpeg } from '../src/video/ffmpeg.ts';
 import { SHARED_STORAGE, API_KEY } from './helpers/service.ts';
+import { textLayer, writeTinyTemplate } from './helpers/tiny-template.ts';
 import { DELIVERY_ATTEMPTS, retryDelay } from '../src/events/delivery-queue.ts';
 
 const root = mkdtempSync(path.join(os.tmpdir(), 'kasane-events-'));
@@ -108,14 +108,7 @@ const beacon = (token: string, body: unknown) =>
 
 before(async () => {
   const templates = path.join(root, 'templates');
-  const dir = path.join(templates, TINY);
-  mkdirSync(dir, { recursive: true });
-  await runFfmpeg(['-y', '-f', 'lavfi', '-i', 'testsrc2=s=320x180:r=25', '-t', '2', '-c:v', 'libx264', '-preset', 'ultrafast', '-pix_fmt', 'yuv420p', path.join(dir, 'clip.mp4')]);
-  writeFileSync(path.join(dir, 'template.json'), JSON.stringify({
-    id: TINY, name: 'events', video: { file: 'clip.mp4' }, encoder: { preset: 'ultrafast' },
-    fields: { name: { type: 'string', required: true, maxLength: 10, example: '山田' } },
-    layers: [{ id: 'hi', type: 'text', start: 1, end: 2, box: { x: 10, y: 60, width: 300, height: 60 }, text: '{{name}}', style: { fontSize: 32, color: '#ffffff' } }],
-  }));
+  await writeTinyTemplate(templates, { id: TINY, name: 'events', seconds: 2, fields: { name: { type: 'string', required: true, maxLength: 10, example: '山田' } }, layers: [textLayer('{{name}}', 32)] });
   await startReceiver();
   const varDir = path.join(root, 'var');
   svc = await startService({

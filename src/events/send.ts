@@ -2,10 +2,8 @@
 // connected only to the addresses that were checked (the same SSRF rules as image
 // fetching), never following redirects, with one time limit for the whole exchange.
 // Errors are short reason codes: they are shown in the delivery log and logged.
-import http from 'node:http';
-import https from 'node:https';
 import { Webhook } from 'standardwebhooks';
-import { AddressError, hostOf, pinnedLookup, resolveChecked } from '../overlays/safe-address.ts';
+import { AddressError, hostOf, pinnedRequest, resolveChecked } from '../overlays/safe-address.ts';
 
 export interface SendResult {
   delivered: boolean;
@@ -52,19 +50,10 @@ export async function sendSigned(url: string, secret: string, msgId: string, bod
 
 function post(u: URL, to: Awaited<ReturnType<typeof resolveChecked>>, headers: Record<string, string>, body: string, signal: AbortSignal): Promise<number> {
   return new Promise<number>((resolve, reject) => {
-    const mod = u.protocol === 'https:' ? https : http;
-    const req = mod.request(
-      {
-        protocol: u.protocol,
-        hostname: hostOf(u),
-        port: u.port || undefined,
-        path: `${u.pathname}${u.search}`,
-        method: 'POST',
-        headers: { ...headers, 'content-length': String(Buffer.byteLength(body)) },
-        lookup: pinnedLookup(to),
-        agent: false, // each attempt connects to its own checked address
-        signal,
-      },
+    const req = pinnedRequest(
+      u,
+      to,
+      { method: 'POST', headers: { ...headers, 'content-length': String(Buffer.byteLength(body)) }, signal },
       (res) => {
         let read = 0;
         res.on('data', (c: Buffer) => {

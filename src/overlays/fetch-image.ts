@@ -6,10 +6,9 @@
 // Hand-written on node:http(s) rather than fetch(): only a request with our own
 // `lookup` lets us connect to the address we checked and count bytes as they come.
 import http from 'node:http';
-import https from 'node:https';
 import { loadImage } from '@napi-rs/canvas';
 import type { ImageFetchPolicy } from './draw-layer.ts';
-import { addressRange, AddressError, hostOf, isPrivateAddress, pinnedLookup, resolveChecked, type CheckedAddress } from './safe-address.ts';
+import { addressRange, AddressError, hostOf, isPrivateAddress, pinnedRequest, resolveChecked, type CheckedAddress } from './safe-address.ts';
 
 export type ImageFetchReason =
   | 'bad_url'
@@ -146,18 +145,10 @@ function requestOnce(u: URL, to: CheckedAddress[], policy: ImageFetchPolicy, sig
       } else resolve(hop!);
     };
     const onAbort = () => finish(new ImageFetchError('timeout'));
-    const mod = u.protocol === 'https:' ? https : http;
-    const req = mod.request(
-      {
-        protocol: u.protocol,
-        hostname: hostOf(u),
-        port: u.port || undefined,
-        path: `${u.pathname}${u.search}`,
-        method: 'GET',
-        headers: { accept: 'image/png,image/jpeg,image/webp,image/gif', 'accept-encoding': 'identity', 'user-agent': 'kasane-image-fetch/1' },
-        lookup: pinnedLookup(to),
-        agent: false, // no pooled sockets: each fetch connects to its own checked address
-      },
+    const req = pinnedRequest(
+      u,
+      to,
+      { method: 'GET', headers: { accept: 'image/png,image/jpeg,image/webp,image/gif', 'accept-encoding': 'identity', 'user-agent': 'kasane-image-fetch/1' } },
       (res) => onResponse(res, policy, finish, () => settled),
     );
     req.on('error', (e) => finish(e));

@@ -1,8 +1,11 @@
 // Which addresses an outbound request made on someone else's say-so (an image URL in
 // a person's data, a webhook endpoint) may reach, and a DNS lookup pinned to the
 // addresses that were checked, so a second resolution cannot swap in an internal one
-// (DNS rebinding). Shared by image fetching and event delivery.
+// (DNS rebinding), and the request that connects only there. Shared by image fetching
+// and event delivery.
 import dns from 'node:dns';
+import http from 'node:http';
+import https from 'node:https';
 import net from 'node:net';
 import ipaddr from 'ipaddr.js';
 
@@ -96,4 +99,27 @@ export function pinnedLookup(to: CheckedAddress[]): net.LookupFunction {
     if (opts.all) cb(null, to.map((a) => ({ address: a.address, family: a.family })));
     else cb(null, first.address, first.family);
   };
+}
+
+/**
+ * An http(s) request to `u` that connects only to `to` (the checked addresses of its
+ * host) on a socket of its own: a pooled one might have been opened to another address.
+ * Redirects are not followed (node's http never does); the caller ends the request.
+ */
+export function pinnedRequest(u: URL, to: CheckedAddress[], init: { method: string; headers: Record<string, string>; signal?: AbortSignal }, onResponse: (res: http.IncomingMessage) => void): http.ClientRequest {
+  const mod = u.protocol === 'https:' ? https : http;
+  return mod.request(
+    {
+      protocol: u.protocol,
+      hostname: hostOf(u),
+      port: u.port || undefined,
+      path: `${u.pathname}${u.search}`,
+      method: init.method,
+      headers: init.headers,
+      lookup: pinnedLookup(to),
+      agent: false,
+      ...(init.signal ? { signal: init.signal } : {}),
+    },
+    onResponse,
+  );
 }

@@ -3,12 +3,13 @@
 // hook calls, and a fingerprint of everything stored (to prove refusals store
 // nothing).
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Redis } from 'ioredis';
 import { startTestService, type TestService } from './service.ts';
-import { runFfmpeg } from '../../src/video/ffmpeg.ts';
+import { writeTinyTemplate } from './tiny-template.ts';
+import { checkRender } from './stream.ts';
 
 export const TPL = 'kinds-tiny';
 const FIELDS = {
@@ -19,33 +20,51 @@ const FIELDS = {
   points: { type: 'integer', minimum: 0 },
 };
 
+/** Everything Kasane keeps about renders and connectors, plus the render jobs BullMQ holds: equal before and after = nothing stored. */
+export async function storedState(redis: Redis): Promise<string> {
+  const keys = (await redis.keys('kasane:*')).sort();
+  const jobs = (await redis.keys('bull:*')).filter((k) => /:\d+$|:r[A-Za-z0-9]+$/.test(k)).sort();
+  return JSON.stringify({ keys, jobs });
+}
+
+export interface HookAnswer {
+  status: number;
+  text: string;
+  body: any;
+  type: string | null;
+}
+
 export interface Kit {
   t: TestService;
   redis: Redis;
-  connector(body: Record<string, unknown>): Promise<{ id: string; hook_url: string }>;
-  hook(pathAndQuery: string, init: { method?: string; headers?: Record<string, string>; body?: string }): Promise<{ status: number; text: string; body: any; type: string | null }>;
+  /** POST /v1/connectors with the file's shared settings (startKit's `connector`), `body` winning. */
+  connector(body?: Record<string, unknown>): Promise<{ id: string; hook_url: string }>;
+  hook(pathAndQuery: string, init: { method?: string; headers?: Record<string, string>; body?: string }): Promise<HookAnswer>;
   stored(): Promise<string>;
   waitState(id: string, want: string[], ms?: number): Promise<any>;
+  /** What the person gets from the render an answer names: `data` stored for it, the render done, a stream that passes every check. */
+  assertRendered(answer: { render_id: string; playlist_url: string }, data: unknown): Promise<void>;
+  /** A repeated delivery (the tool's retry) answers 200 with the first answer's render and link, and stores nothing new. */
+  assertSameRender(first: { render_id: string; watch_url: string }, repeat: () => Promise<HookAnswer>): Promise<void>;
   close(): Promise<void>;
 }
 
-export async function startKit(prefix: string): Promise<Kit> {
+/**
+ * `connector`: the connector settings a file's tests share (kind, secrets, mapping…);
+ * `fields`: the template's fields where a test depends on exactly which there are.
+ */
+export async function startKit(prefix: string, opts: { connector?: Record<string, unknown>; fields?: Record<string, unknown> } = {}): Promise<Kit> {
   const root = mkdtempSync(path.join(os.tmpdir(), `kasane-${prefix}-`));
-  const dir = path.join(root, 'templates', TPL);
-  mkdirSync(dir, { recursive: true });
-  await runFfmpeg(['-y', '-f', 'lavfi', '-i', 'testsrc2=s=320x180:r=25', '-t', '3', '-c:v', 'libx264', '-preset', 'ultrafast', '-pix_fmt', 'yuv420p', path.join(dir, 'clip.mp4')]);
-  writeFileSync(path.join(dir, 'template.json'), JSON.stringify({
-    id: TPL, name: 'kinds tiny', video: { file: 'clip.mp4' }, encoder: { preset: 'ultrafast' }, fields: FIELDS,
-    layers: [{ id: 'hi', type: 'text', start: 1, end: 2, box: { x: 10, y: 60, width: 300, height: 60 }, text: '{{name}} {{amount}}', style: { fontSize: 24, color: '#ffffff' } }],
-  }));
+  await writeTinyTemplate(path.join(root, 'templates'), { id: TPL, name: 'kinds tiny', fields: opts.fields ?? FIELDS });
   const t = await startTestService({ env: { KASANE_TEMPLATES_DIR: path.join(root, 'templates'), KASANE_STORAGE_DIR: path.join(root, 'storage'), KASANE_RENDER_ATTEMPTS: '1' } });
   await t.svc.prepareBundled();
   const redis = new Redis({ path: path.join(t.varDir, 'redis', 'redis.sock'), maxRetriesPerRequest: null });
+  const stored = () => storedState(redis);
   return {
     t,
     redis,
-    async connector(body) {
-      const res = await t.api('POST', '/v1/connectors', { name: prefix, template: TPL, ...body });
+    async connector(body = {}) {
+      const res = await t.api('POST', '/v1/connectors', { name: prefix, template: TPL, ...opts.connector, ...body });
       assert.equal(res.status, 201, JSON.stringify(res.body));
       return res.body;
     },
@@ -58,18 +77,22 @@ export async function startKit(prefix: string): Promise<Kit> {
       } catch {}
       return { status: res.status, text, body, type: res.headers.get('content-type') };
     },
-    async stored() {
-      const keys = (await redis.keys('kasane:*')).sort();
-      const jobs = (await redis.keys('bull:*')).filter((k) => /:\d+$|:r[A-Za-z0-9]+$/.test(k)).sort();
-      return JSON.stringify({ keys, jobs });
+    stored,
+    waitState: t.waitState,
+    async assertRendered(answer, data) {
+      assert.deepEqual(JSON.parse((await redis.hget(`kasane:render:${answer.render_id}`, 'data'))!), data);
+      const done = await t.waitState(answer.render_id, ['done', 'failed']);
+      assert.equal(done.state, 'done', done.error);
+      const report = await checkRender(t, TPL, answer.playlist_url);
+      assert.deepEqual(report.failures, []);
     },
-    async waitState(id, want, ms = 60_000) {
-      for (const end = Date.now() + ms; ; ) {
-        const r = (await t.api('GET', `/v1/renders/${id}`)).body;
-        if (want.includes(r.state)) return r;
-        if (Date.now() > end) throw new Error(`render ${id} still ${r.state}`);
-        await new Promise((res) => setTimeout(res, 50));
-      }
+    async assertSameRender(first, repeat) {
+      const before = await stored();
+      const b = await repeat();
+      assert.equal(b.status, 200, b.text);
+      assert.equal(b.body.render_id, first.render_id);
+      assert.equal(b.body.watch_url, first.watch_url);
+      assert.equal(await stored(), before);
     },
     async close() {
       redis.disconnect();

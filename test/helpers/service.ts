@@ -17,6 +17,8 @@ export interface TestService {
   varDir: string;
   env: NodeJS.ProcessEnv;
   api<T = any>(method: string, p: string, body?: unknown, headers?: Record<string, string>): Promise<{ status: number; body: T; headers: Headers }>;
+  /** Polls GET /v1/renders/<id> until its state is one of `want`; throws after `ms`. */
+  waitState(id: string, want: string[], ms?: number): Promise<any>;
   close(): Promise<void>;
 }
 
@@ -39,7 +41,7 @@ export async function startTestService(opts: { worker?: boolean; env?: Record<st
   // PUBLIC_URL must match the ephemeral port for the links we hand out.
   const url = svc.url!;
   svc.config.publicUrl = url;
-  return {
+  const t: TestService = {
     svc,
     url,
     varDir,
@@ -57,9 +59,18 @@ export async function startTestService(opts: { worker?: boolean; env?: Record<st
       } catch {}
       return { status: res.status, body: parsed, headers: res.headers };
     },
+    async waitState(id, want, ms = 60_000) {
+      for (const end = Date.now() + ms; ; ) {
+        const r = (await t.api('GET', `/v1/renders/${id}`)).body;
+        if (want.includes(r.state)) return r;
+        if (Date.now() > end) throw new Error(`render ${id} still ${r.state}`);
+        await new Promise((res) => setTimeout(res, 50));
+      }
+    },
     async close() {
       await svc.close();
       rmSync(varDir, { recursive: true, force: true });
     },
   };
+  return t;
 }

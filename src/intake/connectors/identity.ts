@@ -1,6 +1,7 @@
 // Shared helpers for kinds: reading the contact and campaign the connector
-// points at, refusing a call as unauthorized, parsing a JSON body, comparing
-// secrets in constant time.
+// points at, refusing a call as unauthorized, parsing a JSON or k=v&… body,
+// comparing secrets in constant time, and the secret-in-a-header setup of the
+// tools that cannot sign (Braze, Marketo).
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { ApiError } from '../../config/api-error.ts';
 import { isMissing, resolveSpec } from '../mapping.ts';
@@ -38,6 +39,43 @@ export function jsonBody(req: HookRequest): unknown {
   } catch {
     throw new ApiError(400, 'malformed_payload', 'the body is not valid JSON');
   }
+}
+
+/**
+ * A body that is JSON or k=v&… pairs, told apart by its first character whatever the
+ * Content-Type (tools mislabel form bodies); a blank body is {}. `parseJson` reads a body
+ * that looks like JSON (and says how one that does not parse is refused); 400 unless
+ * the result is an object.
+ */
+export function jsonOrFormBody(req: HookRequest, parseJson: (text: string) => unknown): Record<string, unknown> {
+  const text = req.rawBody.toString('utf8');
+  if (!text.trim()) return {};
+  if (!/^\s*[[{]/.test(text)) return Object.fromEntries(new URLSearchParams(text));
+  const parsed = parseJson(text);
+  if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed)) throw new ApiError(400, 'malformed_payload', 'the body must be a JSON object', [{ pointer: '', message: 'must be an object' }]);
+  return parsed as Record<string, unknown>;
+}
+
+// ---------------------------------------------------------------- a secret in a header (tools that cannot sign)
+
+/** The header that carries the secret unless the connector's options.header names another. */
+export const DEFAULT_SECRET_HEADER = 'x-kasane-secret';
+
+/** options: { header?: "X-…" }, the header name the operator set in the tool. */
+export const secretHeaderOptionsSchema = {
+  type: 'object',
+  additionalProperties: false,
+  properties: { header: { type: 'string', pattern: '^[A-Za-z0-9-]{1,64}$', errorMessage: 'must be a header name, e.g. "X-Kasane-Secret"' } },
+};
+
+/** A secret that is only compared, never used to sign: it must be long enough not to be guessed. */
+export const randomSecretProblem = (s: string): string | null => (s.length >= 24 ? null : 'must be a random value of at least 24 characters');
+
+/** The header the secret travels in for this connector, and whether it carries one of its secrets. */
+export function headerSecret(req: HookRequest, connector: Connector): { name: string; matches: boolean } {
+  const name = (connector.options as { header?: string }).header ?? DEFAULT_SECRET_HEADER;
+  const got = header(req, name);
+  return { name, matches: got !== undefined && connector.secrets.some((s) => sameSecret(s, got)) };
 }
 
 function idText(v: unknown): string | undefined {

@@ -6,10 +6,8 @@
 // message and on retries, and caches answers: a repeat must answer the same bytes,
 // so the answer leaves out what changes over time (the render's state).
 import { ApiError } from '../../../config/api-error.ts';
-import { bearerMatches, header, identityFrom, sameSecret, unauthorized } from '../identity.ts';
+import { bearerMatches, header, headerSecret, identityFrom, jsonOrFormBody, randomSecretProblem, sameSecret, secretHeaderOptionsSchema, unauthorized } from '../identity.ts';
 import type { ConnectorKind, HookRequest, HookResult } from '../types.ts';
-
-const DEFAULT_HEADER = 'x-kasane-secret';
 
 /** `Authorization: Basic base64(user:password)`: the password is the secret (the user name is the operator's label). */
 function basicPassword(req: HookRequest): string | undefined {
@@ -22,19 +20,13 @@ function basicPassword(req: HookRequest): string | undefined {
 
 /** JSON if it parses, whatever the Content-Type (Braze may send k=v&… under application/json), else k=v&…. */
 function bodyFields(req: HookRequest): Record<string, unknown> {
-  const text = req.rawBody.toString('utf8');
-  if (!text.trim()) return {};
-  if (/^\s*[[{]/.test(text)) {
-    let parsed: unknown;
+  return jsonOrFormBody(req, (text) => {
     try {
-      parsed = JSON.parse(text);
+      return JSON.parse(text);
     } catch {
       throw new ApiError(400, 'malformed_payload', 'the body starts like JSON but is not valid JSON', [{ pointer: '', message: 'must be a JSON object or key=value&… pairs' }]);
     }
-    if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed)) throw new ApiError(400, 'malformed_payload', 'the body must be a JSON object', [{ pointer: '', message: 'must be an object' }]);
-    return parsed as Record<string, unknown>;
-  }
-  return Object.fromEntries(new URLSearchParams(text));
+  });
 }
 
 /** The answer for Liquid ({{kasane.watch_url}}): only what a repeat gives identically. */
@@ -49,23 +41,14 @@ function answerBody(r: HookResult) {
   };
 }
 
-interface Options {
-  header?: string;
-}
-
 export const braze: ConnectorKind = {
   kind: 'braze',
-  optionsSchema: {
-    type: 'object',
-    additionalProperties: false,
-    properties: { header: { type: 'string', pattern: '^[A-Za-z0-9-]{1,64}$', errorMessage: 'must be a header name, e.g. "X-Kasane-Secret"' } },
-  },
-  secretProblem: (s) => (s.length >= 24 ? null : 'must be a random value of at least 24 characters'),
+  optionsSchema: secretHeaderOptionsSchema,
+  secretProblem: randomSecretProblem,
 
   authenticate(req, connector) {
-    const name = (connector.options as Options).header ?? DEFAULT_HEADER;
-    const got = header(req, name);
-    if (got !== undefined && connector.secrets.some((s) => sameSecret(s, got))) return;
+    const { name, matches } = headerSecret(req, connector);
+    if (matches) return;
     const basic = basicPassword(req);
     if (basic !== undefined && connector.secrets.some((s) => sameSecret(s, basic))) return;
     if (req.headers.authorization !== undefined && bearerMatches(req, connector)) return;

@@ -6,11 +6,9 @@
 // those two (and nothing else) are repaired. Form/Url token encoding (a=1&b=2) is
 // read too. Answers and refusals are flat JSON so Response Mappings can read them.
 import { ApiError } from '../../../config/api-error.ts';
-import { bearerMatches, header, identityFrom, sameSecret, unauthorized } from '../identity.ts';
+import { bearerMatches, headerSecret, identityFrom, jsonOrFormBody, randomSecretProblem, secretHeaderOptionsSchema, unauthorized } from '../identity.ts';
 import type { ConnectorKind, HookRequest } from '../types.ts';
 import { answerBody } from './generic.ts';
-
-const DEFAULT_HEADER = 'x-kasane-secret';
 
 /**
  * Outside strings, at a value position (after ":"): nothing before , } ] becomes null, and a
@@ -80,49 +78,35 @@ function where(text: string): string {
   return ` at line ${before.split('\n').length}, column ${at - before.lastIndexOf('\n')}`;
 }
 
-function parseBody(req: HookRequest): unknown {
-  const text = req.rawBody.toString('utf8');
-  if (!text.trim()) return {};
-  const looksJson = /^\s*[[{]/.test(text);
-  if (!looksJson) return Object.fromEntries(new URLSearchParams(text)); // Request Token Encoding "Form/Url"
-  try {
-    return JSON.parse(text);
-  } catch {
-    const repaired = repairTokens(text);
+/** JSON, repaired if it must be; Request Token Encoding "Form/Url" gives a=1&b=2. */
+function parseBody(req: HookRequest): Record<string, unknown> {
+  return jsonOrFormBody(req, (text) => {
     try {
-      return JSON.parse(repaired);
+      return JSON.parse(text);
     } catch {
-      throw new ApiError(400, 'malformed_payload', `the body is not valid JSON${where(repaired)}; write tokens without quotes and use Request Token Encoding "JSON"`, [{ pointer: '', message: 'must be JSON (the webhook\'s Payload Template)' }]);
+      const repaired = repairTokens(text);
+      try {
+        return JSON.parse(repaired);
+      } catch {
+        throw new ApiError(400, 'malformed_payload', `the body is not valid JSON${where(repaired)}; write tokens without quotes and use Request Token Encoding "JSON"`, [{ pointer: '', message: 'must be JSON (the webhook\'s Payload Template)' }]);
+      }
     }
-  }
-}
-
-interface Options {
-  header?: string;
+  });
 }
 
 export const marketo: ConnectorKind = {
   kind: 'marketo',
-  optionsSchema: {
-    type: 'object',
-    additionalProperties: false,
-    properties: { header: { type: 'string', pattern: '^[A-Za-z0-9-]{1,64}$', errorMessage: 'must be a header name, e.g. "X-Kasane-Secret"' } },
-  },
-  secretProblem: (s) => (s.length >= 24 ? null : 'must be a random value of at least 24 characters'),
+  optionsSchema: secretHeaderOptionsSchema,
+  secretProblem: randomSecretProblem,
 
   authenticate(req, connector) {
-    const name = (connector.options as Options).header ?? DEFAULT_HEADER;
-    const got = header(req, name);
-    if (got !== undefined && connector.secrets.some((s) => sameSecret(s, got))) return;
+    const { name, matches } = headerSecret(req, connector);
+    if (matches) return;
     if (req.headers.authorization !== undefined && bearerMatches(req, connector)) return;
     throw unauthorized(`set the webhook's Custom Header ${name} to one of this connector's secrets`);
   },
 
-  payload(req) {
-    const body = req.method === 'GET' ? {} : parseBody(req);
-    if (!body || typeof body !== 'object' || Array.isArray(body)) throw new ApiError(400, 'malformed_payload', 'the body must be a JSON object', [{ pointer: '', message: 'must be an object' }]);
-    return { ...req.query, ...body };
-  },
+  payload: (req) => ({ ...req.query, ...(req.method === 'GET' ? {} : parseBody(req)) }),
   identity: (_req, payload, connector) => identityFrom(payload, connector),
   // 200 both times: Response Mappings read any 2xx, and a repeat is the same answer.
   answer: (r) => ({ status: 200, body: answerBody(r) }),
