@@ -28,6 +28,9 @@ const keyOf = (renderId: string, type: string, percent?: number) => `${renderId}
 let wh: Webhook | undefined;
 const firstAccepted = new Map<string, { at: number; key: string }>();
 let attempts = 0;
+/** webhook-id → requests received for it until (and including) the accepted one. */
+const triesUntilAccepted = new Map<string, number>();
+const tries = new Map<string, number>();
 let failedByUs = 0;
 let duplicates = 0;
 let badSignatures = 0;
@@ -44,13 +47,17 @@ const receiver = http.createServer((req, res) => {
       badSignatures++;
       return void res.writeHead(400).end();
     }
+    const id = String(req.headers['webhook-id']);
+    tries.set(id, (tries.get(id) ?? 0) + 1);
     if (Math.random() < FAIL) {
       failedByUs++;
       return void res.writeHead(500).end();
     }
-    const id = String(req.headers['webhook-id']);
     if (firstAccepted.has(id)) duplicates++;
-    else firstAccepted.set(id, { at: performance.now(), key: keyOf(event.data.render_id, event.type, event.data.percent) });
+    else {
+      firstAccepted.set(id, { at: performance.now(), key: keyOf(event.data.render_id, event.type, event.data.percent) });
+      triesUntilAccepted.set(id, tries.get(id)!);
+    }
     res.writeHead(204).end();
   });
 });
@@ -114,11 +121,6 @@ try {
     if (!counts.waiting && !counts.active && !counts.delayed && !counts.prioritized) break;
     await sleep(250);
   }
-  if (process.env.DEBUG_EVENTS) {
-    for (const j of await queue.getJobs(['failed'], 0, 5)) console.error('failed job', j.id, j.attemptsMade, j.failedReason);
-    const d = (await (await fetch(`${base}/v1/webhook-endpoints/${ep.id}/deliveries?limit=200`, { headers: json })).json()) as { deliveries: Array<Record<string, unknown>> };
-    console.error(d.deliveries.slice(0, 30).map((x) => JSON.stringify(x)).join('\n'));
-  }
   const drainedAfterS = (performance.now() - beaconsDone) / 1000;
   const lat = [...firstAccepted.values()].map((a) => a.at - sentAt.get(a.key)!).filter((x) => Number.isFinite(x));
   const accepted = firstAccepted.size;
@@ -137,6 +139,8 @@ try {
         answered_500: failedByUs,
         fail_rate: round(failedByUs / attempts, 3),
         bad_signatures: badSignatures,
+        // How many attempts events needed (attempt n waits for retries 1…n-1 of the schedule).
+        events_by_attempts: Object.fromEntries([...triesUntilAccepted.values()].reduce((m, n) => m.set(n, (m.get(n) ?? 0) + 1), new Map<number, number>()).entries()),
         beacon_to_accepted_ms: { p50: round(pct(lat, 50)), p90: round(pct(lat, 90)), p99: round(pct(lat, 99)), max: round(Math.max(...lat)) },
         beacons_s: round((beaconsDone - t0) / 1000),
         drained_after_beacons_s: round(drainedAfterS),
