@@ -7,6 +7,7 @@
 // load (bench/hooks-load.ts, its own process; every request a distinct contact, signed there).
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { PROJECT_ROOT } from '../src/config/index.ts';
@@ -34,6 +35,12 @@ const connector = (kind: HookKind) => ({
   mapping: { name: { join: ['/lastname', '/firstname'], sep: ' ' }, amount: '/amount', items: { skus: '/rec_skus' } },
 });
 
+/** CPU time (user + system) a process has used so far, in ms: the API's cost per hook, whatever else the machine runs. */
+function cpuMs(pid: number): number {
+  const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  return ((Number(f[11]) + Number(f[12])) * 1000) / 100; // utime, stime in clock ticks (USER_HZ = 100)
+}
+
 function runLoad(args: Record<string, unknown>): Promise<LoadResult & { signMs: number }> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, ['--import', 'tsx', path.join(PROJECT_ROOT, 'bench/hooks-load.ts'), JSON.stringify(args)], { cwd: PROJECT_ROOT, stdio: ['ignore', 'pipe', 'inherit'] });
@@ -56,9 +63,11 @@ try {
     const c = (await res.json()) as { id: string };
     if (res.status !== 201) throw new Error(`connector ${kind}: ${res.status} ${JSON.stringify(c)}`);
     await sleep(1000);
+    const cpu0 = cpuMs(api.pid);
     const r = await runLoad({ kind, url: `${base}/hooks/${c.id}${kind === 'sfmc' ? '/execute' : ''}`, publicUrl: base, secret: SECRETS[kind], rps: Number(o.rps), seconds: Number(o.seconds), warmupSeconds: Number(o.warmup), tag: `${kind}-${process.pid}` });
+    const apiCpuMsPerHook = round((cpuMs(api.pid) - cpu0) / (r.sent + r.warmup.sent), 3);
     const l = r.latenciesMs;
-    const row = { kind, sent: r.sent, ok: r.ok, errors: r.errors, rps: round(r.achievedRps, 0), p50: round(pct(l, 50)), p90: round(pct(l, 90)), p99: round(pct(l, 99)), max: round(Math.max(...l)), lagMs: round(r.maxSendLagMs), warmupP99: round(r.warmup.p99Ms), signMs: round(r.signMs, 0), apiPeakMb: round(peakRssMb(api.pid), 0) };
+    const row = { kind, sent: r.sent, ok: r.ok, errors: r.errors, rps: round(r.achievedRps, 0), p50: round(pct(l, 50)), p90: round(pct(l, 90)), p99: round(pct(l, 99)), max: round(Math.max(...l)), lagMs: round(r.maxSendLagMs), warmupP99: round(r.warmup.p99Ms), signMs: round(r.signMs, 0), apiCpuMsPerHook, apiPeakMb: round(peakRssMb(api.pid), 0) };
     console.error(JSON.stringify(row));
     rows.push(row);
   }
