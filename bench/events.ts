@@ -8,6 +8,7 @@
 // across many lazy renders make the events: per render started, progress 25/50/75, completed
 // and cta.clicked, each counted once. Then it waits until the delivery queue is empty.
 import http from 'node:http';
+import os from 'node:os';
 import { parseArgs } from 'node:util';
 import { Queue } from 'bullmq';
 import { Webhook } from 'standardwebhooks';
@@ -15,7 +16,7 @@ import path from 'node:path';
 import { bullConnection } from '../src/queue/connection.ts';
 import { DELIVERY_QUEUE } from '../src/events/delivery-queue.ts';
 import { peakRssMb } from './lib/procs.ts';
-import { startBenchService } from './lib/service.ts';
+import { startBenchService, writeResult } from './lib/service.ts';
 import { pct, round, sleep } from './lib/stats.ts';
 
 const { values: o } = parseArgs({ options: { events: { type: 'string', default: '2000' }, rps: { type: 'string', default: '200' }, fail: { type: 'string', default: '0.3' }, 'retry-base': { type: 'string', default: '10' }, 'max-wait': { type: 'string', default: '150' } } });
@@ -124,34 +125,32 @@ try {
   const drainedAfterS = (performance.now() - beaconsDone) / 1000;
   const lat = [...firstAccepted.values()].map((a) => a.at - sentAt.get(a.key)!).filter((x) => Number.isFinite(x));
   const accepted = firstAccepted.size;
-  console.log(
-    JSON.stringify(
-      {
-        events_generated: N,
-        beacon_errors: beaconErrors,
-        renders,
-        distinct_webhook_ids_accepted: accepted,
-        exactly_once_after_dedup: accepted === N && lat.length === N,
-        duplicates_received: duplicates,
-        failed_for_good: counts.failed ?? NaN,
-        still_queued: (counts.waiting ?? 0) + (counts.active ?? 0) + (counts.delayed ?? 0) + (counts.prioritized ?? 0),
-        attempts,
-        answered_500: failedByUs,
-        fail_rate: round(failedByUs / attempts, 3),
-        bad_signatures: badSignatures,
-        // How many attempts events needed (attempt n waits for retries 1…n-1 of the schedule).
-        events_by_attempts: Object.fromEntries([...triesUntilAccepted.values()].reduce((m, n) => m.set(n, (m.get(n) ?? 0) + 1), new Map<number, number>()).entries()),
-        beacon_to_accepted_ms: { p50: round(pct(lat, 50)), p90: round(pct(lat, 90)), p99: round(pct(lat, 99)), max: round(Math.max(...lat)) },
-        beacons_s: round((beaconsDone - t0) / 1000),
-        drained_after_beacons_s: round(drainedAfterS),
-        retry_base_ms: Number(o['retry-base']),
-        api_peak_mb: round(peakRssMb(svc.api.pid), 0),
-        worker_peak_mb: round(peakRssMb(svc.worker.pid), 0),
-      },
-      null,
-      1,
-    ),
-  );
+  const result = {
+    at: new Date().toISOString(),
+    loadavg: os.loadavg().map((x) => round(x)),
+    events_generated: N,
+    beacon_errors: beaconErrors,
+    renders,
+    distinct_webhook_ids_accepted: accepted,
+    exactly_once_after_dedup: accepted === N && lat.length === N,
+    duplicates_received: duplicates,
+    failed_for_good: counts.failed ?? NaN,
+    still_queued: (counts.waiting ?? 0) + (counts.active ?? 0) + (counts.delayed ?? 0) + (counts.prioritized ?? 0),
+    attempts,
+    answered_500: failedByUs,
+    fail_rate: round(failedByUs / attempts, 3),
+    bad_signatures: badSignatures,
+    // How many attempts events needed (attempt n waits for retries 1…n-1 of the schedule).
+    events_by_attempts: Object.fromEntries([...triesUntilAccepted.values()].reduce((m, n) => m.set(n, (m.get(n) ?? 0) + 1), new Map<number, number>()).entries()),
+    beacon_to_accepted_ms: { p50: round(pct(lat, 50)), p90: round(pct(lat, 90)), p99: round(pct(lat, 99)), max: round(Math.max(...lat)) },
+    beacons_s: round((beaconsDone - t0) / 1000),
+    drained_after_beacons_s: round(drainedAfterS),
+    retry_base_ms: Number(o['retry-base']),
+    api_peak_mb: round(peakRssMb(svc.api.pid), 0),
+    worker_peak_mb: round(peakRssMb(svc.worker.pid), 0),
+  };
+  console.log(JSON.stringify(result, null, 1));
+  writeResult('events', result);
 } finally {
   await queue.close();
   await svc.stop();

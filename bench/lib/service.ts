@@ -1,7 +1,7 @@
 // The compiled API and a worker as separate processes on a fresh var dir (embedded
 // Redis), sharing bench/.cache/storage, with bench-ref (prepared by `npm run bench`)
 // registered by uploading it: the start of the issue-9 benchmarks (hooks, events).
-import { mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { PROJECT_ROOT } from '../../src/config/index.ts';
@@ -50,4 +50,11 @@ export async function startBenchService(name: string, extraEnv: Record<string, s
     await stop();
     throw e;
   }
+}
+
+/** bench/results/<name>-<date>.json: the run's figures, cited by bench/README.md. */
+export function writeResult(name: string, result: unknown): void {
+  const file = path.join(PROJECT_ROOT, 'bench/results', `${name}-${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
+  writeFileSync(file, `${JSON.stringify(result, null, 1)}\n`);
+  console.error(`written: ${path.relative(PROJECT_ROOT, file)}`);
 }
