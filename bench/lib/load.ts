@@ -26,6 +26,8 @@ export async function fixedRateLoad(opts: {
   seconds: number;
   warmupSeconds?: number;
   body: (i: number) => string;
+  /** Per-request headers on top of `headers` (e.g. a signature over that request's body). */
+  headersFor?: (i: number) => Record<string, string>;
   expectStatus: number;
 }): Promise<LoadResult> {
   const u = new URL(opts.url);
@@ -46,7 +48,7 @@ export async function fixedRateLoad(opts: {
     const body = opts.body(i);
     inflight++;
     const req = http.request(
-      { host: u.hostname, port: u.port, path: u.pathname, method: 'POST', agent, headers: { ...opts.headers, 'content-length': Buffer.byteLength(body) } },
+      { host: u.hostname, port: u.port, path: u.pathname, method: 'POST', agent, headers: { ...opts.headers, ...opts.headersFor?.(i), 'content-length': Buffer.byteLength(body) } },
       (res) => {
         res.resume();
         res.on('end', () => {

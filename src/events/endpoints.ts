@@ -25,6 +25,10 @@ export type EndpointChange = Partial<Pick<Endpoint, 'url' | 'events' | 'descript
 
 const SET = 'kasane:wh:endpoints';
 const key = (id: string) => `kasane:wh:endpoint:${id}`;
+/** Starts the failure streak if none and returns its start (epoch ms); -1 when the endpoint is gone. */
+const STREAK_START = `if redis.call('EXISTS', KEYS[1]) == 0 then return -1 end
+redis.call('HSETNX', KEYS[1], 'failingSince', ARGV[1])
+return redis.call('HGET', KEYS[1], 'failingSince')`;
 export const logKey = (id: string) => `kasane:wh:log:${id}`;
 
 export function newSecret(): string {
@@ -120,10 +124,10 @@ export class EndpointStore {
    * the streak is older than `disableAfterMs`. True when this call disabled it.
    */
   async recordFailure(id: string, disableAfterMs: number, now = Date.now()): Promise<boolean> {
-    if (!(await this.redis.exists(key(id)))) return false;
-    await this.redis.hsetnx(key(id), 'failingSince', String(now));
-    const since = Number(await this.redis.hget(key(id), 'failingSince'));
-    if (now - since < disableAfterMs) return false;
+    // One script: a success recorded between separate commands (deliveries run concurrently) would
+    // leave no start, read as 0 = "failing since 1970", and disable a healthy endpoint.
+    const since = Number(await this.redis.eval(STREAK_START, 1, key(id), String(now)));
+    if (since < 0 || now - since < disableAfterMs) return false;
     const days = Math.round((now - since) / 86_400_000);
     await this.redis.hset(key(id), 'enabled', '0', 'disabledReason', `disabled automatically: every delivery failed for ${days} day(s) since ${new Date(since).toISOString()}`);
     return true;
