@@ -2,7 +2,7 @@
 // real ffmpeg to read the file back, real Chromium to play it.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { chromium } from 'playwright-core';
@@ -24,7 +24,7 @@ before(async () => {
   const templates = path.join(root, 'templates');
   await writeTinyTemplate(templates, { id: TINY, name: 'mp4', seconds: 3, fields: { name: { type: 'string', required: true, maxLength: 10, example: '山田' } }, layers: [textLayer('{{name}}', 32)] });
   // A lazy render has to finish within the JIT wait on a busy 2-core machine.
-  t = await startTestService({ env: { KASANE_TEMPLATES_DIR: templates, KASANE_JIT_WAIT_MS: '30000' } });
+  t = await startTestService({ env: { KASANE_TEMPLATES_DIR: templates, KASANE_JIT_WAIT_MS: '30000', KASANE_RENDER_ATTEMPTS: '1' } });
   await t.svc.prepareBundled();
 });
 
@@ -217,6 +217,34 @@ test('the MP4 of a lazy render starts the render and waits for it; 503 + Retry-A
   assert.equal(res.status, 200);
   assert.ok((await res.arrayBuffer()).byteLength > 1000);
   assert.equal((await t.api('GET', `/v1/renders/${r.id}`)).body.state, 'done');
+});
+
+test('a failed render: the whole video without the overlay (as its HLS), never kept', async () => {
+  const r = await accept('lazy');
+  const version = (await t.api('GET', `/v1/renders/${r.id}`)).body.version;
+  const plan = JSON.parse(readFileSync(path.join(SHARED_STORAGE, `templates/${TINY}`, version, 'plan.json'), 'utf8'));
+  // Break this version's mezzanine: the render's ffmpeg run fails.
+  const mezz = path.join(SHARED_STORAGE, plan.segments.find((s: any) => s.kind === 'dynamic').mezzanine);
+  const good = readFileSync(mezz);
+  writeFileSync(mezz, Buffer.from('not a video'));
+  try {
+    assert.equal((await fetch(r.playlist_url)).status, 200); // starts the lazy render
+    await t.waitState(r.id, ['failed']);
+  } finally {
+    writeFileSync(mezz, good);
+  }
+  const res = await fetch(r.mp4_url);
+  assert.equal(res.status, 200);
+  assert.equal(res.headers.get('cache-control'), 'private, no-store');
+  const file = path.join(root, 'failed.mp4');
+  writeFileSync(file, Buffer.from(await res.arrayBuffer()));
+  const template = path.join(root, 'template.ts');
+  writeFileSync(template, Buffer.concat(plan.segments.map((s: any) => readFileSync(path.join(SHARED_STORAGE, s.key)))));
+  const hls = path.join(root, 'failed.ts');
+  writeFileSync(hls, (await hlsStream(r.playlist_url)).bytes);
+  const [fromMp4, fromTemplate, fromHls] = await Promise.all([decodedMd5(file), decodedMd5(template), decodedMd5(hls)]);
+  assert.deepEqual(fromMp4, fromTemplate, 'the template video, no personal frame');
+  assert.deepEqual(fromMp4, fromHls, 'what the HLS viewer gets too');
 });
 
 test('a bad token gets 403, an expired one 410', async () => {
