@@ -8,7 +8,7 @@ import { ApiError } from '../errors.ts';
 import { params } from '../schemas.ts';
 import { parseRange } from '../byte-range.ts';
 import { authorize, CORS, waitForRender } from './viewer.ts';
-import { ensureMp4, mp4Key, stitchedKeys } from '../../viewer/mp4.ts';
+import { ensureMp4, LINE_MAX_BYTES, mp4Key, stitchedKeys } from '../../viewer/mp4.ts';
 
 const TOKEN = { type: 'string', maxLength: 100 } as const;
 const MP4_CORS = { ...CORS, 'access-control-expose-headers': 'content-length, content-range, accept-ranges, etag' };
@@ -36,15 +36,14 @@ async function mp4(ctx: ApiContext, req: TokenRequest, reply: FastifyReply) {
   // the render failed for good. Then, as the segment route does for HLS, the template's own
   // segment stands in for each personal one never written: the viewer gets the whole video
   // without that overlay, nothing personal that is wrong (see docs/api.md).
-  let fallback = false;
-  if (missing.length && (await waitForRender(ctx, meta, missing))) {
-    fallback = true;
-  }
+  const fallback = missing.length > 0 && (await waitForRender(ctx, meta, missing));
   const present = fallback ? new Set(personal.filter((k) => !missing.includes(k))) : undefined;
   const keys = stitchedKeys(plan, meta, (k) => !present || present.has(k));
   const key = await ensureMp4(ctx.storage, keys, mp4Key(keys));
   const obj = await ctx.storage.open(key);
   if (!obj) throw new ApiError(404, 'not_found', 'video missing', undefined, CORS);
+  // Still served (downloads, browsers), but a LINE video message with it would be refused.
+  if (obj.size > LINE_MAX_BYTES) req.log.warn({ template: meta.templateId, version: meta.version, bytes: obj.size }, 'MP4 is over LINE\'s 200 MB video message limit');
 
   // The key is a hash of the segment keys, the bytes never change under it: a strong validator.
   const etag = `"${key.slice(key.lastIndexOf('/') + 1, -'.mp4'.length)}"`;
