@@ -97,7 +97,7 @@ test('a Shift_JIS CSV: every row back in order and in Shift_JIS, bad rows with r
   assert.match(col(c3!, 'error_reason'), /1 sku\(s\) not in the catalog.*ZZ9/);
   for (const r of [c1, c3, c5] as string[][]) {
     assert.match(col(r, 'status'), /ok|warning/);
-    assert.equal(col(r, 'poster_url'), '');
+    assert.equal(col(r, 'poster_url'), col(r, 'watch_url') + 'poster.jpg');
     renderIds.push(col(r, 'render_id'));
     const pl = await fetch(col(r, 'watch_url') + 'index.m3u8');
     assert.equal(pl.status, 200);

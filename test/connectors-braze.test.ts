@@ -30,7 +30,7 @@ test('GET with query parameters renders a stream that passes the checks; every r
   const a = await k.hook(`/hooks/${id}?${query}`, { method: 'GET', headers: { 'x-kasane-secret': SECRET, accept: '*/*' } });
   assert.equal(a.status, 200, a.text);
   assert.equal(a.type, 'application/json; charset=utf-8');
-  assert.deepEqual(Object.keys(a.body).sort(), ['expires_at', 'external_id', 'playlist_url', 'render_id', 'watch_url']);
+  assert.deepEqual(Object.keys(a.body).sort(), ['expires_at', 'external_id', 'mp4_url', 'playlist_url', 'poster_url', 'render_id', 'watch_url']);
   assert.equal(a.body.external_id, `${id}:u_123:spring2026`);
   await k.assertRendered(a.body, { name: '山田 太郎', amount: 125000 });
   // Braze renders the HTML part, the plain-text part, retries: same bytes, nothing new stored.

@@ -56,7 +56,7 @@ test('a v3-signed flat custom body renders a stream that passes the checks; a re
   const a = await k.hook(p, { headers: { 'content-type': 'application/json', ...v3(SECRET, 'POST', k.t.url + p, body) }, body });
   assert.equal(a.status, 200, a.text);
   assert.equal(a.type, 'application/json; charset=utf-8');
-  assert.deepEqual(Object.keys(a.body).sort(), ['expires_at', 'external_id', 'playlist_url', 'render_id', 'status', 'watch_url']);
+  assert.deepEqual(Object.keys(a.body).sort(), ['expires_at', 'external_id', 'mp4_url', 'playlist_url', 'poster_url', 'render_id', 'status', 'watch_url']);
   assert.equal(a.body.external_id, `${c.id}:901:spring2026`);
   await k.assertRendered(a.body, { name: '山田 太郎', amount: 125000 });
   // HubSpot re-sends after a 5xx or timeout with a fresh timestamp: same render, same link, nothing new stored.

@@ -42,7 +42,7 @@ test('unquoted tokens (an empty optional number among them) render a stream that
   const body = '{"lead_id": 318822, "lastname": "山田", "firstname": "太郎", "savings": 125000, "points": , "plan": "P-125", "campaign": "spring2026"}';
   const a = await k.hook(`/hooks/${id}`, { headers: headers(), body });
   assert.equal(a.status, 200, a.text);
-  assert.deepEqual(Object.keys(a.body).sort(), ['expires_at', 'external_id', 'playlist_url', 'render_id', 'status', 'watch_url']);
+  assert.deepEqual(Object.keys(a.body).sort(), ['expires_at', 'external_id', 'mp4_url', 'playlist_url', 'poster_url', 'render_id', 'status', 'watch_url']);
   assert.equal(a.body.external_id, `${id}:318822:spring2026`);
   assert.ok(Object.values(a.body).every((v) => typeof v === 'string'), 'every answer key is a flat string Response Mappings can read');
   await k.assertRendered(a.body, { name: '山田 太郎', amount: 125000, plan: 'P-125' });

@@ -107,7 +107,7 @@ test('execute with the documented JWT renders a stream that passes the checks; a
   const c = await k.connector({ mode: 'eager' });
   const a = await call(c.id, 'execute', SPEC_TOKEN);
   assert.equal(a.status, 200, a.text);
-  assert.deepEqual(Object.keys(a.body).sort(), ['expires_at', 'external_id', 'playlist_url', 'render_id', 'status', 'watch_url']);
+  assert.deepEqual(Object.keys(a.body).sort(), ['expires_at', 'external_id', 'mp4_url', 'playlist_url', 'poster_url', 'render_id', 'status', 'watch_url']);
   assert.ok(Object.values(a.body).every((v) => typeof v === 'string'), 'flat strings, as outArguments');
   assert.equal(a.body.external_id, `${c.id}:0031x00000AbCdE:${JOURNEY}`);
   await k.assertRendered(a.body, { name: '山田 太郎', amount: 125000 });

@@ -92,9 +92,11 @@ test('a Standard Webhooks call renders a stream that passes the checks; a retry 
   const body = JSON.stringify({ contact_id: 'ct-001', lastname: '山田', firstname: '太郎', amount: '１２５,０００' });
   const a = await hook(c.id, body, signedHeaders(WHSEC, body));
   assert.equal(a.status, 201, JSON.stringify(a.body));
-  assert.deepEqual(Object.keys(a.body).sort(), ['expires_at', 'external_id', 'playlist_url', 'render_id', 'status', 'watch_url']);
+  assert.deepEqual(Object.keys(a.body).sort(), ['expires_at', 'external_id', 'mp4_url', 'playlist_url', 'poster_url', 'render_id', 'status', 'watch_url']);
   assert.equal(a.body.external_id, `${c.id}:ct-001:spring`);
   assert.match(a.body.watch_url, new RegExp(`^${t.url}/v/`));
+  assert.equal(a.body.mp4_url, `${a.body.watch_url}video.mp4`);
+  assert.equal(a.body.poster_url, `${a.body.watch_url}poster.jpg`);
   const done = await t.waitState(a.body.render_id, ['done', 'failed']);
   assert.equal(done.state, 'done', done.error);
   const report = await checkRender(t, TPL, a.body.playlist_url);
@@ -269,12 +271,12 @@ test('mapping normalises what MA tools send', async () => {
 test('the connector guides: every JSON example parses, every connector example is accepted as written, the SFMC config.json is what is served', async () => {
   const files = ['docs/connectors.md', ...readdirSync(path.join(PROJECT_ROOT, 'docs/integrations')).map((f) => `docs/integrations/${f}`)];
   const index = readFileSync(path.join(PROJECT_ROOT, 'docs/connectors.md'), 'utf8');
+  // Every kind answers the MP4 (LINE video messages) and the poster (email image): the index says so.
+  for (const k of ['mp4_url', 'poster_url']) assert.match(index, new RegExp(`\`${k}\``), `docs/connectors.md documents ${k}`);
   const kinds = new Set<string>();
   for (const f of files) {
     const text = readFileSync(path.join(PROJECT_ROOT, f), 'utf8');
     if (f !== 'docs/connectors.md') assert.ok(index.includes(`](${f.slice('docs/'.length)})`), `connectors.md links ${f}`);
-    // The service offers neither yet.
-    assert.doesNotMatch(text, /poster_url|mp4_url/, f);
     for (const [, lang, code] of text.matchAll(/```(\w*)\n([\s\S]*?)```/g)) {
       if (lang !== 'json') continue;
       let example: any;

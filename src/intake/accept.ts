@@ -80,12 +80,18 @@ export async function acceptRender(deps: AcceptDeps, req: AcceptRequest): Promis
   return { created: true, meta, state: req.mode === 'lazy' ? 'lazy' : 'queued' };
 }
 
-/** The viewer addresses of an accepted render. */
+/**
+ * The viewer addresses of an accepted render, built here only. They start with PUBLIC_URL,
+ * so they are https whenever it is (LINE takes only https video and preview URLs).
+ * mp4_url + poster_url are what a LINE video message needs (originalContentUrl, previewImageUrl).
+ */
 export function renderUrls(publicUrl: string, meta: RenderMeta) {
   const base = `${publicUrl}/v/${meta.token}`;
   return {
     playlist_url: `${base}/index.m3u8`,
     player_url: `${base}/`,
+    mp4_url: `${base}/video.mp4`,
+    poster_url: `${base}/poster.jpg`,
     status_url: `${publicUrl}/v1/renders/${meta.id}`,
   };
 }

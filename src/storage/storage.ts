@@ -8,7 +8,10 @@ import type { Readable } from 'node:stream';
 
 export interface StoredObject {
   size: number;
-  stream(): Readable;
+  /** The bytes, or only start..end (inclusive, like HTTP ranges) when given. */
+  stream(range?: { start: number; end: number }): Readable;
+  /** When the object was written (objects are immutable, so this names the version). */
+  mtime: Date;
 }
 
 export interface Storage {
@@ -80,10 +83,15 @@ export class LocalStorage implements Storage {
   }
 
   async open(key: string): Promise<StoredObject | null> {
-    const h = await this.head(key);
-    if (!h) return null;
     const f = this.file(key);
-    return { size: h.size, stream: () => createReadStream(f) };
+    let s;
+    try {
+      s = await stat(f);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return null;
+      throw e;
+    }
+    return { size: s.size, mtime: s.mtime, stream: (range) => createReadStream(f, range) };
   }
 
   async localPath(key: string): Promise<string> {

@@ -47,6 +47,11 @@ export interface RunOptions {
   captureStdout?: boolean;
   /** Receive stdout as it arrives (not collected into the result). */
   onStdout?: (chunk: Buffer) => void;
+  /**
+   * Someone is waiting for this run (e.g. an MP4 remux, stream copy only): run at normal
+   * priority, not under the idle scheduling / nice that keeps encoders out of the API's way.
+   */
+  interactive?: boolean;
 }
 
 export interface RunResult {
@@ -73,13 +78,13 @@ export function runFfmpeg(args: string[], opts: RunOptions = {}): Promise<RunRes
   return new Promise((resolve, reject) => {
     // -nostdin keeps ffmpeg from eating the terminal, except when we feed it frames.
     const base = opts.input ? ['-hide_banner'] : ['-hide_banner', '-nostdin'];
-    const [cmd, pre] = idleScheduling() ? ['chrt', ['--idle', '0', ffmpegPath()]] : [ffmpegPath(), []];
+    const [cmd, pre] = !opts.interactive && idleScheduling() ? ['chrt', ['--idle', '0', ffmpegPath()]] : [ffmpegPath(), []];
     const child = spawn(cmd, [...pre, ...base, ...args], {
       stdio: [opts.input ? 'pipe' : 'ignore', opts.captureStdout || opts.onStdout ? 'pipe' : 'ignore', 'pipe'],
     });
     // Encoders run at a lower CPU priority than the API, so a burst of renders on the
     // same machine never delays an accept (KASANE_FFMPEG_NICE, 0 to disable).
-    const nice = current().nice;
+    const nice = opts.interactive ? 0 : current().nice;
     if (nice && child.pid) {
       try {
         os.setPriority(child.pid, Math.min(19, os.getPriority() + nice));

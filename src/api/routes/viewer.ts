@@ -18,7 +18,7 @@ import { firstReport, PROGRESS_MARKS, VIEWER_EVENTS, type ViewerEventType } from
 const require = createRequire(import.meta.url);
 let hlsJs: Buffer | undefined;
 
-const CORS = { 'access-control-allow-origin': '*', 'access-control-expose-headers': 'content-length' };
+export const CORS = { 'access-control-allow-origin': '*', 'access-control-expose-headers': 'content-length' };
 /** Tokens are checked (403 / 410) by verifyToken; the schema only bounds what reaches it. */
 const TOKEN = { type: 'string', maxLength: 100 } as const;
 const IMMUTABLE = 'public, max-age=31536000, immutable';
@@ -46,7 +46,7 @@ export function viewerRoutes(app: FastifyInstance, ctx: ApiContext) {
   });
 }
 
-async function authorize(ctx: ApiContext, token: string): Promise<RenderMeta> {
+export async function authorize(ctx: ApiContext, token: string): Promise<RenderMeta> {
   const check = verifyToken(ctx.config.signingKeys, token);
   if (!check.ok) {
     if (check.reason === 'expired') throw new ApiError(410, 'link_expired', 'this video link has expired', undefined, CORS);
@@ -57,7 +57,7 @@ async function authorize(ctx: ApiContext, token: string): Promise<RenderMeta> {
   return meta;
 }
 
-async function startIfLazy(ctx: ApiContext, meta: RenderMeta): Promise<void> {
+export async function startIfLazy(ctx: ApiContext, meta: RenderMeta): Promise<void> {
   if (meta.mode === 'lazy' && (await ctx.store.startLazy(meta.id))) {
     // Someone is watching right now: render ahead of eager work.
     await enqueueRender(ctx.renderQueue, meta.id, PRIORITY.viewer);
@@ -101,7 +101,7 @@ async function viewerSegment(ctx: ApiContext, req: FastifyRequest<{ Params: { to
   }
   const key = meta.segKeys[String(seg.index)]!;
   if (!(await ctx.storage.head(key))) {
-    const failed = await waitForRender(ctx, meta, key);
+    const failed = await waitForRender(ctx, meta, [key]);
     // Rendering gave up: the viewer still gets a whole video, without this overlay.
     if (failed) return sendObject(ctx, reply, seg.key, 'private, no-store');
   }
@@ -109,16 +109,19 @@ async function viewerSegment(ctx: ApiContext, req: FastifyRequest<{ Params: { to
 }
 
 /**
- * A personal segment not written yet: true when its render has failed for good; else
- * the render is started or moved up, and this waits for the segment (503 when it is late).
+ * Personal segments not written yet: true when their render has failed for good; else
+ * the render is started or moved up, and this waits for all of them together, at most
+ * the JIT wait (503 when they are late).
  */
-async function waitForRender(ctx: ApiContext, meta: RenderMeta, key: string): Promise<boolean> {
+export async function waitForRender(ctx: ApiContext, meta: RenderMeta, keys: string[]): Promise<boolean> {
   const part = await ctx.store.part(meta.id);
   const { state } = await settleLostFailure(ctx.store, ctx.renderQueue, meta.id, await ctx.store.state(meta.id), part);
   if (state === 'failed') return true;
   await startIfLazy(ctx, meta);
   await bumpRender(ctx.renderQueue, meta.id, part);
-  const ok = await ctx.waiter.wait(key, ctx.config.jitWaitMs);
+  const until = Date.now() + ctx.config.jitWaitMs;
+  let ok = true;
+  for (const key of keys) if (!(ok = await ctx.waiter.wait(key, Math.max(0, until - Date.now())))) break;
   if (!ok) throw new ApiError(503, 'rendering', 'this part of the video is still being prepared; retry shortly', undefined, { ...CORS, 'retry-after': '2' });
   return false;
 }

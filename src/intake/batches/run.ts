@@ -37,6 +37,7 @@ const MAX_ID = 200;
 interface RowResult {
   status: 'ok' | 'warning' | 'error';
   watch_url?: string;
+  poster_url?: string;
   render_id?: string;
   column?: string;
   reason?: string;
@@ -94,7 +95,7 @@ async function processFile(deps: BatchDeps, id: string, spec: BatchSpec): Promis
       const cells = ctx!.header.map((_, k) => chunk[i]![k] ?? '');
       const row = n - chunk.length + i + 1;
       const err = r.status !== 'ok';
-      if (!out.write([...cells, r.watch_url ?? '', '', r.status, r.render_id ?? '', err ? row : '', err ? (r.column ?? '') : '', err ? (r.reason ?? '') : ''])) await once(out, 'drain');
+      if (!out.write([...cells, r.watch_url ?? '', r.poster_url ?? '', r.status, r.render_id ?? '', err ? row : '', err ? (r.column ?? '') : '', err ? (r.reason ?? '') : ''])) await once(out, 'drain');
       if (r.status === 'error') failed++;
       else done++;
       if (r.status === 'warning') warned++;
@@ -151,7 +152,8 @@ async function answerRow(ctx: RowContext, row: number, cells: string[]): Promise
   const externalId = ctx.connector ? externalIdFor(ctx.connector, { contact, campaign }) : externalIdFor({ id: 'csv' }, { contact, campaign });
   try {
     const accepted = await acceptRender(ctx.deps, { template: spec.template, data: mapped.data, mode: spec.mode, externalId, expiresIn: spec.expires_in });
-    const base = { watch_url: renderUrls(ctx.deps.config.publicUrl, accepted.meta).player_url, render_id: accepted.meta.id };
+    const urls = renderUrls(ctx.deps.config.publicUrl, accepted.meta);
+    const base = { watch_url: urls.player_url, poster_url: urls.poster_url, render_id: accepted.meta.id };
     if (!mapped.warnings.length) return { status: 'ok', ...base };
     const field = mapped.warnings[0]!.split(':')[0]!;
     return { status: 'warning', ...base, column: ctx.columns[field] ?? '', reason: mapped.warnings.join('; ') };

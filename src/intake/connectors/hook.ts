@@ -47,6 +47,8 @@ export async function handleHook(deps: HookDeps, connectorId: string, req: HookR
       status: accepted.state,
       watch_url: urls.player_url,
       playlist_url: urls.playlist_url,
+      mp4_url: urls.mp4_url,
+      poster_url: urls.poster_url,
       expires_at: new Date(accepted.meta.expiresAt * 1000).toISOString(),
       external_id: externalId,
       warnings: mapped.warnings,

@@ -68,6 +68,10 @@ export interface HookResult {
   status: string;
   watch_url: string;
   playlist_url: string;
+  /** The whole video as MP4 (LINE video messages, downloads). */
+  mp4_url: string;
+  /** The person's poster frame (email image, LINE preview image). */
+  poster_url: string;
   expires_at: string;
   external_id: string;
   warnings: string[];

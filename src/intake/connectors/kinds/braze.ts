@@ -35,6 +35,8 @@ function answerBody(r: HookResult) {
     render_id: r.render_id,
     watch_url: r.watch_url,
     playlist_url: r.playlist_url,
+    mp4_url: r.mp4_url,
+    poster_url: r.poster_url,
     expires_at: r.expires_at,
     external_id: r.external_id,
     ...(r.warnings.length ? { warnings: r.warnings } : {}),

@@ -17,7 +17,7 @@ import { activityPage, ICON_SVG } from './sfmc-page.ts';
 
 const LIFECYCLE = ['save', 'validate', 'publish', 'stop'];
 const PUBLIC_GET = ['', 'index.html', 'config.json', 'icon.svg'];
-const OUT = ['watch_url', 'playlist_url', 'render_id', 'status', 'expires_at', 'external_id'] as const;
+const OUT = ['watch_url', 'playlist_url', 'mp4_url', 'poster_url', 'render_id', 'status', 'expires_at', 'external_id'] as const;
 /** The ids Journey Builder sends beside inArguments (exposed to mapping as /_sfmc/<name>). */
 const IDS = ['keyValue', 'journeyId', 'activityId', 'definitionInstanceId', 'activityInstanceId', 'activityObjectID', 'mode'];
 /** Journey Builder's clock and ours may differ a little when the token carries exp/nbf. */
