@@ -22,6 +22,8 @@ const CORS = { 'access-control-allow-origin': '*', 'access-control-expose-header
 /** Tokens are checked (403 / 410) by verifyToken; the schema only bounds what reaches it. */
 const TOKEN = { type: 'string', maxLength: 100 } as const;
 const IMMUTABLE = 'public, max-age=31536000, immutable';
+/** A beacon is a few dozen bytes; anything much bigger is not one. */
+const BEACON_BYTES = 1024;
 
 type TokenRequest = FastifyRequest<{ Params: { token: string } }>;
 
@@ -35,12 +37,16 @@ export function viewerRoutes(app: FastifyInstance, ctx: ApiContext) {
   );
   app.get<{ Params: { token: string; seg: string } }>('/v/:token/:seg', { schema: { params: params({ token: TOKEN, seg: SEGMENT_FILE }) } }, (req, reply) => viewerSegment(ctx, req, reply));
   app.get<{ Params: { token: string } }>('/v/:token/', { schema: { params: params({ token: TOKEN }) } }, (req, reply) => player(ctx, req, reply));
-  app.post<{ Params: { token: string }; Body: BeaconBody }>(
-    '/v/:token/events',
-    // The allowance is spent before the body is checked: bad posts count towards a flood too.
-    { schema: { params: params({ token: TOKEN }), body: BEACON_BODY }, preValidation: (req) => limitBeacons(ctx, req as TokenRequest) },
-    (req, reply) => beacon(ctx, req, reply),
-  );
+  void app.register(async (beacons) => {
+    // navigator.sendBeacon(url, string) sends text/plain: here (only) it is read as the JSON it is.
+    beacons.addContentTypeParser('text/plain', { parseAs: 'string' }, beacons.getDefaultJsonParser('error', 'error'));
+    beacons.post<{ Params: { token: string }; Body: BeaconBody }>(
+      '/v/:token/events',
+      // The allowance is spent before the body is read: malformed, oversized and invalid posts count towards a flood too.
+      { bodyLimit: BEACON_BYTES, schema: { params: params({ token: TOKEN }), body: BEACON_BODY }, onRequest: (req) => limitBeacons(ctx, req as TokenRequest) },
+      (req, reply) => beacon(ctx, req, reply),
+    );
+  });
   // A landing page elsewhere may report too: its JSON POST is preceded by this preflight.
   app.options('/v/:token/events', async (_req, reply) =>
     reply.code(204).headers({ ...CORS, 'access-control-allow-methods': 'POST', 'access-control-allow-headers': 'content-type', 'access-control-max-age': '86400' }).send(),
