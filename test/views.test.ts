@@ -4,6 +4,7 @@
 // exact. Crawlers, prefetches and repeats do not count; a flood gets 429 and changes nothing.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import http from 'node:http';
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -67,7 +68,8 @@ async function stats(query = ''): Promise<any> {
 
 before(async () => {
   await writeTinyTemplate(templates, { id: TINY, name: 'views', seconds: 2, fields: { name: { type: 'string', required: true, maxLength: 10, example: '山田' } }, layers: [textLayer('{{name}}', 32)] });
-  t = await startTestService({ env: { KASANE_TEMPLATES_DIR: templates, KASANE_RENDER_ATTEMPTS: '1' } });
+  // The webhook receiver of the last test is on 127.0.0.1.
+  t = await startTestService({ env: { KASANE_TEMPLATES_DIR: templates, KASANE_RENDER_ATTEMPTS: '1', KASANE_EVENT_ALLOW_PRIVATE: '1' } });
   [{ version: v1 }] = (await t.svc.prepareBundled()) as [{ version: string }];
 });
 
@@ -202,4 +204,30 @@ test('stats per template version: all versions summed with each beside it, ?vers
   assert.equal(bad.status, 400);
   assert.equal(bad.body.error.problems[0].pointer, 'query:version');
   assert.equal((await fetch(`${t.url}/v1/templates/${TINY}/stats`)).status, 401);
+});
+
+test('video.replayed goes out to an endpoint subscribed to it, once a minute however often the page reports it', async () => {
+  const got: string[] = [];
+  const receiver = http.createServer((req, res) => {
+    let body = '';
+    req.on('data', (c: Buffer) => (body += c));
+    req.on('end', () => { got.push(body); res.writeHead(200).end(); });
+  });
+  await new Promise<void>((res) => receiver.listen(0, '127.0.0.1', res));
+  try {
+    const ep = await t.api('POST', '/v1/webhook-endpoints', { url: `http://127.0.0.1:${(receiver.address() as { port: number }).port}/hook`, events: ['video.replayed'] });
+    assert.equal(ep.status, 201, JSON.stringify(ep.body));
+    const r = await lazyRender('view-replay');
+    for (let i = 0; i < 3; i++) assert.equal((await beacon(r, { type: 'video.replayed' })).status, 204);
+    for (const end = Date.now() + 20_000; !got.length && Date.now() < end; ) await new Promise((res) => setTimeout(res, 50));
+    await new Promise((res) => setTimeout(res, 500)); // room for a duplicate to arrive
+    assert.equal(got.length, 1);
+    const ev = JSON.parse(got[0]!);
+    assert.equal(ev.type, 'video.replayed');
+    assert.equal(ev.data.render_id, r.id);
+    assert.equal((await views(r.id)).replays, 3);
+    await t.api('DELETE', `/v1/webhook-endpoints/${ep.body.id}`);
+  } finally {
+    await new Promise((res) => receiver.close(res));
+  }
 });
