@@ -70,7 +70,7 @@ before(async () => {
   await writeTinyTemplate(templates, { id: TINY, name: 'views', seconds: 2, fields: { name: { type: 'string', required: true, maxLength: 10, example: '山田' } }, layers: [textLayer('{{name}}', 32)] });
   // The webhook receiver of the last test is on 127.0.0.1.
   t = await startTestService({ env: { KASANE_TEMPLATES_DIR: templates, KASANE_RENDER_ATTEMPTS: '1', KASANE_EVENT_ALLOW_PRIVATE: '1' } });
-  [{ version: v1 }] = (await t.svc.prepareBundled()) as [{ version: string }];
+  v1 = (await t.svc.prepareBundled())[0]!.version;
 });
 
 after(async () => {
@@ -180,7 +180,7 @@ test('a flood of event posts gets 429 with Retry-After and changes no count; the
 test('stats per template version: all versions summed with each beside it, ?version= for one; unknown ids are 404, bad ones 4xx', async () => {
   // A new version of the template (the text a bit smaller), prepared and activated.
   await writeTinyTemplate(templates, { id: TINY, name: 'views', seconds: 2, fields: { name: { type: 'string', required: true, maxLength: 10, example: '山田' } }, layers: [textLayer('{{name}}', 30)] });
-  const [{ version: v2 }] = (await t.svc.prepareBundled()) as [{ version: string }];
+  const v2 = (await t.svc.prepareBundled())[0]!.version;
   assert.notEqual(v2, v1);
   const r = await lazyRender('view-v2');
   assert.equal(r.version, v2);
