@@ -39,22 +39,26 @@ local fwd = 0
 if KEYS[3] ~= KEYS[1] and redis.call('SET', KEYS[3], '1', 'EX', ${FORWARD_WINDOW_SEC}, 'NX') then fwd = 1 end
 return {1, fwd}`;
 
-// Fixed window per render: returns 0 when allowed, else the seconds until the window ends.
-const RATE_LUA = `
-local n = redis.call('INCR', KEYS[1])
-if n == 1 then redis.call('EXPIRE', KEYS[1], ARGV[2]) end
-if n > tonumber(ARGV[1]) then local t = redis.call('TTL', KEYS[1]) if t < 1 then t = 1 end return t end
-return 0`;
+// KEYS: render hash, rate key. The render's meta and, from a fixed window per render, 0 when
+// this post is allowed, else the seconds until the window ends; nil when the render is gone.
+// One round trip for what every beacon needs before its body is read.
+const GATE_LUA = `
+local m = redis.call('HGET', KEYS[1], 'meta')
+if not m then return nil end
+local n = redis.call('INCR', KEYS[2])
+if n == 1 then redis.call('EXPIRE', KEYS[2], ARGV[2]) end
+if n > tonumber(ARGV[1]) then local t = redis.call('TTL', KEYS[2]) if t < 1 then t = 1 end return {m, t} end
+return {m, 0}`;
 
 type Scripted = Redis & {
   kasaneViewRecord(render: string, stats: string, forward: string, step: string, now: string, version: string, percent: string): Promise<[number, number]>;
-  kasaneBeaconRate(key: string, limit: string, window: string): Promise<number>;
+  kasaneBeaconGate(render: string, rate: string, limit: string, window: string): Promise<[string, number] | null>;
 };
 
 function scripted(redis: Redis): Scripted {
   if (!('kasaneViewRecord' in redis)) {
     redis.defineCommand('kasaneViewRecord', { numberOfKeys: 3, lua: RECORD_LUA });
-    redis.defineCommand('kasaneBeaconRate', { numberOfKeys: 1, lua: RATE_LUA });
+    redis.defineCommand('kasaneBeaconGate', { numberOfKeys: 2, lua: GATE_LUA });
   }
   return redis as Scripted;
 }
@@ -70,9 +74,13 @@ function stepOf(type: ViewerEventType, percent?: number): { step: Step; reached?
   }
 }
 
-/** 0 when this post is within the render's beacon allowance, else seconds to wait (Retry-After). */
-export async function beaconRetryAfter(redis: Redis, renderId: string): Promise<number> {
-  return scripted(redis).kasaneBeaconRate(rateKey(renderId), String(BEACON_LIMIT), String(BEACON_WINDOW_SEC));
+/**
+ * Before a beacon's body is read: the render's meta (null when it is gone) and 0 when this
+ * post is within the render's allowance, else the seconds to wait (Retry-After).
+ */
+export async function beaconGate(redis: Redis, renderId: string): Promise<{ meta: RenderMeta; retryAfter: number } | null> {
+  const r = await scripted(redis).kasaneBeaconGate(renderKey(renderId), rateKey(renderId), String(BEACON_LIMIT), String(BEACON_WINDOW_SEC));
+  return r ? { meta: JSON.parse(r[0]) as RenderMeta, retryAfter: r[1] } : null;
 }
 
 /** Records a beacon; true when it should go out to webhook endpoints (first in its window). */

@@ -13,7 +13,7 @@ import { bumpRender, enqueueRender, PRIORITY, settleLostFailure } from '../../qu
 import { params, SEGMENT_FILE, TEMPLATE_ID, VERSION_ID } from '../schemas.ts';
 import type { RenderMeta } from '../../render/records.ts';
 import { playerPage } from '../../viewer/player-page.ts';
-import { acceptBeacon, beaconRetryAfter, PROGRESS_MARKS, recordOpen, VIEWER_EVENTS, type ViewerEventType } from '../../events/index.ts';
+import { acceptBeacon, beaconGate, PROGRESS_MARKS, recordOpen, VIEWER_EVENTS, type ViewerEventType } from '../../events/index.ts';
 
 const require = createRequire(import.meta.url);
 let hlsJs: Buffer | undefined;
@@ -166,10 +166,12 @@ const BEACON_BODY = {
 /** Beacons a render's token may post are limited (views.ts BEACON_LIMIT a minute); past that, 429 with Retry-After. */
 const beaconMeta = new WeakMap<FastifyRequest, RenderMeta>();
 async function limitBeacons(ctx: ApiContext, req: TokenRequest): Promise<void> {
-  const meta = await authorize(ctx, req.params.token);
-  const wait = await beaconRetryAfter(ctx.redis, meta.id);
-  if (wait > 0) throw new ApiError(429, 'too_many_events', 'too many events for this video link; retry later', undefined, { ...CORS, 'retry-after': String(wait) });
-  beaconMeta.set(req, meta);
+  const check = verifyToken(ctx.config.signingKeys, req.params.token);
+  if (!check.ok) return void (await authorize(ctx, req.params.token)); // 403 / 410, as for every /v/ route
+  const gate = await beaconGate(ctx.redis, check.renderId);
+  if (!gate) throw new ApiError(410, 'link_expired', 'this video is no longer available', undefined, CORS);
+  if (gate.retryAfter > 0) throw new ApiError(429, 'too_many_events', 'too many events for this video link; retry later', undefined, { ...CORS, 'retry-after': String(gate.retryAfter) });
+  beaconMeta.set(req, gate.meta);
 }
 
 /**
