@@ -8,6 +8,11 @@ import type { EventPublisher } from './publisher.ts';
 import type { ViewerEventType } from './types.ts';
 import { recordBeacon } from './views.ts';
 
-export async function acceptBeacon(redis: Redis, events: EventPublisher, meta: RenderMeta, type: ViewerEventType, percent?: number): Promise<void> {
-  if (await recordBeacon(redis, meta, type, percent)) await events.publish(type, meta, percent !== undefined ? { percent } : {});
+/**
+ * Records a beacon; when it is the first of its kind in the window, queues it for the
+ * endpoints without holding the answer: the page ignores it, and queueing (a BullMQ job
+ * per endpoint) costs more than the recording. A failure to queue goes to `onError`.
+ */
+export async function acceptBeacon(redis: Redis, events: EventPublisher, meta: RenderMeta, type: ViewerEventType, percent: number | undefined, onError: (e: Error) => void): Promise<void> {
+  if (await recordBeacon(redis, meta, type, percent)) void events.publish(type, meta, percent !== undefined ? { percent } : {}).catch(onError);
 }

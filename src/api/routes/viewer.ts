@@ -181,6 +181,6 @@ async function limitBeacons(ctx: ApiContext, req: TokenRequest): Promise<void> {
 async function beacon(ctx: ApiContext, req: FastifyRequest<{ Params: { token: string }; Body: BeaconBody }>, reply: FastifyReply) {
   const meta = beaconMeta.get(req) ?? (await authorize(ctx, req.params.token));
   const { type, percent } = req.body;
-  await acceptBeacon(ctx.redis, ctx.events, meta, type, percent);
+  await acceptBeacon(ctx.redis, ctx.events, meta, type, percent, (e) => req.log.warn({ err: e.message.split('\n')[0]!.slice(0, 200), type }, 'viewer event not queued for webhooks'));
   return reply.code(204).headers(CORS).send();
 }
