@@ -119,7 +119,7 @@ interface Parts {
 /** What a batch job needs: the accept function's parts, catalogs and connectors. */
 function batchDeps(p: Parts) {
   const log = p.logger.child({ name: 'batch' });
-  return { config: p.config, storage: p.storage, registry: p.registry, store: new RenderStore(p.redis), renderQueue: p.rq, batches: new BatchStore(p.redis), catalogs: new CatalogStore(p.redis), connectors: new ConnectorStore(p.redis), log };
+  return { config: p.config, storage: p.storage, registry: p.registry, store: new RenderStore(p.redis), renderQueue: p.rq, redis: p.redis, batches: new BatchStore(p.redis), catalogs: new CatalogStore(p.redis), connectors: new ConnectorStore(p.redis), log };
 }
 
 /** REDIS_URL when set, else a redis-server of our own. */

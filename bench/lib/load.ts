@@ -28,6 +28,8 @@ export async function fixedRateLoad(opts: {
   body: (i: number) => string;
   /** Per-request headers on top of `headers` (e.g. a signature over that request's body). */
   headersFor?: (i: number) => Record<string, string>;
+  /** Per-request path instead of `url`'s (e.g. a viewer token in it); same host. */
+  pathFor?: (i: number) => string;
   expectStatus: number;
 }): Promise<LoadResult> {
   const u = new URL(opts.url);
@@ -48,7 +50,7 @@ export async function fixedRateLoad(opts: {
     const body = opts.body(i);
     inflight++;
     const req = http.request(
-      { host: u.hostname, port: u.port, path: u.pathname, method: 'POST', agent, headers: { ...opts.headers, ...opts.headersFor?.(i), 'content-length': Buffer.byteLength(body) } },
+      { host: u.hostname, port: u.port, path: opts.pathFor?.(i) ?? u.pathname, method: 'POST', agent, headers: { ...opts.headers, ...opts.headersFor?.(i), 'content-length': Buffer.byteLength(body) } },
       (res) => {
         res.resume();
         res.on('end', () => {

@@ -9,6 +9,7 @@ import { makeAuth } from './auth.ts';
 import { redactUrl } from './redact-url.ts';
 import { renderRoutes } from './routes/renders.ts';
 import { templateRoutes } from './routes/templates.ts';
+import { statsRoutes } from './routes/stats.ts';
 import { viewerRoutes } from './routes/viewer.ts';
 import { mp4Routes } from './routes/mp4.ts';
 import { webhookEndpointRoutes } from './routes/webhook-endpoints.ts';
@@ -64,6 +65,7 @@ export function buildApp(ctx: ApiContext, opts: { logger?: Logger } = {}): Fasti
   });
   renderRoutes(app, ctx, auth);
   templateRoutes(app, ctx, auth);
+  statsRoutes(app, ctx, auth);
   webhookEndpointRoutes(app, ctx, auth);
   viewerRoutes(app, ctx);
   mp4Routes(app, ctx);

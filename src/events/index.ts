@@ -6,4 +6,6 @@ export { deliveryQueue, DELIVERY_QUEUE, RETRY_STEPS, retryDelay, type DeliveryQu
 export { EventPublisher } from './publisher.ts';
 export { startDeliveryWorker } from './delivery-worker.ts';
 export { endpointUrlProblem } from './endpoint-url.ts';
-export { firstReport } from './viewer-events.ts';
+export { acceptBeacon } from './viewer-events.ts';
+export { beaconGate, countIssued, readRenderViews, recordOpen, templateStats, BEACON_LIMIT, BEACON_WINDOW_SEC, FUNNEL, type RenderViews, type TemplateStats } from './views.ts';
+export { isCrawler } from './crawlers.ts';

@@ -3,7 +3,7 @@
 import type { RenderMeta } from '../render/records.ts';
 
 export const RENDER_EVENTS = ['render.ready', 'render.failed'] as const;
-export const VIEWER_EVENTS = ['video.started', 'video.progress', 'video.completed', 'cta.clicked'] as const;
+export const VIEWER_EVENTS = ['video.started', 'video.progress', 'video.completed', 'cta.clicked', 'video.replayed'] as const;
 export const EVENT_TYPES = [...RENDER_EVENTS, ...VIEWER_EVENTS] as const;
 export type EventType = (typeof EVENT_TYPES)[number];
 export type ViewerEventType = (typeof VIEWER_EVENTS)[number];

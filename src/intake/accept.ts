@@ -3,6 +3,7 @@
 // fields and fonts, derives the idempotent render id, stores the record once
 // and queues it (eager) or leaves it for the first viewer (lazy).
 import { createHmac } from 'node:crypto';
+import type { Redis } from 'ioredis';
 import type { Config } from '../config/index.ts';
 import { ApiError } from '../config/api-error.ts';
 import type { Storage } from '../storage/storage.ts';
@@ -11,6 +12,7 @@ import type { TemplatePlan } from '../templates/plan.ts';
 import type { TemplateRegistry } from '../templates/registry.ts';
 import { resolveInputs, segmentKeys, undrawableText } from '../render/personalize.ts';
 import type { RenderMeta, RenderMode, RenderStore } from '../render/records.ts';
+import { countIssued } from '../events/index.ts';
 import { enqueueRender, PRIORITY, type RenderQueue } from '../queue/queues.ts';
 import { signToken } from '../viewer/signing.ts';
 
@@ -21,6 +23,8 @@ export interface AcceptDeps {
   registry: TemplateRegistry;
   store: RenderStore;
   renderQueue: RenderQueue;
+  /** For the template's funnel: links issued. */
+  redis: Redis;
 }
 
 export interface AcceptRequest {
@@ -77,6 +81,7 @@ export async function acceptRender(deps: AcceptDeps, req: AcceptRequest): Promis
     return { created: false, meta: existing, state: state ?? 'queued' };
   }
   if (req.mode === 'eager') await enqueueRender(deps.renderQueue, id, PRIORITY.eager);
+  await countIssued(deps.redis, meta);
   return { created: true, meta, state: req.mode === 'lazy' ? 'lazy' : 'queued' };
 }
 

@@ -36,7 +36,9 @@ export interface RenderRecord extends RenderMeta {
 
 export const READY_CHANNEL = 'kasane:segment-ready';
 const GRACE_SEC = 24 * 3600;
-const key = (id: string) => `kasane:render:${id}`;
+/** The render's hash; viewing facts (src/events/views.ts) live in it too, so they expire with it. */
+export const renderKey = (id: string) => `kasane:render:${id}`;
+const key = renderKey;
 
 // Create only if absent, atomically; a retry from an MA tool gets the first record back.
 // A record kept past its link's expiry (the grace period) is renewed instead: the same

@@ -6,6 +6,7 @@ import { settleLostFailure } from '../../queue/queues.ts';
 import type { RenderMeta, RenderMode, RenderRecord } from '../../render/records.ts';
 import { acceptRender, renderUrls } from '../../intake/accept.ts';
 import type { TemplatePlan } from '../../templates/plan.ts';
+import { readRenderViews, type RenderViews } from '../../events/index.ts';
 
 interface RenderBody {
   template: string;
@@ -49,7 +50,7 @@ function describe(ctx: ApiContext, meta: RenderMeta, state: string) {
   };
 }
 
-export function status(ctx: ApiContext, r: RenderRecord, plan: TemplatePlan | null) {
+export function status(ctx: ApiContext, r: RenderRecord, plan: TemplatePlan | null, views: RenderViews) {
   const segments = (plan?.segments ?? []).map((s) => ({
     index: s.index,
     kind: s.kind,
@@ -68,6 +69,7 @@ export function status(ctx: ApiContext, r: RenderRecord, plan: TemplatePlan | nu
     error: r.error ?? null,
     started_at: r.startedAt ? new Date(r.startedAt).toISOString() : null,
     finished_at: r.finishedAt ? new Date(r.finishedAt).toISOString() : null,
+    views,
   };
 }
 
@@ -85,6 +87,6 @@ export function renderRoutes(app: FastifyInstance, ctx: ApiContext, auth: (req: 
     // The worker records a failure after BullMQ does; if that write was lost, the job's own state tells.
     const settled = await settleLostFailure(ctx.store, ctx.renderQueue, r.id, r.state, r.part);
     if (settled.state === 'failed' && r.state !== 'failed') r = { ...r, state: 'failed', error: settled.error };
-    return status(ctx, r, await ctx.registry.plan(r.templateId, r.version));
+    return status(ctx, r, await ctx.registry.plan(r.templateId, r.version), await readRenderViews(ctx.redis, r.id));
   });
 }

@@ -13,7 +13,7 @@ import { bumpRender, enqueueRender, PRIORITY, settleLostFailure } from '../../qu
 import { params, SEGMENT_FILE, TEMPLATE_ID, VERSION_ID } from '../schemas.ts';
 import type { RenderMeta } from '../../render/records.ts';
 import { playerPage } from '../../viewer/player-page.ts';
-import { firstReport, PROGRESS_MARKS, VIEWER_EVENTS, type ViewerEventType } from '../../events/index.ts';
+import { acceptBeacon, beaconGate, PROGRESS_MARKS, recordOpen, VIEWER_EVENTS, type ViewerEventType } from '../../events/index.ts';
 
 const require = createRequire(import.meta.url);
 let hlsJs: Buffer | undefined;
@@ -22,6 +22,8 @@ export const CORS = { 'access-control-allow-origin': '*', 'access-control-expose
 /** Tokens are checked (403 / 410) by verifyToken; the schema only bounds what reaches it. */
 const TOKEN = { type: 'string', maxLength: 100 } as const;
 const IMMUTABLE = 'public, max-age=31536000, immutable';
+/** A beacon is a few dozen bytes; anything much bigger is not one. */
+const BEACON_BYTES = 1024;
 
 type TokenRequest = FastifyRequest<{ Params: { token: string } }>;
 
@@ -35,7 +37,16 @@ export function viewerRoutes(app: FastifyInstance, ctx: ApiContext) {
   );
   app.get<{ Params: { token: string; seg: string } }>('/v/:token/:seg', { schema: { params: params({ token: TOKEN, seg: SEGMENT_FILE }) } }, (req, reply) => viewerSegment(ctx, req, reply));
   app.get<{ Params: { token: string } }>('/v/:token/', { schema: { params: params({ token: TOKEN }) } }, (req, reply) => player(ctx, req, reply));
-  app.post<{ Params: { token: string }; Body: BeaconBody }>('/v/:token/events', { schema: { params: params({ token: TOKEN }), body: BEACON_BODY } }, (req, reply) => beacon(ctx, req, reply));
+  void app.register(async (beacons) => {
+    // navigator.sendBeacon(url, string) sends text/plain: here (only) it is read as the JSON it is.
+    beacons.addContentTypeParser('text/plain', { parseAs: 'string' }, beacons.getDefaultJsonParser('error', 'error'));
+    beacons.post<{ Params: { token: string }; Body: BeaconBody }>(
+      '/v/:token/events',
+      // The allowance is spent before the body is read: malformed, oversized and invalid posts count towards a flood too.
+      { bodyLimit: BEACON_BYTES, schema: { params: params({ token: TOKEN }), body: BEACON_BODY }, onRequest: (req) => limitBeacons(ctx, req as TokenRequest) },
+      (req, reply) => beacon(ctx, req, reply),
+    );
+  });
   // A landing page elsewhere may report too: its JSON POST is preceded by this preflight.
   app.options('/v/:token/events', async (_req, reply) =>
     reply.code(204).headers({ ...CORS, 'access-control-allow-methods': 'POST', 'access-control-allow-headers': 'content-type', 'access-control-max-age': '86400' }).send(),
@@ -130,6 +141,7 @@ async function player(ctx: ApiContext, req: TokenRequest, reply: FastifyReply) {
   const meta = await authorize(ctx, req.params.token);
   const plan = await ctx.registry.plan(meta.templateId, meta.version);
   await startIfLazy(ctx, meta);
+  await recordOpen(ctx.redis, meta, req);
   return reply
     .headers({ 'content-type': 'text/html; charset=utf-8', 'cache-control': 'private, no-cache', 'referrer-policy': 'no-referrer' })
     .send(playerPage({ title: plan?.manifest.name ?? 'Video', width: plan?.width ?? 16, height: plan?.height ?? 9 }));
@@ -154,13 +166,24 @@ const BEACON_BODY = {
   else: { properties: { percent: { not: {}, errorMessage: 'goes only with type video.progress' } } },
 } as const;
 
+/** Beacons a render's token may post are limited (views.ts BEACON_LIMIT a minute); past that, 429 with Retry-After. */
+const beaconMeta = new WeakMap<FastifyRequest, RenderMeta>();
+async function limitBeacons(ctx: ApiContext, req: TokenRequest): Promise<void> {
+  const check = verifyToken(ctx.config.signingKeys, req.params.token);
+  if (!check.ok) return void (await authorize(ctx, req.params.token)); // 403 / 410, as for every /v/ route
+  const gate = await beaconGate(ctx.redis, check.renderId);
+  if (!gate) throw new ApiError(410, 'link_expired', 'this video is no longer available', undefined, CORS);
+  if (gate.retryAfter > 0) throw new ApiError(429, 'too_many_events', 'too many events for this video link; retry later', undefined, { ...CORS, 'retry-after': String(gate.retryAfter) });
+  beaconMeta.set(req, gate.meta);
+}
+
 /**
- * A viewer event from the page (docs/events.md): the token is the only credential. Each
- * (render, type, percent) goes out once per minute at most; repeats are answered the same.
+ * A viewer event from the page (docs/events.md): the token is the only credential. It is
+ * recorded once per render and step; each (render, type, percent) goes out once per minute at most.
  */
 async function beacon(ctx: ApiContext, req: FastifyRequest<{ Params: { token: string }; Body: BeaconBody }>, reply: FastifyReply) {
-  const meta = await authorize(ctx, req.params.token);
+  const meta = beaconMeta.get(req) ?? (await authorize(ctx, req.params.token));
   const { type, percent } = req.body;
-  if (await firstReport(ctx.redis, meta.id, type, percent)) await ctx.events.publish(type, meta, percent !== undefined ? { percent } : {});
+  await acceptBeacon(ctx.redis, ctx.events, meta, type, percent, (e) => req.log.warn({ err: e.message.split('\n')[0]!.slice(0, 200), type }, 'viewer event not queued for webhooks'));
   return reply.code(204).headers(CORS).send();
 }

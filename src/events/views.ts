@@ -1,0 +1,192 @@
+// Views that count: per render, when each step was first seen (opened, started,
+// 25/50/75 %, completed, CTA, replay) and how far the viewer got; per template version,
+// a funnel counting each render once per step. The first-seen write is the dedup: a
+// step is counted in the funnel only by the call whose HSETNX won, in the same script.
+// Facts live in the render's own hash (they expire with it); funnels have no expiry.
+// Nothing about the viewer is kept: no cookie, no address, no user agent.
+import type { Redis } from 'ioredis';
+import { renderKey, type RenderMeta } from '../render/records.ts';
+import type { ViewerEventType } from './types.ts';
+import { isCrawler } from './crawlers.ts';
+
+/** Funnel steps, in order; `issued` counts accepted renders, the others first sightings. */
+export const FUNNEL = ['issued', 'opened', 'started', 'progress_25', 'progress_50', 'progress_75', 'completed', 'cta_clicked', 'replayed'] as const;
+export type Step = (typeof FUNNEL)[number];
+
+/** Beacon posts a render's token may make per window before 429 (a page sends about ten per play). */
+export const BEACON_LIMIT = 60;
+export const BEACON_WINDOW_SEC = 60;
+/** Each (render, type, percent) is forwarded to webhook endpoints at most once per this. */
+const FORWARD_WINDOW_SEC = 60;
+
+const statsKey = (templateId: string) => `kasane:stats:${templateId}`;
+const rateKey = (renderId: string) => `kasane:beacon:rate:${renderId}`;
+const forwardKey = (renderId: string, type: string, percent?: number) => `kasane:wh:seen:${renderId}:${type}${percent !== undefined ? `:${percent}` : ''}`;
+
+// KEYS: render hash, stats hash, forward key. ARGV: step, now ms, version, percent reached ('' = none).
+// Returns {recorded 0|1, forward 0|1}; 0,0 when the render is gone (never recreate its hash).
+const RECORD_LUA = `
+if redis.call('EXISTS', KEYS[1]) == 0 then return {0, 0} end
+if redis.call('HSETNX', KEYS[1], 'v:' .. ARGV[1], ARGV[2]) == 1 then
+  redis.call('HINCRBY', KEYS[2], ARGV[3] .. ':' .. ARGV[1], 1)
+end
+if ARGV[1] == 'replayed' then redis.call('HINCRBY', KEYS[1], 'v:replays', 1) end
+if ARGV[1] == 'opened' then redis.call('HINCRBY', KEYS[1], 'v:opens', 1) end
+if ARGV[4] ~= '' and tonumber(ARGV[4]) > tonumber(redis.call('HGET', KEYS[1], 'v:furthest') or '-1') then
+  redis.call('HSET', KEYS[1], 'v:furthest', ARGV[4])
+end
+local fwd = 0
+if KEYS[3] ~= KEYS[1] and redis.call('SET', KEYS[3], '1', 'EX', ${FORWARD_WINDOW_SEC}, 'NX') then fwd = 1 end
+return {1, fwd}`;
+
+// KEYS: render hash, rate key. The render's meta and, from a fixed window per render, 0 when
+// this post is allowed, else the seconds until the window ends; nil when the render is gone.
+// One round trip for what every beacon needs before its body is read.
+const GATE_LUA = `
+local m = redis.call('HGET', KEYS[1], 'meta')
+if not m then return nil end
+local n = redis.call('INCR', KEYS[2])
+if n == 1 then redis.call('EXPIRE', KEYS[2], ARGV[2]) end
+if n > tonumber(ARGV[1]) then local t = redis.call('TTL', KEYS[2]) if t < 1 then t = 1 end return {m, t} end
+return {m, 0}`;
+
+type Scripted = Redis & {
+  kasaneViewRecord(render: string, stats: string, forward: string, step: string, now: string, version: string, percent: string): Promise<[number, number]>;
+  kasaneBeaconGate(render: string, rate: string, limit: string, window: string): Promise<[string, number] | null>;
+};
+
+function scripted(redis: Redis): Scripted {
+  if (!('kasaneViewRecord' in redis)) {
+    redis.defineCommand('kasaneViewRecord', { numberOfKeys: 3, lua: RECORD_LUA });
+    redis.defineCommand('kasaneBeaconGate', { numberOfKeys: 2, lua: GATE_LUA });
+  }
+  return redis as Scripted;
+}
+
+/** The funnel step a beacon is, and how far into the video it shows the viewer got. */
+function stepOf(type: ViewerEventType, percent?: number): { step: Step; reached?: number } {
+  switch (type) {
+    case 'video.started': return { step: 'started', reached: 0 };
+    case 'video.progress': return { step: `progress_${percent}` as Step, reached: percent };
+    case 'video.completed': return { step: 'completed', reached: 100 };
+    case 'cta.clicked': return { step: 'cta_clicked' };
+    case 'video.replayed': return { step: 'replayed' };
+  }
+}
+
+/**
+ * Before a beacon's body is read: the render's meta (null when it is gone) and 0 when this
+ * post is within the render's allowance, else the seconds to wait (Retry-After).
+ */
+export async function beaconGate(redis: Redis, renderId: string): Promise<{ meta: RenderMeta; retryAfter: number } | null> {
+  const r = await scripted(redis).kasaneBeaconGate(renderKey(renderId), rateKey(renderId), String(BEACON_LIMIT), String(BEACON_WINDOW_SEC));
+  return r ? { meta: JSON.parse(r[0]) as RenderMeta, retryAfter: r[1] } : null;
+}
+
+/** Records a beacon; true when it should go out to webhook endpoints (first in its window). */
+export async function recordBeacon(redis: Redis, meta: RenderMeta, type: ViewerEventType, percent?: number): Promise<boolean> {
+  const { step, reached } = stepOf(type, percent);
+  const [, forward] = await scripted(redis).kasaneViewRecord(renderKey(meta.id), statsKey(meta.templateId), forwardKey(meta.id, type, percent), step, String(Date.now()), meta.version, reached === undefined ? '' : String(reached));
+  return forward === 1;
+}
+
+/**
+ * The watch page was served: an open, unless a crawler, a prefetch or a HEAD asked.
+ * Never throws — counting must not fail the page.
+ */
+export async function recordOpen(redis: Redis, meta: RenderMeta, req: { method: string; headers: Record<string, string | string[] | undefined> }): Promise<void> {
+  const ua = req.headers['user-agent'];
+  const purpose = req.headers['sec-purpose'] ?? req.headers['purpose'];
+  if (req.method !== 'GET' || isCrawler(typeof ua === 'string' ? ua : undefined) || (typeof purpose === 'string' && /prefetch|prerender/i.test(purpose))) return;
+  const key = renderKey(meta.id);
+  // The forward key is the render key itself: the script skips forwarding for it.
+  await scripted(redis).kasaneViewRecord(key, statsKey(meta.templateId), key, 'opened', String(Date.now()), meta.version, '').catch(() => undefined);
+}
+
+/** A render was accepted for the first time: one more link issued for its template version. */
+export async function countIssued(redis: Redis, meta: Pick<RenderMeta, 'templateId' | 'version'>): Promise<void> {
+  await redis.hincrby(statsKey(meta.templateId), `${meta.version}:issued`, 1);
+}
+
+export interface RenderViews {
+  opened_at: string | null;
+  opens: number;
+  started_at: string | null;
+  progress_25_at: string | null;
+  progress_50_at: string | null;
+  progress_75_at: string | null;
+  completed_at: string | null;
+  cta_clicked_at: string | null;
+  replayed_at: string | null;
+  replays: number;
+  /** 0-100; null until the video was started. */
+  furthest_percent: number | null;
+}
+
+/** A render's viewing facts, read from its hash fields (HGETALL of the render). */
+export function renderViews(h: Record<string, string>): RenderViews {
+  const at = (step: Step) => (h[`v:${step}`] ? new Date(Number(h[`v:${step}`])).toISOString() : null);
+  return {
+    opened_at: at('opened'),
+    opens: Number(h['v:opens'] ?? 0),
+    started_at: at('started'),
+    progress_25_at: at('progress_25'),
+    progress_50_at: at('progress_50'),
+    progress_75_at: at('progress_75'),
+    completed_at: at('completed'),
+    cta_clicked_at: at('cta_clicked'),
+    replayed_at: at('replayed'),
+    replays: Number(h['v:replays'] ?? 0),
+    furthest_percent: h['v:furthest'] !== undefined ? Number(h['v:furthest']) : null,
+  };
+}
+
+export async function readRenderViews(redis: Redis, renderId: string): Promise<RenderViews> {
+  const fields = ['opened', 'started', 'progress_25', 'progress_50', 'progress_75', 'completed', 'cta_clicked', 'replayed', 'opens', 'replays', 'furthest'].map((f) => `v:${f}`);
+  const vals = await redis.hmget(renderKey(renderId), ...fields);
+  const h: Record<string, string> = {};
+  fields.forEach((f, i) => { if (vals[i] !== null && vals[i] !== undefined) h[f] = vals[i]!; });
+  return renderViews(h);
+}
+
+export type Counts = Record<Step, number>;
+
+/** The main funnel the issue asks for, in order; ratios are each step over the one before and over links issued. */
+const MAIN = ['issued', 'opened', 'started', 'progress_50', 'completed', 'cta_clicked'] as const;
+
+export interface TemplateStats {
+  template: string;
+  version: string | null;
+  counts: Counts;
+  funnel: { step: Step; count: number; of_previous: number | null; of_issued: number | null }[];
+  versions?: { version: string; counts: Counts; funnel: TemplateStats['funnel'] }[];
+}
+
+const zero = (): Counts => Object.fromEntries(FUNNEL.map((s) => [s, 0])) as Counts;
+const ratio = (a: number, b: number) => (b > 0 ? Math.round((a / b) * 10_000) / 10_000 : null);
+
+function funnel(c: Counts): TemplateStats['funnel'] {
+  return MAIN.map((step, i) => ({ step, count: c[step], of_previous: i === 0 ? null : ratio(c[step], c[MAIN[i - 1]!]), of_issued: i === 0 ? null : ratio(c[step], c.issued) }));
+}
+
+/** Counts per version (all versions summed, plus each) or for one version. */
+export async function templateStats(redis: Redis, templateId: string, version?: string): Promise<TemplateStats> {
+  const h = await redis.hgetall(statsKey(templateId));
+  const per = new Map<string, Counts>();
+  for (const [field, n] of Object.entries(h)) {
+    const sep = field.indexOf(':');
+    const v = field.slice(0, sep);
+    const step = field.slice(sep + 1) as Step;
+    if (!FUNNEL.includes(step)) continue;
+    if (!per.has(v)) per.set(v, zero());
+    per.get(v)![step] = Number(n);
+  }
+  if (version) {
+    const c = per.get(version) ?? zero();
+    return { template: templateId, version, counts: c, funnel: funnel(c) };
+  }
+  const total = zero();
+  for (const c of per.values()) for (const s of FUNNEL) total[s] += c[s];
+  const versions = [...per.entries()].sort(([a], [b]) => a.localeCompare(b)).map(([v, c]) => ({ version: v, counts: c, funnel: funnel(c) }));
+  return { template: templateId, version: null, counts: total, funnel: funnel(total), versions };
+}
