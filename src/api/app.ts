@@ -10,6 +10,7 @@ import { redactUrl } from './redact-url.ts';
 import { renderRoutes } from './routes/renders.ts';
 import { templateRoutes } from './routes/templates.ts';
 import { viewerRoutes } from './routes/viewer.ts';
+import { viewerImageRoutes } from './routes/viewer-images.ts';
 import { webhookEndpointRoutes } from './routes/webhook-endpoints.ts';
 import { connectorRoutes } from './routes/connectors.ts';
 import { catalogRoutes } from './routes/catalog.ts';
@@ -65,6 +66,7 @@ export function buildApp(ctx: ApiContext, opts: { logger?: Logger } = {}): Fasti
   templateRoutes(app, ctx, auth);
   webhookEndpointRoutes(app, ctx, auth);
   viewerRoutes(app, ctx);
+  viewerImageRoutes(app, ctx);
   const connectors = new ConnectorStore(ctx.redis);
   const catalogs = new CatalogStore(ctx.redis);
   connectorRoutes(app, ctx, connectors, auth);

@@ -46,7 +46,7 @@ export function viewerRoutes(app: FastifyInstance, ctx: ApiContext) {
   });
 }
 
-async function authorize(ctx: ApiContext, token: string): Promise<RenderMeta> {
+export async function authorize(ctx: ApiContext, token: string): Promise<RenderMeta> {
   const check = verifyToken(ctx.config.signingKeys, token);
   if (!check.ok) {
     if (check.reason === 'expired') throw new ApiError(410, 'link_expired', 'this video link has expired', undefined, CORS);
