@@ -3,7 +3,7 @@
 // preview.gif, token checks, and the API's event loop left free while they draw.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { cpSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
@@ -12,12 +12,12 @@ import { startTestService, type TestService } from './helpers/service.ts';
 import { textLayer, writeTinyTemplate } from './helpers/tiny-template.ts';
 import { frameRgb, meanAbsDiff } from './helpers/stream.ts';
 import { decode, region, type Pixels } from './support/pixels.ts';
-import { PROJECT_ROOT } from '../src/config/index.ts';
 import { signToken } from '../src/viewer/signing.ts';
 
 const root = mkdtempSync(path.join(os.tmpdir(), 'kasane-poster-'));
 const templates = path.join(root, 'templates');
 const TINY = 'poster-tiny';
+const TALL = 'poster-tall';
 const SIGNING = [{ id: 'k1', secret: Buffer.from('test-signing-secret-0123456789') }];
 // The text layer's box, and the poster frame: the middle of its 1–2 s window at 25 fps.
 const BOX = { x: 10, y: 60, width: 300, height: 60 };
@@ -27,7 +27,10 @@ let redis: Redis;
 
 before(async () => {
   await writeTinyTemplate(templates, { id: TINY, name: 'poster', fields: { name: { type: 'string', required: true, maxLength: 12, example: '山田' } }, layers: [textLayer('{{name}}', 40)] });
-  cpSync(path.join(PROJECT_ROOT, 'templates', 'phone-plan'), path.join(templates, 'phone-plan'), { recursive: true });
+  await writeTinyTemplate(templates, {
+    id: TALL, name: 'poster tall', size: '1080x1920', seconds: 2, fields: { name: { type: 'string', required: true, maxLength: 6, example: '山田' } },
+    layers: [{ id: 'big', type: 'text', start: 0.5, end: 1.5, box: { x: 0, y: 0, width: 1080, height: 1920 }, text: '{{name}}', style: { fontSize: 160, color: '#ffffff', shadow: { color: 'rgba(0,0,0,0.8)', blur: 60 }, stroke: { color: '#123456', width: 12 } } }],
+  });
   t = await startTestService({ env: { KASANE_TEMPLATES_DIR: templates } });
   await t.svc.prepareBundled();
   redis = new Redis({ path: path.join(t.varDir, 'redis', 'redis.sock'), maxRetriesPerRequest: null });
@@ -172,11 +175,8 @@ test('a tampered token is 403, an expired one 410, for every image', async () =>
 });
 
 test('a cold portrait poster and GIF are drawn off the event loop', async () => {
-  const m = JSON.parse(readFileSync(path.join(templates, 'phone-plan', 'template.json'), 'utf8')) as { fields: Record<string, { example?: unknown }> };
-  const data = Object.fromEntries(Object.entries(m.fields).map(([k, f]) => [k, f.example]));
-  // Warm the thread (fonts registered) with one person, then time another, cold.
-  await get(`${(await accept('phone-plan', { ...data, name: fresh('暖') }, 'lazy')).base}poster.jpg`);
-  const a = await accept('phone-plan', { ...data, name: fresh('冷') }, 'lazy');
+  // What a long draw looks like: a portrait frame whose overlay covers it, with a blurred shadow.
+  const a = await accept(TALL, { name: fresh('冷') }, 'lazy');
   const h = monitorEventLoopDelay({ resolution: 5 });
   h.enable();
   const t0 = performance.now();
@@ -190,9 +190,9 @@ test('a cold portrait poster and GIF are drawn off the event loop', async () => 
   assert.deepEqual([p.width, p.height], [1080, 1920]);
   const info = gifInfo(gif.body);
   assert.ok(gif.body.length <= 1_000_000, `portrait GIF ${gif.body.length} bytes`);
-  assert.equal(info.width, 480);
+  assert.deepEqual([info.width, info.height], [480, 854]);
   const blocked = h.max / 1e6;
   console.log(`# cold 1080×1920 poster ${ms.toFixed(0)} ms; GIF ${gif.body.length} bytes; longest event-loop block ${blocked.toFixed(0)} ms`);
-  // Drawn on the event loop, the portrait overlays and the JPEG encode alone block it for well over 100 ms.
-  assert.ok(blocked < 100, `the event loop was blocked for ${blocked.toFixed(0)} ms`);
+  // Drawn on the event loop (checked), this overlay and GIF block it for ~80 ms; in the preview threads ~15 ms.
+  assert.ok(blocked < 60, `the event loop was blocked for ${blocked.toFixed(0)} ms`);
 });
