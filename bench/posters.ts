@@ -1,7 +1,7 @@
 // A person's images (issue 10 §1) on the bundled templates, against the compiled
 // API and worker: poster.jpg cold (first draw for fresh data) and warm (cached),
 // og.jpg and preview.gif, per template. `npm run build` first.
-//   node --import tsx bench/posters.ts [--people 5]
+//   node --import tsx bench/posters.ts [--people 5] [--storage dir]
 import { mkdirSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -10,14 +10,14 @@ import { PROJECT_ROOT } from '../src/config/index.ts';
 import { peakRssMb, startKasane } from './lib/procs.ts';
 import { round, sleep } from './lib/stats.ts';
 
-const { values: o } = parseArgs({ options: { people: { type: 'string', default: '5' } } });
+const { values: o } = parseArgs({ options: { people: { type: 'string', default: '5' }, storage: { type: 'string' } } });
 const PEOPLE = Number(o.people);
 const varDir = path.join(os.tmpdir(), `kasane-poster-bench-${process.pid}`);
 mkdirSync(varDir, { recursive: true });
 const port = 20000 + Math.floor(Math.random() * 20000);
 const base = `http://127.0.0.1:${port}`;
 // Prepared versions are content-addressed: a storage kept across runs prepares each template once.
-const storage = path.join(PROJECT_ROOT, 'bench/.cache/poster-storage');
+const storage = path.resolve(o.storage ?? path.join(PROJECT_ROOT, 'bench/.cache/poster-storage'));
 const env = { PORT: String(port), HOST: '127.0.0.1', PUBLIC_URL: base, KASANE_VAR_DIR: varDir, KASANE_STORAGE_DIR: storage, LOG_LEVEL: 'warn' };
 
 async function timed(url: string): Promise<{ ms: number; bytes: number }> {
