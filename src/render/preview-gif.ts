@@ -76,8 +76,8 @@ export async function drawPreviewGif(plan: TemplatePlan, data: Record<string, un
     // Fewer colours until it fits: a busy portrait background is what makes a GIF heavy.
     let gif: Buffer = Buffer.alloc(0);
     for (const colors of [128, 64, 32]) {
-      // -frames:v: the fps filter of this ffmpeg adds a few duplicates of the last frame at the end.
       const graph = `${base};[a]palettegen=max_colors=${colors}:stats_mode=diff[p];[b][p]paletteuse=dither=bayer:bayer_scale=4:diff_mode=rectangle[v]`;
+      // -frames:v: this ffmpeg's fps filter repeats the last frame a few times at the end.
       gif = (await runFfmpeg(['-v', 'error', ...inputs, '-filter_complex', graph, '-map', '[v]', '-frames:v', String(gifFrameCount(plan)), '-loop', '0', '-f', 'gif', 'pipe:1'], { captureStdout: true, timeoutMs: 60_000 })).stdout;
       if (gif.length <= GIF_MAX_BYTES) break;
     }
