@@ -42,7 +42,8 @@ export function viewerImageRoutes(app: FastifyInstance, ctx: ApiContext) {
  */
 export function imageKey(plan: TemplatePlan, meta: RenderMeta, kind: Kind): string {
   const segs = kind === 'gif' ? gifSegments(plan) : [segmentAt(plan, posterFrame(plan))];
-  const content = segs.map((s) => meta.segKeys[String(s.index)] ?? s.key);
+  // A static segment shows no overlay (its template key); a personal one without a content key is never shared.
+  const content = segs.map((s) => meta.segKeys[String(s.index)] ?? (s.kind === 'static' ? s.key : `render:${meta.id}`));
   const digest = createHash('sha256').update(JSON.stringify([IMAGE_VERSION, kind, posterFrame(plan), content])).digest('base64url').slice(0, 32);
   return `${versionPrefix(plan.templateId, plan.version)}/img/${digest}.${kind === 'gif' ? 'gif' : 'jpg'}`;
 }
