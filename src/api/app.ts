@@ -12,6 +12,7 @@ import { templateRoutes } from './routes/templates.ts';
 import { statsRoutes } from './routes/stats.ts';
 import { viewerRoutes } from './routes/viewer.ts';
 import { mp4Routes } from './routes/mp4.ts';
+import { viewerImageRoutes } from './routes/viewer-images.ts';
 import { webhookEndpointRoutes } from './routes/webhook-endpoints.ts';
 import { connectorRoutes } from './routes/connectors.ts';
 import { catalogRoutes } from './routes/catalog.ts';
@@ -69,6 +70,7 @@ export function buildApp(ctx: ApiContext, opts: { logger?: Logger } = {}): Fasti
   webhookEndpointRoutes(app, ctx, auth);
   viewerRoutes(app, ctx);
   mp4Routes(app, ctx);
+  viewerImageRoutes(app, ctx);
   const connectors = new ConnectorStore(ctx.redis);
   const catalogs = new CatalogStore(ctx.redis);
   connectorRoutes(app, ctx, connectors, auth);

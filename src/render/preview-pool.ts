@@ -12,9 +12,11 @@ export interface Preview {
   sheet: Buffer;
 }
 
+type Done = { stills: Still[]; sheet: Uint8Array } | { image: Uint8Array };
+
 interface Pending {
   task: PreviewTask;
-  resolve: (p: Preview) => void;
+  resolve: (d: Done) => void;
   reject: (e: Error) => void;
 }
 
@@ -23,7 +25,7 @@ interface Slot {
   busy: Pending | null;
 }
 
-type Reply = { id: number; ok: true; stills: Still[]; sheet: Uint8Array } | { id: number; ok: false; error: { name: string; message: string; stack?: string } };
+type Reply = ({ id: number; ok: true } & Done) | { id: number; ok: false; error: { name: string; message: string; stack?: string } };
 
 // Structured clone turns Buffers into Uint8Arrays.
 const buf = (u: Uint8Array) => Buffer.from(u.buffer, u.byteOffset, u.byteLength);
@@ -40,10 +42,20 @@ export class PreviewPool {
     private readonly size = 1,
   ) {}
 
-  draw(plan: TemplatePlan, data: Record<string, unknown>): Promise<Preview> {
+  async draw(plan: TemplatePlan, data: Record<string, unknown>): Promise<Preview> {
+    const d = (await this.run({ id: this.nextId++, plan, data })) as { stills: Still[]; sheet: Uint8Array };
+    return { stills: d.stills.map((s) => ({ ...s, png: buf(s.png) })), sheet: buf(d.sheet) };
+  }
+
+  /** One of a person's images (src/render/poster.ts, preview-gif.ts): JPEG or GIF bytes. */
+  async image(plan: TemplatePlan, data: Record<string, unknown>, image: NonNullable<PreviewTask['image']>): Promise<Buffer> {
+    return buf(((await this.run({ id: this.nextId++, plan, data, image })) as { image: Uint8Array }).image);
+  }
+
+  private run(task: PreviewTask): Promise<Done> {
     if (this.closed) return Promise.reject(new Error('preview pool closed'));
     return new Promise((resolve, reject) => {
-      this.queue.push({ task: { id: this.nextId++, plan, data }, resolve, reject });
+      this.queue.push({ task, resolve, reject });
       this.pump();
     });
   }
@@ -72,7 +84,7 @@ export class PreviewPool {
       const p = slot.busy;
       slot.busy = null;
       if (p && p.task.id === r.id) {
-        if (r.ok) p.resolve({ stills: r.stills.map((s) => ({ ...s, png: buf(s.png) })), sheet: buf(r.sheet) });
+        if (r.ok) p.resolve(r);
         else p.reject(Object.assign(new Error(r.error.message), { name: r.error.name, stack: r.error.stack }));
       }
       this.pump();
