@@ -109,8 +109,8 @@ async function start(api: boolean, worker: boolean): Promise<number> {
         headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
         payload: { template: p.templateId, data: exampleData(plan!.manifest.fields), external_id: 'demo' },
       });
-      const body = res.json() as { player_url: string; playlist_url: string; mp4_url: string };
-      console.log(`\n  ${p.templateId} (${p.version})\n    watch:    ${body.player_url}\n    playlist: ${body.playlist_url}\n    mp4:      ${body.mp4_url}`);
+      const body = res.json() as { player_url: string; poster_url: string; playlist_url: string; mp4_url: string };
+      console.log(`\n  ${p.templateId} (${p.version})\n    watch:    ${body.player_url}\n    poster:   ${body.poster_url}\n    playlist: ${body.playlist_url}\n    mp4:      ${body.mp4_url}`);
     }
     console.log(`\nTry: curl -s -H 'Authorization: Bearer ${key}' ${svc.config.publicUrl}/v1/templates\n`);
   }
