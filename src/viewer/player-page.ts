@@ -60,7 +60,7 @@ main{position:relative;display:flex;align-items:center;justify-content:center;wi
 video,.nojs img{display:block;width:100%;height:100%;object-fit:contain;background:#000}
 .nojs{display:block;width:100%;height:100%}
 html:not(.js) video,html:not(.js) .ui{display:none}
-.ui[hidden]{display:none!important}
+[hidden]{display:none!important}
 button,.cta{font:inherit;cursor:pointer;border:0;border-radius:999px;text-decoration:none}
 button:focus-visible,.cta:focus-visible{outline:3px solid #ffd400;outline-offset:3px}
 .play{position:absolute;left:50%;top:50%;transform:translate(-50%,-50%);width:88px;height:88px;background:rgba(0,0,0,.72);color:#fff;border:3px solid #fff;font-size:0}
