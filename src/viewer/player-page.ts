@@ -66,7 +66,7 @@ button:focus-visible,.cta:focus-visible{outline:3px solid #ffd400;outline-offset
 .play{position:absolute;left:50%;top:50%;transform:translate(-50%,-50%);width:88px;height:88px;background:rgba(0,0,0,.72);color:#fff;border:3px solid #fff;font-size:0}
 .play::before{content:"";display:block;margin-left:32px;border-style:solid;border-width:18px 0 18px 30px;border-color:transparent transparent transparent #fff}
 .unmute{position:absolute;left:12px;top:12px;padding:10px 16px;background:rgba(0,0,0,.78);color:#fff;font-size:16px;font-weight:700;border:2px solid #fff}
-.end{position:absolute;left:0;right:0;bottom:calc(16px + env(safe-area-inset-bottom));display:flex;flex-wrap:wrap;gap:12px;justify-content:center;padding:0 12px;pointer-events:none}
+.end{position:absolute;left:0;right:0;bottom:calc(72px + env(safe-area-inset-bottom));display:flex;flex-wrap:wrap;gap:12px;justify-content:center;padding:0 12px;pointer-events:none}
 .end>*{pointer-events:auto}
 .replay{padding:12px 20px;background:rgba(0,0,0,.78);color:#fff;font-size:16px;font-weight:700;border:2px solid #fff}
 .cta{display:inline-block;max-width:100%;padding:14px 28px;background:#ffd400;color:#111;font-size:18px;font-weight:700;text-align:center;box-shadow:0 2px 10px rgba(0,0,0,.4)}
