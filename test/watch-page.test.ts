@@ -15,6 +15,7 @@ import { startTestService, type TestService } from './helpers/service.ts';
 import { textLayer, writeTinyTemplate } from './helpers/tiny-template.ts';
 import { CHROMIUM_ARGS, CHROMIUM_PATH } from './support/player.ts';
 import { signToken } from '../src/viewer/signing.ts';
+import { validatePackage } from '../src/templates/validate-package.ts';
 
 const require = createRequire(import.meta.url);
 const root = mkdtempSync(path.join(os.tmpdir(), 'kasane-watch-'));
@@ -65,6 +66,35 @@ after(async () => {
   await t?.close();
   rmSync(root, { recursive: true, force: true });
   console.log(`# watch page screenshots: ${shots}`);
+});
+
+test('a watch section is checked at upload: unknown keys, Handlebars, a CTA that is no http(s) URL once filled in, times after the video', async () => {
+  const dir = path.join(root, 'templates', 'watch-land');
+  const file = path.join(dir, 'template.json');
+  const good = JSON.parse((await import('node:fs')).readFileSync(file, 'utf8'));
+  const check = async (watch: unknown) => {
+    writeFileSync(file, JSON.stringify({ ...good, watch }));
+    try {
+      return (await validatePackage(dir)).problems.filter((p) => !p.message.startsWith('note:')).map((p) => `${p.pointer} ${p.message}`);
+    } finally {
+      writeFileSync(file, JSON.stringify(good));
+    }
+  };
+  assert.deepEqual(await check(WATCH), []);
+  assert.deepEqual(await check({ ...WATCH, titel: 'x' }), ['/watch/titel unknown property "titel"; allowed here: title, description, poster_time, lang, cta']);
+  assert.deepEqual(await check({ ...WATCH, cta: { ...WATCH.cta, label: '{{nam}}様', url: 'javascript:alert(1)' } }), [
+    '/watch/cta/url must be an http(s) URL (Handlebars allowed), e.g. https://example.jp/plan?id={{customer_id}} (got "javascript:alert(1)")',
+    '/watch/cta/label refers to unknown field "nam"',
+  ]);
+  assert.deepEqual(await check({ ...WATCH, cta: { ...WATCH.cta, url: '{{name}}' } }), [
+    '/watch/cta/url filled in with example data, this is not an http(s) URL',
+    '/watch/cta/url filled in with worst-case data, this is not an http(s) URL',
+  ]);
+  assert.deepEqual(await check({ ...WATCH, cta: { ...WATCH.cta, label: '{{#if name}}x' } }).then((p) => p.map((x) => x.split(':')[0])), ['/watch/cta/label Template syntax error on line 1']);
+  assert.deepEqual(await check({ ...WATCH, poster_time: 3.5, cta: { ...WATCH.cta, at: 9 } }), [
+    '/watch/poster_time 3.5 s is after the end of the 3.00 s video',
+    '/watch/cta/at 9 s is after the end of the 3.00 s video',
+  ]);
 });
 
 const meta = (html: string, attr: 'property' | 'name', key: string) => new RegExp(`<meta ${attr}="${key.replace(/[.:]/g, '\\$&')}" content="([^"]*)"`).exec(html)?.[1];
