@@ -222,7 +222,9 @@ test('in Chromium: the poster before playback, the CTA at its time and at the en
   const nav = page.waitForURL('https://shop.example.com/**');
   await page.click('#cta');
   await nav;
-  const beacons = requests.filter((r) => r.method() === 'POST' && r.url() === `${t.url}/v/${token}/events`).map((r) => JSON.parse(r.postData() ?? '{}'));
+  const posts = requests.filter((r) => r.method() === 'POST' && r.url() === `${t.url}/v/${token}/events`);
+  assert.deepEqual([...new Set(posts.map((r) => r.resourceType()))], ['ping'], 'sent with navigator.sendBeacon');
+  const beacons = posts.map((r) => JSON.parse(r.postData() ?? '{}'));
   const kinds = beacons.map((b) => `${b.type}${b.percent ?? ''}`);
   for (const k of ['video.started', 'video.progress25', 'video.progress50', 'video.progress75', 'video.completed', 'video.replayed', 'cta.clicked']) assert.ok(kinds.includes(k), `${k} reported (${kinds.join(', ')})`);
   assert.deepEqual(errors, []);
