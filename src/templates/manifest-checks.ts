@@ -5,6 +5,7 @@
 // data. Runs on any JSON (the schema's problems are reported alongside), so
 // every access is guarded.
 import { checkTemplate, compileText, templateFields, TemplateSyntaxError } from '../overlays/handlebars.ts';
+import { isHttpUrl } from './watch-link.ts';
 import { exampleData, patternProblem, worstData, type FieldSpec } from './fields.ts';
 import { pointer, problemAt, type Problem } from './package/problems.ts';
 
@@ -42,7 +43,22 @@ export function semanticProblems(m: unknown): Problem[] {
     fieldReferenceProblems(l, i, fields, out);
     for (const [prop, source] of templateStrings(l)) templateProblems(source, pointer('layers', i, prop), { fields, datasets, locale }, out);
   });
+  watchProblems(m.watch, { fields, datasets, locale }, out);
   return out;
+}
+
+/** The watch page's call to action: Handlebars like a layer's text, and its link an http(s) URL once filled in. */
+function watchProblems(w: unknown, c: { fields: Record<string, unknown>; datasets: Datasets; locale?: string }, out: Problem[]): void {
+  if (!isObj(w) || !isObj(w.cta)) return;
+  const { label, url } = w.cta;
+  if (typeof label === 'string') templateProblems(label, pointer('watch', 'cta', 'label'), c, out);
+  if (typeof url !== 'string') return;
+  const before = out.length;
+  templateProblems(url, pointer('watch', 'cta', 'url'), c, out);
+  if (out.length > before) return;
+  for (const [which, data] of c.datasets) {
+    if (!isHttpUrl(compileText(url)(data, c.locale))) out.push(problemAt(pointer('watch', 'cta', 'url'), 'cta_url_not_http', { data: which }));
+  }
 }
 
 const hasField = (fields: Record<string, unknown>, name: string) => Object.prototype.hasOwnProperty.call(fields, name);

@@ -33,6 +33,27 @@ export interface Manifest {
   fonts?: Array<{ family: string; file: string; weight?: 400 | 700 }>;
   fields: Record<string, FieldSpec>;
   layers: Layer[];
+  /** The watch page around the video (docs/templates.md, "Watch page"). */
+  watch?: WatchSettings;
+}
+
+export interface WatchSettings {
+  /** Plain text (crawlers read it: no personal data): page title and og:title. */
+  title?: string;
+  /** Plain text: meta description and og:description. */
+  description?: string;
+  /** Seconds: the poster frame. */
+  poster_time?: number;
+  /** The page's language; 'ja' unless set. */
+  lang?: string;
+  cta?: {
+    /** Handlebars over the data. */
+    label: string;
+    /** Handlebars over the data; an http(s) URL once filled in. */
+    url: string;
+    /** Seconds: when the button appears (it is shown at the end too). */
+    at?: number;
+  };
 }
 
 export class ManifestError extends Error {

@@ -119,6 +119,9 @@ async function videoProblems(dir: string, m: Manifest): Promise<Problem[]> {
         problems.push(problemAt(`/layers/${i}/box`, 'box_outside_frame', { box: `${b.x},${b.y} ${b.width}x${b.height}`, w, h }));
       }
     }
+    const watch = m.watch;
+    if (watch?.poster_time !== undefined && watch.poster_time >= v.durationSec) problems.push(problemAt('/watch/poster_time', 'time_after_video', { at: watch.poster_time, sec: v.durationSec.toFixed(2) }));
+    if (watch?.cta?.at !== undefined && watch.cta.at >= v.durationSec) problems.push(problemAt('/watch/cta/at', 'time_after_video', { at: watch.cta.at, sec: v.durationSec.toFixed(2) }));
     if (v.rotation) problems.push(problemAt('/video/file', 'video_rotated_note', { coded: `${v.codedWidth}x${v.codedHeight}`, rotation: v.rotation, seen: `${v.width}x${v.height}` }));
     if (!v.hasAudio) problems.push(problemAt('/video/file', 'no_audio_note'));
     // Preparation maps 0:a:0 only; say so rather than drop a commentary or dub track silently.

@@ -1,34 +1,139 @@
-// A minimal mobile player: native HLS where the browser has it (iOS Safari),
-// hls.js elsewhere. Served at the link we hand out, so a tap plays at once.
+// The watch page a person opens from an email, LINE or a chat: the poster paints
+// before any script runs, a tap plays (muted autoplay where the browser allows,
+// with a visible "sound on"), captions come from the person's own overlay text,
+// and a call-to-action button appears at the template's time and at the end.
+// Everything is served from this origin: no third-party request, hls.js only
+// where the browser lacks native HLS, and without JavaScript the poster links to the MP4.
 
 const esc = (s: string) => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 
-export function playerPage(opts: { title: string; width: number; height: number }): string {
+export interface WatchPageOptions {
+  /** Plain text (crawlers read it): page title and og:title. */
+  title: string;
+  description?: string;
+  /** Absolute URL of this page, e.g. https://v.example.jp/v/<token>/ (og:url, og:image). */
+  pageUrl: string;
+  width: number;
+  height: number;
+  /** 'ja' (default) or another language tag; built-in labels are Japanese unless it starts with 'en'. */
+  lang?: string;
+  /** Filled in for this person, UTM parameters added. */
+  cta?: { label: string; href: string; at?: number } | null;
+}
+
+const LABELS = {
+  ja: { play: '再生', unmute: '音声オン', replay: 'もう一度見る', video: '動画', captions: '日本語字幕', nojs: '動画を再生する（MP4）' },
+  en: { play: 'Play', unmute: 'Sound on', replay: 'Watch again', video: 'Video', captions: 'Captions', nojs: 'Play the video (MP4)' },
+};
+
+export function playerPage(o: WatchPageOptions): string {
+  const lang = o.lang || 'ja';
+  const t = lang.toLowerCase().startsWith('en') ? LABELS.en : LABELS.ja;
+  const og = `${o.pageUrl}og.jpg`;
+  const desc = o.description ? esc(o.description) : '';
+  const cta = o.cta;
   return `<!doctype html>
-<html lang="ja"><head><meta charset="utf-8">
+<html lang="${esc(lang)}"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width,initial-scale=1,viewport-fit=cover">
 <meta name="robots" content="noindex">
-<title>${esc(opts.title)}</title>
-<style>html,body{margin:0;height:100%;background:#000}main{display:flex;align-items:center;justify-content:center;height:100%}
-video{width:100%;max-height:100%;aspect-ratio:${opts.width}/${opts.height};background:#000}</style>
-</head><body><main><video id="v" controls playsinline autoplay muted preload="auto"></video></main>
-<script src="/player/hls.min.js"></script>
+<meta name="referrer" content="no-referrer">
+<title>${esc(o.title)}</title>
+${desc ? `<meta name="description" content="${desc}">\n` : ''}<meta property="og:type" content="video.other">
+<meta property="og:title" content="${esc(o.title)}">
+${desc ? `<meta property="og:description" content="${desc}">\n` : ''}<meta property="og:url" content="${esc(o.pageUrl)}">
+<meta property="og:image" content="${esc(og)}">
+<meta property="og:image:width" content="1200">
+<meta property="og:image:height" content="630">
+<meta property="og:video" content="${esc(o.pageUrl)}video.mp4">
+<meta property="og:video:type" content="video/mp4">
+<meta property="og:video:width" content="${o.width}">
+<meta property="og:video:height" content="${o.height}">
+<meta name="twitter:card" content="summary_large_image">
+<meta name="twitter:title" content="${esc(o.title)}">
+${desc ? `<meta name="twitter:description" content="${desc}">\n` : ''}<meta name="twitter:image" content="${esc(og)}">
+<script>document.documentElement.className = 'js';</script>
+<style>
+*{box-sizing:border-box}
+html,body{margin:0;height:100%;background:#000;color:#fff;font-family:system-ui,-apple-system,"Hiragino Sans","Noto Sans JP",sans-serif}
+main{position:relative;display:flex;align-items:center;justify-content:center;width:100vw;height:100vh;height:100dvh;overflow:hidden}
+.stage{position:relative;width:100%;height:100%}
+video,.nojs img{display:block;width:100%;height:100%;object-fit:contain;background:#000}
+.nojs{display:block;width:100%;height:100%}
+html:not(.js) video,html:not(.js) .ui{display:none}
+[hidden]{display:none!important}
+button,.cta{font:inherit;cursor:pointer;border:0;border-radius:999px;text-decoration:none}
+button:focus-visible,.cta:focus-visible{outline:3px solid #ffd400;outline-offset:3px}
+.play{position:absolute;left:50%;top:50%;transform:translate(-50%,-50%);width:88px;height:88px;background:rgba(0,0,0,.72);color:#fff;border:3px solid #fff;font-size:0}
+.play::before{content:"";display:block;margin-left:32px;border-style:solid;border-width:18px 0 18px 30px;border-color:transparent transparent transparent #fff}
+.unmute{position:absolute;left:12px;top:12px;padding:10px 16px;background:rgba(0,0,0,.78);color:#fff;font-size:16px;font-weight:700;border:2px solid #fff}
+.end{position:absolute;left:0;right:0;bottom:calc(72px + env(safe-area-inset-bottom));display:flex;flex-wrap:wrap;gap:12px;justify-content:center;padding:0 12px;pointer-events:none}
+.end>*{pointer-events:auto}
+.replay{padding:12px 20px;background:rgba(0,0,0,.78);color:#fff;font-size:16px;font-weight:700;border:2px solid #fff}
+.cta{display:inline-block;max-width:100%;padding:14px 28px;background:#ffd400;color:#111;font-size:18px;font-weight:700;text-align:center;box-shadow:0 2px 10px rgba(0,0,0,.4)}
+</style>
+</head><body><main><div class="stage">
+<video id="v" poster="poster.jpg" playsinline muted preload="none" aria-label="${esc(o.title)}"><track kind="captions" srclang="${esc(lang)}" label="${esc(t.captions)}" src="captions.vtt" default></video>
+<noscript><a class="nojs" href="video.mp4"><img src="poster.jpg" alt="${esc(t.nojs)}: ${esc(o.title)}"></a></noscript>
+<button id="play" class="ui play" type="button" aria-label="${esc(t.play)}">${esc(t.play)}</button>
+<button id="unmute" class="ui unmute" type="button" hidden>🔊 ${esc(t.unmute)}</button>
+<div class="ui end"><button id="replay" class="replay" type="button" hidden>↻ ${esc(t.replay)}</button>${
+    cta ? `<a id="cta" class="cta" href="${esc(cta.href)}" data-kasane-cta data-at="${cta.at ?? ''}" hidden>${esc(cta.label)}</a>` : ''
+  }</div>
+</div></main>
 <script>
-const v = document.getElementById('v');
-const src = 'index.m3u8';
-if (v.canPlayType('application/vnd.apple.mpegurl')) { v.src = src; }
-else if (window.Hls && Hls.isSupported()) { const h = new Hls({ maxBufferLength: 30 }); h.loadSource(src); h.attachMedia(v); }
-v.play().catch(() => {});
-// Viewing events for the customer's webhooks (docs/events.md); the server counts each once.
-const report = (type, percent) => fetch('events', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(percent ? { type, percent } : { type }), keepalive: true }).catch(() => {});
-const marks = new Set();
-v.addEventListener('playing', () => { if (!marks.has(0)) { marks.add(0); report('video.started'); } });
-v.addEventListener('timeupdate', () => {
-  if (!(v.duration > 0)) return;
-  for (const m of [25, 50, 75]) if (v.currentTime / v.duration * 100 >= m && !marks.has(m)) { marks.add(m); report('video.progress', m); }
-});
-v.addEventListener('ended', () => report('video.completed'));
-// A call-to-action link added to the page reports its tap.
-document.addEventListener('click', (e) => { if (e.target.closest && e.target.closest('[data-kasane-cta]')) report('cta.clicked'); });
+(function () {
+  var v = document.getElementById('v');
+  var play = document.getElementById('play'), unmute = document.getElementById('unmute'), replay = document.getElementById('replay'), cta = document.getElementById('cta');
+  var src = 'index.m3u8', attached = false;
+  // Viewing events (docs/events.md): sendBeacon survives leaving the page; failures never matter here.
+  function report(type, percent) {
+    var body = JSON.stringify(percent ? { type: type, percent: percent } : { type: type });
+    try { if (navigator.sendBeacon && navigator.sendBeacon('events', new Blob([body], { type: 'application/json' }))) return; } catch (e) {}
+    try { fetch('events', { method: 'POST', headers: { 'content-type': 'application/json' }, body: body, keepalive: true }).catch(function () {}); } catch (e) {}
+  }
+  function attach(then) {
+    if (attached) return then();
+    attached = true;
+    v.preload = 'auto';
+    if (v.canPlayType('application/vnd.apple.mpegurl')) { v.src = src; return then(); }
+    // hls.js from this service, only for browsers without native HLS.
+    var s = document.createElement('script');
+    s.src = '/player/hls.min.js';
+    s.onload = function () {
+      if (window.Hls && Hls.isSupported()) { var h = new Hls({ maxBufferLength: 30 }); h.loadSource(src); h.attachMedia(v); }
+      else v.src = src;
+      then();
+    };
+    s.onerror = function () { v.src = src; then(); };
+    document.head.appendChild(s);
+  }
+  function start(withSound) {
+    if (withSound) v.muted = false;
+    attach(function () {
+      var p = v.play();
+      if (p && p.catch) p.catch(function () { play.hidden = false; });
+    });
+  }
+  play.addEventListener('click', function () { play.hidden = true; start(true); });
+  unmute.addEventListener('click', function () { v.muted = false; unmute.hidden = true; if (v.paused) v.play().catch(function () {}); });
+  replay.addEventListener('click', function () { replay.hidden = true; marks = {}; report('video.replayed'); v.currentTime = 0; v.play().catch(function () {}); });
+  var marks = {}, started = false;
+  v.addEventListener('playing', function () {
+    play.hidden = true; replay.hidden = true; v.controls = true;
+    unmute.hidden = !v.muted;
+    if (!started) { started = true; report('video.started'); }
+  });
+  v.addEventListener('volumechange', function () { if (!v.muted) unmute.hidden = true; });
+  v.addEventListener('timeupdate', function () {
+    if (cta && cta.hidden && cta.dataset.at !== '' && v.currentTime >= Number(cta.dataset.at)) cta.hidden = false;
+    if (!(v.duration > 0)) return;
+    [25, 50, 75].forEach(function (m) { if (v.currentTime / v.duration * 100 >= m && !marks[m]) { marks[m] = 1; report('video.progress', m); } });
+  });
+  v.addEventListener('ended', function () { report('video.completed'); replay.hidden = false; unmute.hidden = true; if (cta) cta.hidden = false; });
+  // The CTA is a plain link: the beacon goes out, then the browser follows it.
+  document.addEventListener('click', function (e) { if (e.target.closest && e.target.closest('[data-kasane-cta]')) report('cta.clicked'); });
+  // Muted autoplay where the browser allows it; otherwise the big play button waits for a tap.
+  start(false);
+})();
 </script></body></html>`;
 }

@@ -14,6 +14,8 @@ import { params, SEGMENT_FILE, TEMPLATE_ID, VERSION_ID } from '../schemas.ts';
 import type { RenderMeta } from '../../render/records.ts';
 import { playerPage } from '../../viewer/player-page.ts';
 import { acceptBeacon, beaconGate, PROGRESS_MARKS, recordOpen, VIEWER_EVENTS, type ViewerEventType } from '../../events/index.ts';
+import { captionsVtt } from '../../viewer/captions.ts';
+import { ctaLink } from '../../templates/watch-link.ts';
 
 const require = createRequire(import.meta.url);
 let hlsJs: Buffer | undefined;
@@ -37,6 +39,7 @@ export function viewerRoutes(app: FastifyInstance, ctx: ApiContext) {
   );
   app.get<{ Params: { token: string; seg: string } }>('/v/:token/:seg', { schema: { params: params({ token: TOKEN, seg: SEGMENT_FILE }) } }, (req, reply) => viewerSegment(ctx, req, reply));
   app.get<{ Params: { token: string } }>('/v/:token/', { schema: { params: params({ token: TOKEN }) } }, (req, reply) => player(ctx, req, reply));
+  app.get<{ Params: { token: string } }>('/v/:token/captions.vtt', { schema: { params: params({ token: TOKEN }) } }, (req, reply) => captions(ctx, req, reply));
   void app.register(async (beacons) => {
     // navigator.sendBeacon(url, string) sends text/plain: here (only) it is read as the JSON it is.
     beacons.addContentTypeParser('text/plain', { parseAs: 'string' }, beacons.getDefaultJsonParser('error', 'error'));
@@ -142,9 +145,33 @@ async function player(ctx: ApiContext, req: TokenRequest, reply: FastifyReply) {
   const plan = await ctx.registry.plan(meta.templateId, meta.version);
   await startIfLazy(ctx, meta);
   await recordOpen(ctx.redis, meta, req);
+  const watch = plan?.manifest.watch;
+  // The CTA is filled in with this person's data here, so the page carries no data beyond it.
+  const data = plan && watch?.cta ? await ctx.store.data(meta.id) : null;
   return reply
     .headers({ 'content-type': 'text/html; charset=utf-8', 'cache-control': 'private, no-cache', 'referrer-policy': 'no-referrer' })
-    .send(playerPage({ title: plan?.manifest.name ?? 'Video', width: plan?.width ?? 16, height: plan?.height ?? 9 }));
+    .send(
+      playerPage({
+        title: watch?.title ?? plan?.manifest.name ?? 'Video',
+        description: watch?.description,
+        pageUrl: `${ctx.config.publicUrl}/v/${req.params.token}/`,
+        width: plan?.width ?? 16,
+        height: plan?.height ?? 9,
+        lang: watch?.lang,
+        cta: plan && data ? ctaLink(plan.manifest, data, { templateId: meta.templateId, renderId: meta.id }) : null,
+      }),
+    );
+}
+
+/** Captions from this person's overlay text (WebVTT), for sound-off viewing and screen readers. */
+async function captions(ctx: ApiContext, req: TokenRequest, reply: FastifyReply) {
+  const meta = await authorize(ctx, req.params.token);
+  const plan = await ctx.registry.plan(meta.templateId, meta.version);
+  const data = await ctx.store.data(meta.id);
+  if (!plan || !data) throw new ApiError(410, 'link_expired', 'this video is no longer available', undefined, CORS);
+  return reply
+    .headers({ ...CORS, 'content-type': 'text/vtt; charset=utf-8', 'cache-control': 'private, max-age=3600' })
+    .send(captionsVtt(plan, data));
 }
 
 interface BeaconBody {

@@ -63,6 +63,10 @@ export const MESSAGES = {
     en: `the template fails when filled in with ${p.data} data`,
     ja: `${p.data === 'example' ? '例' : '最悪ケース'}のデータを当てはめるとテンプレートの処理に失敗します`,
   }),
+  cta_url_not_http: (p: { data: 'example' | 'worst-case' }) => ({
+    en: `filled in with ${p.data} data, this is not an http(s) URL`,
+    ja: `${p.data === 'example' ? '例' : '最悪ケース'}のデータを当てはめると http(s) の URL になりません`,
+  }),
   pattern_invalid: (p: { detail: string }) => ({ en: `is not a valid regular expression (${p.detail})`, ja: `正規表現として正しくありません（${p.detail}）` }),
   pattern_unsafe: () => ({
     en: 'can take exponential time on some inputs (nested or overlapping repetition, or a backreference); rewrite it without a repeated group inside a repetition, e.g. ^a+$ instead of ^(a+)+$',
@@ -79,6 +83,7 @@ export const MESSAGES = {
   video_too_long: (p: { sec: string; max: number }) => ({ en: `the video is ${p.sec} s; the limit is ${p.max} s`, ja: `動画の長さ ${p.sec} 秒は上限 ${p.max} 秒を超えています` }),
   fps_unsupported: (p: { fps: number }) => ({ en: `frame rate ${p.fps} is not supported (1-60 fps)`, ja: `フレームレート ${p.fps} には対応していません（1〜60fps）` }),
   layer_after_video: (p: { end: number; sec: string }) => ({ en: `ends at ${p.end} s, after the video's ${p.sec} s`, ja: `終了 ${p.end} 秒が動画の長さ ${p.sec} 秒を超えています` }),
+  time_after_video: (p: { at: number; sec: string }) => ({ en: `${p.at} s is after the end of the ${p.sec} s video`, ja: `${p.at} 秒は動画の長さ ${p.sec} 秒を超えています` }),
   box_outside_frame: (p: { box: string; w: number; h: number }) => ({ en: `box ${p.box} is outside the ${p.w}x${p.h} frame`, ja: `領域 ${p.box} が画面 ${p.w}x${p.h} からはみ出しています` }),
   // A note (does not block): the message starts with "note:".
   video_rotated_note: (p: { coded: string; rotation: number; seen: string }) => ({
