@@ -12,7 +12,7 @@ import path from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { Redis } from 'ioredis';
 import { Queue } from 'bullmq';
-import { startTestService, API_KEY, SHARED_STORAGE, type TestService } from './helpers/service.ts';
+import { startTestService, API_KEY, SHARED_STORAGE, withBrokenMezzanine, readPlan, type TestService } from './helpers/service.ts';
 import { textLayer, writeTinyTemplate } from './helpers/tiny-template.ts';
 import { PROJECT_ROOT } from '../src/config/index.ts';
 import { signToken } from '../src/viewer/signing.ts';
@@ -236,16 +236,11 @@ test("a viewer's bump reaches the render's current part even when earlier parts'
 
 test('a failure whose record write was lost still shows as failed, from the job itself', async () => {
   const r = (await t.api('POST', '/v1/renders', { template: TINY, data: { name: fresh('失') }, mode: 'lazy' })).body;
-  const plan = JSON.parse(readFileSync(path.join(SHARED_STORAGE, `templates/${TINY}`, r.version, 'plan.json'), 'utf8'));
-  const mezz = path.join(SHARED_STORAGE, plan.segments.find((s: any) => s.kind === 'dynamic').mezzanine);
-  const good = readFileSync(mezz);
-  writeFileSync(mezz, Buffer.from('not a video'));
-  try {
+  const plan = readPlan(TINY, r.version);
+  await withBrokenMezzanine(TINY, r.version, async () => {
     assert.equal((await fetch(r.playlist_url)).status, 200); // starts the lazy render
     await t.waitState(r.id, ['failed']);
-  } finally {
-    writeFileSync(mezz, good);
-  }
+  });
   // The worker's markError never landed (Redis away at that moment): the record still says rendering.
   const loseTheWrite = async () => {
     await redis.hset(`kasane:render:${r.id}`, 'state', 'rendering');
@@ -256,7 +251,7 @@ test('a failure whose record write was lost still shows as failed, from the job 
   const dyn = plan.segments.findIndex((s: any) => s.kind === 'dynamic');
   const seg = await fetch(r.playlist_url.replace('index.m3u8', `${dyn}.ts`));
   assert.equal(seg.status, 200);
-  assert.ok(Buffer.from(await seg.arrayBuffer()).equals(readFileSync(path.join(SHARED_STORAGE, plan.segments[dyn].key))), 'the template segment');
+  assert.ok(Buffer.from(await seg.arrayBuffer()).equals(readFileSync(path.join(SHARED_STORAGE, plan.segments[dyn]!.key))), 'the template segment');
   await loseTheWrite();
   const st = (await t.api('GET', `/v1/renders/${r.id}`)).body;
   assert.equal(st.state, 'failed');

@@ -12,7 +12,7 @@ import { Redis } from 'ioredis';
 import { Webhook } from 'standardwebhooks';
 import { startService, type Service } from '../src/runtime.ts';
 import { createLogger } from '../src/config/logger.ts';
-import { SHARED_STORAGE, API_KEY } from './helpers/service.ts';
+import { SHARED_STORAGE, API_KEY, withBrokenMezzanine } from './helpers/service.ts';
 import { textLayer, writeTinyTemplate } from './helpers/tiny-template.ts';
 import { DELIVERY_ATTEMPTS, retryDelay } from '../src/events/delivery-queue.ts';
 
@@ -239,19 +239,12 @@ test('render.ready arrives, signed, with the external_id and a watch link after 
   assert.equal((await api('GET', `/v1/renders/${r.id}`)).body.state, 'done');
   assert.match(got.headers['webhook-id']!, /^msg_/);
 
-  // Break the template's mezzanine: the render fails for good (one attempt in this service).
-  const plan = JSON.parse(readFileSync(path.join(SHARED_STORAGE, `templates/${TINY}`, r.version, 'plan.json'), 'utf8'));
-  const mezz = path.join(SHARED_STORAGE, plan.segments.find((s: any) => s.kind === 'dynamic').mezzanine);
-  const good = readFileSync(mezz);
-  writeFileSync(mezz, Buffer.from('not a video'));
-  let failed: Received;
+  // With the template's mezzanine broken, the render fails for good (one attempt in this service).
   let f: any;
-  try {
+  const failed = await withBrokenMezzanine(TINY, r.version, async () => {
     f = (await api('POST', '/v1/renders', { template: TINY, data: { name: `${name}失` }, external_id: 'crm-43' })).body;
-    failed = await waitFor('render.failed', () => at('/renders').find((x) => JSON.parse(x.body).data.render_id === f.id), 60_000);
-  } finally {
-    writeFileSync(mezz, good);
-  }
+    return waitFor('render.failed', () => at('/renders').find((x) => JSON.parse(x.body).data.render_id === f.id), 60_000);
+  });
   const fev = verified(failed, e.secret);
   assert.equal(fev.type, 'render.failed');
   assert.equal(fev.data.external_id, 'crm-43');

@@ -6,7 +6,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { startTestService, type TestService } from './helpers/service.ts';
+import { startTestService, withBrokenMezzanine, type TestService } from './helpers/service.ts';
 import { checkStream } from './support/hls-checks.ts';
 import { startStaticServer } from './support/static-server.ts';
 import { runFfmpeg } from '../src/video/ffmpeg.ts';
@@ -88,12 +88,8 @@ test('under load, every fresh render gets its first personalized segment before 
 test('a failing render retries, reports why without personal data, and viewers still get a whole video', async () => {
   const name = '失敗太郎';
   const r = (await t.api('POST', '/v1/renders', { template: 'small', data: { name }, mode: 'lazy' })).body;
-  // Break this version's mezzanine: every attempt's ffmpeg run fails.
-  const plan = JSON.parse(readFileSync(path.join(storage, 'templates/small', r.version, 'plan.json'), 'utf8'));
-  const mezz = path.join(storage, plan.segments.find((s: any) => s.kind === 'dynamic').mezzanine);
-  const good = readFileSync(mezz);
-  writeFileSync(mezz, Buffer.from('not a video'));
-  try {
+  // With this version's mezzanine broken, every attempt's ffmpeg run fails.
+  await withBrokenMezzanine('small', r.version, async () => {
     assert.equal((await fetch(r.playlist_url)).status, 200); // starts the lazy render
     const st = await waitState(r.id, ['failed']);
     assert.equal(st.attempts, 2);
@@ -102,9 +98,7 @@ test('a failing render retries, reports why without personal data, and viewers s
     assert.ok(st.segments.some((s: any) => s.state === 'failed'));
     const report = await checkStream(r.playlist_url);
     assert.deepEqual(report.failures, [], 'the un-personalized fallback still plays cleanly');
-  } finally {
-    writeFileSync(mezz, good);
-  }
+  }, storage);
 });
 
 test('kasane render writes a playable personalized HLS folder without Redis or HTTP', async () => {

@@ -6,7 +6,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import os from 'node:os';
 import path from 'node:path';
 import { chromium } from 'playwright-core';
-import { startTestService, SHARED_STORAGE, type TestService } from './helpers/service.ts';
+import { startTestService, SHARED_STORAGE, withBrokenMezzanine, readPlan, type TestService } from './helpers/service.ts';
 import { textLayer, writeTinyTemplate } from './helpers/tiny-template.ts';
 import { runFfmpeg } from './support/ffmpeg-run.ts';
 import { CHROMIUM_ARGS, CHROMIUM_PATH } from './support/player.ts';
@@ -222,17 +222,12 @@ test('the MP4 of a lazy render starts the render and waits for it; 503 + Retry-A
 test('a failed render: the whole video without the overlay (as its HLS), never kept', async () => {
   const r = await accept('lazy');
   const version = (await t.api('GET', `/v1/renders/${r.id}`)).body.version;
-  const plan = JSON.parse(readFileSync(path.join(SHARED_STORAGE, `templates/${TINY}`, version, 'plan.json'), 'utf8'));
-  // Break this version's mezzanine: the render's ffmpeg run fails.
-  const mezz = path.join(SHARED_STORAGE, plan.segments.find((s: any) => s.kind === 'dynamic').mezzanine);
-  const good = readFileSync(mezz);
-  writeFileSync(mezz, Buffer.from('not a video'));
-  try {
+  const plan = readPlan(TINY, version);
+  // With this version's mezzanine broken, the render's ffmpeg run fails.
+  await withBrokenMezzanine(TINY, version, async () => {
     assert.equal((await fetch(r.playlist_url)).status, 200); // starts the lazy render
     await t.waitState(r.id, ['failed']);
-  } finally {
-    writeFileSync(mezz, good);
-  }
+  });
   const res = await fetch(r.mp4_url);
   assert.equal(res.status, 200);
   assert.equal(res.headers.get('cache-control'), 'private, no-store');

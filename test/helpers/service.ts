@@ -1,7 +1,7 @@
 // Starts a real Kasane (embedded redis-server, real ffmpeg, real HTTP) in a
 // temporary var dir. Prepared templates are cached across test files in one
 // shared storage dir, keyed by version hash, so each file does not re-encode.
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { startService, type Service } from '../../src/runtime.ts';
@@ -73,4 +73,25 @@ export async function startTestService(opts: { worker?: boolean; env?: Record<st
     },
   };
   return t;
+}
+
+/** A prepared version's plan.json, as stored. */
+export function readPlan(template: string, version: string, storage = SHARED_STORAGE): { segments: Array<{ kind: string; key: string; mezzanine?: string }> } & Record<string, any> {
+  return JSON.parse(readFileSync(path.join(storage, 'templates', template, version, 'plan.json'), 'utf8'));
+}
+
+/**
+ * Runs `fn` while a template version's first personalized mezzanine is broken, so every
+ * render of that version fails in ffmpeg (a real failure, not a stub); restores it after.
+ */
+export async function withBrokenMezzanine<T>(template: string, version: string, fn: () => Promise<T>, storage = SHARED_STORAGE): Promise<T> {
+  const plan = readPlan(template, version, storage);
+  const mezz = path.join(storage, plan.segments.find((s) => s.kind === 'dynamic')!.mezzanine!);
+  const good = readFileSync(mezz);
+  writeFileSync(mezz, Buffer.from('not a video'));
+  try {
+    return await fn();
+  } finally {
+    writeFileSync(mezz, good);
+  }
 }
