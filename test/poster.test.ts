@@ -3,7 +3,7 @@
 // preview.gif, token checks, and the API's event loop left free while they draw.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
@@ -193,6 +193,34 @@ test('a cold portrait poster and GIF are drawn off the event loop', async () => 
   assert.deepEqual([info.width, info.height], [480, 854]);
   const blocked = h.max / 1e6;
   console.log(`# cold 1080×1920 poster ${ms.toFixed(0)} ms; GIF ${gif.body.length} bytes; longest event-loop block ${blocked.toFixed(0)} ms`);
-  // Drawn on the event loop (checked), this overlay and GIF block it for ~80 ms; in the preview threads ~15 ms.
+  // Drawn on the event loop (checked), this overlay and GIF block it for ~80 ms; in the preview process ~15 ms.
   assert.ok(blocked < 60, `the event loop was blocked for ${blocked.toFixed(0)} ms`);
+});
+
+/** Child processes of this (the API's) process that run the preview drawing. */
+function previewChildren(): number[] {
+  const kids = readdirSync(`/proc/${process.pid}/task`).flatMap((tid) => readFileSync(`/proc/${process.pid}/task/${tid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number));
+  return kids.filter((pid) => {
+    try {
+      return readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('preview-process');
+    } catch {
+      return false;
+    }
+  });
+}
+
+test('posters are drawn in a child process (not the API’s memory), started again if it dies', async () => {
+  const a = await accept(TINY, { name: fresh('Kai') });
+  assert.equal((await get(`${a.base}poster.jpg`)).status, 200);
+  const [first, ...more] = previewChildren();
+  assert.ok(first && more.length === 0, `one preview process drew the poster (found ${[first, ...more].join(', ')})`);
+  process.kill(first, 'SIGKILL');
+  while (previewChildren().includes(first)) await new Promise((r) => setTimeout(r, 20));
+  // The next person's poster is drawn by a fresh child.
+  const b = await accept(TINY, { name: fresh('Lea') });
+  const pb = await get(`${b.base}poster.jpg`);
+  assert.equal(pb.status, 200, pb.body.toString().slice(0, 300));
+  assert.deepEqual([(await decode(pb.body)).width], [320]);
+  const [second] = previewChildren();
+  assert.ok(second && second !== first, 'a new preview process was started');
 });

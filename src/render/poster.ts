@@ -2,7 +2,7 @@
 // with their overlays, optionally with a play button for emails) and the link
 // card (og.jpg, 1200×630). Drawn like the preview: the lossless mezzanine frame
 // plus the overlay PNGs composited on a canvas, never a video encode. Runs in
-// the preview threads (preview-thread.ts), off the API's event loop.
+// the preview process (preview-process.ts), off the API's event loop.
 import { open } from 'node:fs/promises';
 import { createCanvas, ImageData, loadImage, type Canvas, type SKRSContext2D } from '@napi-rs/canvas';
 import type { Storage } from '../storage/storage.ts';

@@ -1,11 +1,16 @@
-// Previews are drawn in worker threads, so an operator's preview never stalls
-// the API's other requests (accepts, viewers' segments). Threads start on the
-// first preview and are reused: font registration is paid once per thread.
-import { Worker } from 'node:worker_threads';
+// Previews, posters and GIFs are drawn in a long-lived child process
+// (preview-process.ts), so drawing never stalls the API's other requests
+// (accepts, viewers' segments) and its canvases, fonts and V8 heap (~100 MB)
+// are not the API's memory (a worker thread's would be). The child starts on the
+// first request and is reused: font registration is paid once; if it dies it is
+// started again on the next request. It runs at the API's priority: viewers wait on posters.
+import { fork, type ChildProcess } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { PROJECT_ROOT } from '../config/index.ts';
 import type { ImageFetchPolicy } from '../overlays/index.ts';
 import type { TemplatePlan } from '../templates/plan.ts';
 import type { Still } from './preview.ts';
-import type { PreviewTask, PreviewThreadInit } from './preview-thread.ts';
+import type { PreviewTask, PreviewProcessInit } from './preview-process.ts';
 
 export interface Preview {
   stills: Still[];
@@ -18,16 +23,20 @@ interface Pending {
   task: PreviewTask;
   resolve: (d: Done) => void;
   reject: (e: Error) => void;
+  /** The child said it has the task: if it dies after this, the task failed; before, it never got it. */
+  received?: boolean;
+  /** Handed to a fresh child once already: a child that cannot start must not respawn forever. */
+  resent?: boolean;
 }
 
 interface Slot {
-  worker: Worker;
+  child: ChildProcess;
   busy: Pending | null;
 }
 
-type Reply = ({ id: number; ok: true } & Done) | { id: number; ok: false; error: { name: string; message: string; stack?: string } };
+type Reply = { id: number; received: true } | ({ id: number; ok: true } & Done) | { id: number; ok: false; error: { name: string; message: string; stack?: string } };
 
-// Structured clone turns Buffers into Uint8Arrays.
+// The V8 serializer ('advanced' IPC) may hand Buffers back as plain Uint8Arrays.
 const buf = (u: Uint8Array) => Buffer.from(u.buffer, u.byteOffset, u.byteLength);
 
 export class PreviewPool {
@@ -62,27 +71,55 @@ export class PreviewPool {
 
   private pump(): void {
     while (this.queue.length) {
+      // A child that died but whose exit is not handled yet gets nothing more.
+      this.slots = this.slots.filter((s) => s.child.connected || s.busy);
       let slot = this.slots.find((s) => !s.busy);
       if (!slot && this.slots.length < this.size) slot = this.spawn();
       if (!slot) return;
       const p = this.queue.shift()!;
       slot.busy = p;
-      slot.worker.postMessage(p.task);
+      // Busy: the channel keeps the API alive until the answer comes.
+      slot.child.channel?.ref();
+      const sent = slot;
+      sent.child.send(p.task, (err) => {
+        if (!err || sent.busy !== p) return;
+        // Never delivered (the child had just died): not lost, drawn by a fresh child (once).
+        this.slots = this.slots.filter((s) => s !== sent);
+        sent.busy = null;
+        if (p.resent || this.closed) return p.reject(new Error(`preview process unreachable: ${err.message}`));
+        p.resent = true;
+        this.queue.unshift(p);
+        this.pump();
+      });
     }
   }
 
   private spawn(): Slot {
-    const self = new URL(import.meta.url);
-    const ts = self.pathname.endsWith('.ts');
-    const entry = new URL(`./preview-thread.${ts ? 'ts' : 'js'}`, self).href;
-    const init: PreviewThreadInit = { entry, storageDir: this.storageDir, fetchPolicy: this.fetchPolicy };
-    const worker = new Worker(ts ? new URL('./preview-thread-boot.mjs', self) : new URL(entry), { workerData: init });
-    // An idle thread must not keep a finishing process alive.
-    worker.unref();
-    const slot: Slot = { worker, busy: null };
-    worker.on('message', (r: Reply) => {
+    const file = fileURLToPath(new URL(`./preview-process${import.meta.url.endsWith('.ts') ? '.ts' : '.js'}`, import.meta.url));
+    const init: PreviewProcessInit = { storageDir: this.storageDir, fetchPolicy: this.fetchPolicy };
+    const child = fork(file, [JSON.stringify(init)], {
+      cwd: PROJECT_ROOT,
+      // Running from TypeScript sources (tsx): the child needs the same loader. Not the
+      // parent's own flags (e.g. --test under the test runner).
+      execArgv: file.endsWith('.ts') ? ['--import', 'tsx'] : [],
+      // Buffers and structured data pass as with postMessage.
+      serialization: 'advanced',
+    });
+    const slot: Slot = { child, busy: null };
+    const idle = () => {
+      // An idle child must not keep a finishing API process alive.
+      child.unref();
+      child.channel?.unref();
+    };
+    idle();
+    child.on('message', (r: Reply) => {
+      if ('received' in r) {
+        if (slot.busy?.task.id === r.id) slot.busy.received = true;
+        return;
+      }
       const p = slot.busy;
       slot.busy = null;
+      idle();
       if (p && p.task.id === r.id) {
         if (r.ok) p.resolve(r);
         else p.reject(Object.assign(new Error(r.error.message), { name: r.error.name, stack: r.error.stack }));
@@ -90,13 +127,20 @@ export class PreviewPool {
       this.pump();
     });
     const gone = (e: Error) => {
+      if (!this.slots.includes(slot)) return;
       this.slots = this.slots.filter((s) => s !== slot);
-      slot.busy?.reject(e);
+      const p = slot.busy;
       slot.busy = null;
+      // Sent to a child that had just died (its exit not yet seen): not lost, drawn by a fresh child.
+      if (p && !p.received && !p.resent && !this.closed) {
+        p.resent = true;
+        this.queue.unshift(p);
+      } else p?.reject(e);
+      // A dead child is replaced by a fresh one for whatever is queued.
       if (!this.closed) this.pump();
     };
-    worker.on('error', gone);
-    worker.on('exit', (code) => gone(new Error(`preview thread exited (${code})`)));
+    child.on('error', (e) => gone(new Error(`preview process failed: ${e.message}`)));
+    child.on('exit', (code, signal) => gone(new Error(`preview process exited (${signal ?? `code ${code}`}) while drawing`)));
     this.slots.push(slot);
     return slot;
   }
@@ -104,6 +148,14 @@ export class PreviewPool {
   async close(): Promise<void> {
     this.closed = true;
     for (const p of this.queue.splice(0)) p.reject(new Error('preview pool closed'));
-    await Promise.all(this.slots.map((s) => s.worker.terminate()));
+    for (const s of this.slots) s.busy?.reject(new Error('preview pool closed'));
+    await Promise.all(
+      this.slots.map((s) => {
+        if (s.child.exitCode !== null || s.child.signalCode !== null) return;
+        const exited = new Promise((r) => s.child.once('exit', r));
+        s.child.kill('SIGKILL');
+        return exited;
+      }),
+    );
   }
 }

@@ -1,7 +1,8 @@
-// One preview-drawing thread: canvas drawing and PNG encoding are synchronous
-// and take up to ~0.5 s for a portrait worst case, so they run here, never on
-// the API's event loop. A person's poster, link card and GIF are drawn here too.
-import { parentPort, workerData } from 'node:worker_threads';
+// The preview-drawing child process: canvas drawing and PNG/GIF encoding are
+// synchronous and take up to ~0.5 s (seconds for a GIF), and Skia canvases,
+// fonts and a second V8 heap cost ~100 MB. In a process of its own neither the
+// time nor the memory counts against the API. A person's poster, link card and
+// GIF are drawn here too. Started by preview-pool.ts with fork().
 import { LocalStorage } from '../storage/storage.ts';
 import type { ImageFetchPolicy } from '../overlays/index.ts';
 import type { TemplatePlan } from '../templates/plan.ts';
@@ -10,8 +11,8 @@ import { contactSheet, previewStills } from './preview.ts';
 import { drawStill, type StillVariant } from './poster.ts';
 import { drawPreviewGif } from './preview-gif.ts';
 
-export interface PreviewThreadInit {
-  entry: string;
+/** Passed as the child's one argument, as JSON. */
+export interface PreviewProcessInit {
   storageDir: string;
   fetchPolicy: ImageFetchPolicy;
 }
@@ -23,24 +24,29 @@ export interface PreviewTask {
   image?: StillVariant | 'gif';
 }
 
-const init = workerData as PreviewThreadInit;
+const init = JSON.parse(process.argv[2]!) as PreviewProcessInit;
 const storage = new LocalStorage(init.storageDir);
+const send = (m: unknown) => process.send!(m);
 
-parentPort!.on('message', (task: PreviewTask) => {
+process.on('message', (task: PreviewTask) => {
+  // Lets the pool tell a task this child died drawing from one it never got.
+  send({ id: task.id, received: true });
   void (async () => {
     try {
       if (task.image) {
         const ctx = drawContext(task.plan, storage, init.fetchPolicy);
         const image = task.image === 'gif' ? await drawPreviewGif(task.plan, task.data, storage, ctx) : await drawStill(task.plan, task.data, storage, ctx, task.image);
-        parentPort!.postMessage({ id: task.id, ok: true, image });
+        send({ id: task.id, ok: true, image });
         return;
       }
       const stills = await previewStills(task.plan, task.data, storage, drawContext(task.plan, storage, init.fetchPolicy));
       const sheet = await contactSheet(task.plan, stills);
-      parentPort!.postMessage({ id: task.id, ok: true, stills, sheet });
+      send({ id: task.id, ok: true, stills, sheet });
     } catch (e) {
       const err = e as Error;
-      parentPort!.postMessage({ id: task.id, ok: false, error: { name: err.name, message: err.message, stack: err.stack } });
+      send({ id: task.id, ok: false, error: { name: err.name, message: err.message, stack: err.stack } });
     }
   })();
 });
+// The API went away (crash, SIGKILL): do not linger as an orphan.
+process.on('disconnect', () => process.exit(0));
