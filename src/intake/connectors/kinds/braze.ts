@@ -8,6 +8,7 @@
 import { ApiError } from '../../../config/api-error.ts';
 import { bearerMatches, header, headerSecret, identityFrom, jsonOrFormBody, randomSecretProblem, sameSecret, secretHeaderOptionsSchema, unauthorized } from '../identity.ts';
 import type { ConnectorKind, HookRequest, HookResult } from '../types.ts';
+import { answerBody as flatAnswer } from './generic.ts';
 
 /** `Authorization: Basic base64(user:password)`: the password is the secret (the user name is the operator's label). */
 function basicPassword(req: HookRequest): string | undefined {
@@ -29,18 +30,10 @@ function bodyFields(req: HookRequest): Record<string, unknown> {
   });
 }
 
-/** The answer for Liquid ({{kasane.watch_url}}): only what a repeat gives identically. */
+/** The answer for Liquid ({{kasane.watch_url}}): the flat answer without `status`, so a repeat answers identically. */
 function answerBody(r: HookResult) {
-  return {
-    render_id: r.render_id,
-    watch_url: r.watch_url,
-    playlist_url: r.playlist_url,
-    mp4_url: r.mp4_url,
-    poster_url: r.poster_url,
-    expires_at: r.expires_at,
-    external_id: r.external_id,
-    ...(r.warnings.length ? { warnings: r.warnings } : {}),
-  };
+  const { status: _changesOverTime, ...same } = flatAnswer(r);
+  return same;
 }
 
 export const braze: ConnectorKind = {
