@@ -12,7 +12,7 @@ import path from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { Redis } from 'ioredis';
 import { Queue } from 'bullmq';
-import { startTestService, API_KEY, SHARED_STORAGE, withBrokenMezzanine, readPlan, type TestService } from './helpers/service.ts';
+import { startTestService, API_KEY, SHARED_STORAGE, withBrokenMezzanine, readPlan, connectTestRedis, redisSocket, type TestService } from './helpers/service.ts';
 import { textLayer, writeTinyTemplate } from './helpers/tiny-template.ts';
 import { PROJECT_ROOT } from '../src/config/index.ts';
 import { signToken } from '../src/viewer/signing.ts';
@@ -34,9 +34,8 @@ before(async () => {
   cpSync(path.join(PROJECT_ROOT, 'templates', 'phone-plan'), path.join(templates, 'phone-plan'), { recursive: true });
   t = await startTestService({ env: { KASANE_TEMPLATES_DIR: templates, KASANE_RENDER_ATTEMPTS: '1', KASANE_JIT_WAIT_MS: '300' } });
   await t.svc.prepareBundled();
-  const socket = path.join(t.varDir, 'redis', 'redis.sock');
-  redis = new Redis({ path: socket, maxRetriesPerRequest: null });
-  queue = new Queue(RENDER_QUEUE, { connection: { path: socket, maxRetriesPerRequest: null } });
+  redis = connectTestRedis(t.varDir);
+  queue = new Queue(RENDER_QUEUE, { connection: { path: redisSocket(t.varDir), maxRetriesPerRequest: null } });
 });
 
 after(async () => {

@@ -14,7 +14,7 @@ import path from 'node:path';
 import { Redis } from 'ioredis';
 import { Webhook } from 'standardwebhooks';
 import iconv from 'iconv-lite';
-import { startTestService, type TestService } from './helpers/service.ts';
+import { startTestService, connectTestRedis, type TestService } from './helpers/service.ts';
 import { checkStream } from './support/hls-checks.ts';
 import { checkRender } from './helpers/stream.ts';
 import { storedState } from './helpers/hook-kit.ts';
@@ -59,7 +59,7 @@ before(async () => {
   }
   t = await startTestService({ env: { KASANE_TEMPLATES_DIR: path.join(root, 'templates'), KASANE_STORAGE_DIR: path.join(root, 'storage'), KASANE_RENDER_ATTEMPTS: '1' } });
   await t.svc.prepareBundled();
-  redis = new Redis({ path: path.join(t.varDir, 'redis', 'redis.sock'), maxRetriesPerRequest: null });
+  redis = connectTestRedis(t.varDir);
 });
 
 after(async () => {

@@ -12,7 +12,7 @@ import { Redis } from 'ioredis';
 import { Webhook } from 'standardwebhooks';
 import { startService, type Service } from '../src/runtime.ts';
 import { createLogger } from '../src/config/logger.ts';
-import { SHARED_STORAGE, API_KEY, withBrokenMezzanine } from './helpers/service.ts';
+import { SHARED_STORAGE, API_KEY, withBrokenMezzanine, connectTestRedis } from './helpers/service.ts';
 import { textLayer, writeTinyTemplate } from './helpers/tiny-template.ts';
 import { DELIVERY_ATTEMPTS, retryDelay } from '../src/events/delivery-queue.ts';
 
@@ -136,7 +136,7 @@ before(async () => {
   base = svc.url!;
   svc.config.publicUrl = base;
   await svc.prepareBundled();
-  redis = new Redis({ path: path.join(varDir, 'redis', 'redis.sock'), maxRetriesPerRequest: null });
+  redis = connectTestRedis(varDir);
 });
 
 after(async () => {

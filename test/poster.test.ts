@@ -8,7 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { Redis } from 'ioredis';
-import { startTestService, type TestService } from './helpers/service.ts';
+import { startTestService, connectTestRedis, type TestService } from './helpers/service.ts';
 import { textLayer, writeTinyTemplate } from './helpers/tiny-template.ts';
 import { frameRgb, meanAbsDiff } from './helpers/stream.ts';
 import { decode, region, type Pixels } from './support/pixels.ts';
@@ -33,7 +33,7 @@ before(async () => {
   });
   t = await startTestService({ env: { KASANE_TEMPLATES_DIR: templates } });
   await t.svc.prepareBundled();
-  redis = new Redis({ path: path.join(t.varDir, 'redis', 'redis.sock'), maxRetriesPerRequest: null });
+  redis = connectTestRedis(t.varDir);
 });
 
 after(async () => {

@@ -7,7 +7,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Redis } from 'ioredis';
-import { startTestService, type TestService } from './service.ts';
+import { startTestService, connectTestRedis, type TestService } from './service.ts';
 import { writeTinyTemplate } from './tiny-template.ts';
 import { checkRender } from './stream.ts';
 
@@ -58,7 +58,7 @@ export async function startKit(prefix: string, opts: { connector?: Record<string
   await writeTinyTemplate(path.join(root, 'templates'), { id: TPL, name: 'kinds tiny', fields: opts.fields ?? FIELDS });
   const t = await startTestService({ env: { KASANE_TEMPLATES_DIR: path.join(root, 'templates'), KASANE_STORAGE_DIR: path.join(root, 'storage'), KASANE_RENDER_ATTEMPTS: '1' } });
   await t.svc.prepareBundled();
-  const redis = new Redis({ path: path.join(t.varDir, 'redis', 'redis.sock'), maxRetriesPerRequest: null });
+  const redis = connectTestRedis(t.varDir);
   const stored = () => storedState(redis);
   return {
     t,

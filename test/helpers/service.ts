@@ -4,12 +4,21 @@
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { Redis } from 'ioredis';
 import { startService, type Service } from '../../src/runtime.ts';
 import { PROJECT_ROOT } from '../../src/config/index.ts';
 
 // Under the checkout's var/ (git-ignored): a fresh clone prepares from scratch, reruns reuse it.
 export const SHARED_STORAGE = path.join(PROJECT_ROOT, 'var', 'test-storage');
 export const API_KEY = 'test-key-0123456789abcdef';
+
+/** The embedded Redis's socket of a service started with this var dir. */
+export const redisSocket = (varDir: string) => path.join(varDir, 'redis', 'redis.sock');
+
+/** A client of that Redis, for tests that look at or adjust what the service stored. */
+export function connectTestRedis(varDir: string): Redis {
+  return new Redis({ path: redisSocket(varDir), maxRetriesPerRequest: null });
+}
 
 export interface TestService {
   svc: Service;
