@@ -9,6 +9,8 @@ import { loadConfig, type Config } from './config/index.ts';
 import { createLogger, silentLogger, type Logger } from './config/logger.ts';
 import { configureFfmpeg } from './video/ffmpeg.ts';
 import { LocalStorage } from './storage/storage.ts';
+import { countStorageErrors } from './storage/count-errors.ts';
+import { setProcessRole, startMetricsServer, watchQueueDepth } from './metrics/index.ts';
 import { startEmbeddedRedis, type EmbeddedRedis } from './queue/embedded-redis.ts';
 import { connect, bullConnection, type RedisTarget } from './queue/connection.ts';
 import { TemplateRegistry } from './templates/registry.ts';
@@ -30,6 +32,8 @@ export interface Service {
   logger: Logger;
   app?: FastifyInstance;
   url?: string;
+  /** The metrics port's address, when KASANE_METRICS_PORT is set. */
+  metricsUrl?: string;
   close(): Promise<void>;
   prepareBundled(): Promise<Array<{ templateId: string; version: string }>>;
 }
@@ -45,7 +49,8 @@ export async function startService(opts: { api: boolean; worker: boolean; env?: 
   const { target, embedded } = await redisTarget(config);
   const connection = bullConnection(target);
   const redis = connect(target);
-  const storage = new LocalStorage(config.storageDir);
+  const storage = countStorageErrors(new LocalStorage(config.storageDir));
+  setProcessRole(opts.api && opts.worker ? 'all' : opts.api ? 'api' : 'worker');
   const parts: Parts = {
     config,
     logger,
@@ -70,6 +75,9 @@ export async function startService(opts: { api: boolean; worker: boolean; env?: 
   parts.events = new EventPublisher(redis, dq, () => config.publicUrl);
   redis.on('error', onRedisError('redis'));
   const closers: Array<() => Promise<unknown>> = [];
+  // Any process may be asked for queue depth; each counts the shared queues in Redis.
+  const unwatch = watchQueueDepth({ render: rq, prepare: pq, webhook: dq, batch: bq });
+  closers.push(async () => unwatch());
 
   if (opts.worker) {
     const w = startWorkers({ connection, redis, storage, registry: parts.registry, concurrency: config.workerConcurrency, fetchPolicy: config.imageFetch, renderQueue: rq, log: logger.child({ name: 'worker' }), events: parts.events });
@@ -80,12 +88,19 @@ export async function startService(opts: { api: boolean; worker: boolean; env?: 
     closers.push(() => b.close());
   }
   const api = opts.api ? await startApi(parts, closers) : undefined;
+  // Every process (a worker included, which has no API) can be scraped here without a key.
+  const metrics = config.metricsPort !== undefined ? await startMetricsServer(config.metricsPort, config.host) : undefined;
+  if (metrics) {
+    closers.push(() => metrics.close());
+    logger.info({ port: metrics.port }, 'metrics listening');
+  }
 
   return {
     config,
     logger,
     app: api?.app,
     url: api?.url,
+    metricsUrl: metrics ? `http://127.0.0.1:${metrics.port}/metrics` : undefined,
     prepareBundled: () => prepareBundled(parts),
     close: async () => {
       for (const c of closers.reverse()) await c().catch(() => {});

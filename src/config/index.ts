@@ -45,6 +45,8 @@ export interface Config {
   /** Largest template package upload. */
   packageMaxBytes: number;
   logLevel: LogLevel;
+  /** A plain-HTTP listener with only GET /metrics, no key (private network); unset: none. */
+  metricsPort?: number;
   /** CPU priority added to a worker-only process (`kasane worker`); 0 leaves it alone. */
   workerNice: number;
   /** The redis-server binary for the embedded Redis; unset: the usual places, then PATH. */
@@ -195,6 +197,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     hookBodyLimit: int(env, 'KASANE_HOOK_BODY_LIMIT', 256 * 1024, 1024, 16 * 1024 * 1024),
     packageMaxBytes: int(env, 'KASANE_PACKAGE_MAX_BYTES', 500 * 1024 * 1024, 1024, 4 * 1024 * 1024 * 1024),
     logLevel: oneOf(env, 'LOG_LEVEL', LOG_LEVELS, 'info'),
+    metricsPort: env.KASANE_METRICS_PORT ? int(env, 'KASANE_METRICS_PORT', 0, 0, 65535) : undefined,
     workerNice: int(env, 'KASANE_WORKER_NICE', 10, 0, 19),
     redisServerPath: env.REDIS_SERVER_PATH || undefined,
     ffmpeg: ffmpegSettings(env),

@@ -9,6 +9,7 @@ import { EndpointStore } from './endpoints.ts';
 import { DeliveryLog } from './deliveries.ts';
 import { DELIVERY_QUEUE, retryDelay, type DeliveryJobData } from './delivery-queue.ts';
 import { sendSigned } from './send.ts';
+import { queueWait, queueWaitSeconds, webhookErrorsTotal, webhookReason } from '../metrics/index.ts';
 
 export function startDeliveryWorker(d: { connection: ConnectionOptions; redis: Redis; settings: EventSettings; log: Logger; concurrency?: number }): { worker: Worker; close(): Promise<void> } {
   const endpoints = new EndpointStore(d.redis);
@@ -17,6 +18,7 @@ export function startDeliveryWorker(d: { connection: ConnectionOptions; redis: R
     DELIVERY_QUEUE,
     async (job) => {
       const { messageId, endpointId } = job.data;
+      if (job.attemptsMade === 0) queueWaitSeconds.observe({ queue: 'webhook' }, queueWait(job));
       const [ep, msg] = await Promise.all([endpoints.get(endpointId), log.message(messageId)]);
       // Deleted or disabled since the event: nothing to send, nothing to retry.
       if (!ep || !msg) return { skipped: 'endpoint or message gone' };
@@ -41,6 +43,7 @@ export function startDeliveryWorker(d: { connection: ConnectionOptions; redis: R
         d.log.info(fields, 'event delivered');
         return { status: r.status };
       }
+      webhookErrorsTotal.inc({ reason: webhookReason(r.status, r.error) });
       if (await endpoints.recordFailure(endpointId, d.settings.disableAfterDays * 86_400_000)) {
         d.log.warn({ endpoint: endpointId, days: d.settings.disableAfterDays }, 'webhook endpoint disabled: failing for too long');
         throw new UnrecoverableError('endpoint disabled');

@@ -15,6 +15,7 @@ import type { RenderMeta, RenderMode, RenderStore } from '../render/records.ts';
 import { countIssued } from '../events/index.ts';
 import { enqueueRender, PRIORITY, type RenderQueue } from '../queue/queues.ts';
 import { signToken } from '../viewer/signing.ts';
+import { acceptSeconds, type AcceptSource } from '../metrics/index.ts';
 
 /** What accepting needs from the running service (an ApiContext has all of it). */
 export interface AcceptDeps {
@@ -36,6 +37,8 @@ export interface AcceptRequest {
   expiresIn?: number;
   /** The connector the request came through: events to endpoints bound to it follow the render. */
   connector?: string;
+  /** What brought it, for the accept latency metric: the API (default), a connector hook, a CSV batch. */
+  source?: AcceptSource;
 }
 
 export interface Accepted {
@@ -53,6 +56,18 @@ function renderId(secret: Buffer, plan: TemplatePlan, data: Record<string, unkno
 
 /** Throws ApiError 404 (no template) or 422 (data fails the fields; problems carry pointers under /data). */
 export async function acceptRender(deps: AcceptDeps, req: AcceptRequest): Promise<Accepted> {
+  const end = acceptSeconds.startTimer({ source: req.source ?? 'api' });
+  try {
+    const r = await accept(deps, req);
+    end({ outcome: r.created ? 'created' : 'existing' });
+    return r;
+  } catch (e) {
+    end({ outcome: e instanceof ApiError ? 'rejected' : 'error' });
+    throw e;
+  }
+}
+
+async function accept(deps: AcceptDeps, req: AcceptRequest): Promise<Accepted> {
   const plan = await deps.registry.activePlan(req.template);
   if (!plan) throw new ApiError(404, 'template_not_found', `no template "${req.template}"; GET /v1/templates lists them`);
   const { value, problems } = validateData(plan.manifest.fields, req.data);

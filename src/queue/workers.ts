@@ -16,6 +16,7 @@ import { ffmpegVersion } from '../video/ffmpeg.ts';
 import { ensureFonts } from '../overlays/index.ts';
 import { RenderStore, type RenderMeta } from '../render/records.ts';
 import type { EventPublisher } from '../events/index.ts';
+import { queueWait, queueWaitSeconds } from '../metrics/index.ts';
 import { enqueueContinuation, PREPARE_QUEUE, PRIORITY, RENDER_QUEUE, type PrepareJobData, type RenderJobData, type RenderQueue } from './queues.ts';
 
 export interface WorkerDeps {
@@ -74,8 +75,11 @@ export function startWorkers(d: WorkerDeps): { render: Worker; prepare: Worker; 
 function renderProcessor(d: WorkerDeps, store: RenderStore): Processor<RenderJobData> {
   return async (job, _token, signal) => {
     const { renderId } = job.data;
+    if (job.attemptsMade === 0) queueWaitSeconds.observe({ queue: 'render' }, queueWait(job));
     const meta = await store.meta(renderId);
     if (!meta) return { skipped: 'render expired or unknown' };
+    // Every line about this job names it; never the person's data.
+    const log = d.log.child({ renderId, jobId: job.id, template: meta.templateId, version: meta.version });
     const plan = await d.registry.plan(meta.templateId, meta.version);
     if (!plan) throw new UnrecoverableError(`template ${meta.templateId} version ${meta.version} is not prepared`);
     if (plan.ffmpegVersion !== (await ffmpegVersion())) {
@@ -93,12 +97,13 @@ function renderProcessor(d: WorkerDeps, store: RenderStore): Processor<RenderJob
     // backlog, renders everything in one pass (cheapest).
     const fresh = Date.now() - Date.parse(meta.createdAt) < FRESH_MS;
     let rendered = 0;
-    const { deferred } = await renderPersonalSegments(plan, data, keys, d.storage, drawContext(plan, d.storage, d.fetchPolicy), {
+    const { done, deferred } = await renderPersonalSegments(plan, data, keys, d.storage, drawContext(plan, d.storage, d.fetchPolicy), {
       signal,
       claims: segmentClaims(d.redis, renderId),
       deferAllButFirst: async () => fresh && (await othersWaiting(d.renderQueue)),
       onSegment: async (s) => {
         if (!s.reused) rendered++;
+        log.debug({ segment: s.index, reused: s.reused, ms: Math.round(s.ms) }, s.reused ? 'segment reused' : 'segment rendered');
         await store.markSegment(renderId, s.index, s.key, s.reused);
         await job.updateProgress({ segment: s.index });
       },
@@ -108,13 +113,13 @@ function renderProcessor(d: WorkerDeps, store: RenderStore): Processor<RenderJob
       await store.setPart(renderId, part + 1);
       // A watched render keeps the viewer's priority for its later segments.
       await enqueueContinuation(d.renderQueue, renderId, part + 1, job.priority === PRIORITY.viewer ? PRIORITY.viewer : PRIORITY.later);
-      d.log.info({ renderId, template: plan.templateId, part, rendered, ms: Date.now() - t0 }, 'render part done, rest queued');
+      log.info({ part, rendered, segments: done.map((s) => s.index), deferred, ms: Date.now() - t0 }, 'render part done, rest queued');
       return { rendered, continued: true };
     }
     await store.markDone(renderId);
     await publishEvent(d, 'render.ready', meta);
     // No personal data here: ids, counts and times only.
-    d.log.info({ renderId, template: plan.templateId, part, rendered, ms: Date.now() - t0 }, 'render done');
+    log.info({ part, rendered, segments: done.map((s) => s.index), ms: Date.now() - t0 }, 'render done');
     return { rendered };
   };
 }
@@ -141,7 +146,7 @@ function recordRenderFailure(d: WorkerDeps, store: RenderStore, job: Job<RenderJ
   void withRetries(() => store.markError(job.data.renderId, safeMessage(err), final)).catch((e: Error) =>
     d.log.error({ renderId: job.data.renderId, err: safeMessage(e) }, 'could not record a render failure'),
   );
-  d.log[final ? 'error' : 'warn']({ renderId: job.data.renderId, attempt: job.attemptsMade, final, err: safeMessage(err) }, 'render failed');
+  d.log[final ? 'error' : 'warn']({ renderId: job.data.renderId, jobId: job.id, attempt: job.attemptsMade, final, err: safeMessage(err) }, 'render failed');
   if (final) void store.meta(job.data.renderId).then((meta) => meta ? publishEvent(d, 'render.failed', meta, { error: safeMessage(err) }) : undefined, () => {});
 }
 
@@ -154,8 +159,10 @@ async function publishEvent(d: WorkerDeps, type: 'render.ready' | 'render.failed
 function prepareProcessor(d: WorkerDeps): Processor<PrepareJobData> {
   return async (job, _token, signal) => {
     const { templateId, version } = job.data;
+    if (job.attemptsMade === 0) queueWaitSeconds.observe({ queue: 'prepare' }, queueWait(job));
+    const log = d.log.child({ jobId: job.id, ...(templateId ? { template: templateId, version } : {}) });
     try {
-      const plan = await prepareTemplate(job.data.dir, d.storage, { signal, log: (m) => d.log.info({ job: job.id }, m) });
+      const plan = await prepareTemplate(job.data.dir, d.storage, { signal, log: (m) => log.info(m) });
       await d.registry.addVersion(plan.templateId, plan.version, job.data.source);
       const activate = job.data.activate === 'unless-uploaded' ? !(await d.registry.uploadIsActive(plan.templateId)) : job.data.activate;
       if (activate) await d.registry.activate(plan);

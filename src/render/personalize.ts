@@ -11,6 +11,7 @@ import { familyCoverage, fieldCoverage, glyphProblems, type FieldCoverage } from
 import { fontCodepoints } from '../templates/package/fonts.ts';
 import type { Problem } from '../templates/package/problems.ts';
 import { renderPass, type PassSegment, type PlacedOverlay } from './render-pass.ts';
+import { segmentEncodeSeconds, segmentReuseTotal } from '../metrics/index.ts';
 
 /** Bump when drawing or encoding of personal segments changes, so segments made the old way are not reused. */
 export const DRAW_VERSION = 3;
@@ -163,6 +164,7 @@ export async function renderPersonalSegments(
   const done: SegmentDone[] = [];
   const report = async (d: SegmentDone) => {
     done.push(d);
+    if (d.reused) segmentReuseTotal.inc();
     await opts.onSegment?.(d);
   };
   await registerPackageFonts(plan, storage);
@@ -187,10 +189,14 @@ export async function renderPersonalSegments(
   }
   const encode = async (segs: SegmentInfo[]) => {
     const pass: PassSegment[] = [];
+    // One pass encodes its segments in turn: each one's time runs from the one before (drawing included).
+    let since = performance.now();
     for (const seg of segs) pass.push({ seg, overlays: await overlaysFor(plan, seg, data, ctx) });
     await renderPass(plan, pass, storage, async (seg, bytes) => {
       const key = keys[seg.index]!;
       await storage.put(key, bytes);
+      segmentEncodeSeconds.observe((performance.now() - since) / 1000);
+      since = performance.now();
       await report({ index: seg.index, key, reused: false, ms: performance.now() - t0 });
     }, { signal: opts.signal });
   };

@@ -16,6 +16,7 @@ import { playerPage } from '../../viewer/player-page.ts';
 import { acceptBeacon, beaconGate, PROGRESS_MARKS, recordOpen, VIEWER_EVENTS, type ViewerEventType } from '../../events/index.ts';
 import { captionsVtt } from '../../viewer/captions.ts';
 import { ctaLink } from '../../templates/watch-link.ts';
+import { jitUnavailableTotal, jitWaitSeconds } from '../../metrics/index.ts';
 
 const require = createRequire(import.meta.url);
 let hlsJs: Buffer | undefined;
@@ -134,8 +135,11 @@ export async function waitForRender(ctx: ApiContext, meta: RenderMeta, keys: str
   await startIfLazy(ctx, meta);
   await bumpRender(ctx.renderQueue, meta.id, part);
   const until = Date.now() + ctx.config.jitWaitMs;
+  const waited = jitWaitSeconds.startTimer();
   let ok = true;
   for (const key of keys) if (!(ok = await ctx.waiter.wait(key, Math.max(0, until - Date.now())))) break;
+  waited({ outcome: ok ? 'ready' : 'timeout' });
+  if (!ok) jitUnavailableTotal.inc();
   if (!ok) throw new ApiError(503, 'rendering', 'this part of the video is still being prepared; retry shortly', undefined, { ...CORS, 'retry-after': '2' });
   return false;
 }

@@ -4,6 +4,7 @@
 // (accepting is idempotent, so the rows already done answer the same renders).
 import { Queue, Worker, type ConnectionOptions } from 'bullmq';
 import type { Logger } from '../../config/logger.ts';
+import { queueWait, queueWaitSeconds } from '../../metrics/index.ts';
 import { runBatch, type BatchDeps } from './run.ts';
 
 export const BATCH_QUEUE = 'kasane-batch';
@@ -25,7 +26,10 @@ export async function enqueueBatch(q: BatchQueue, batchId: string): Promise<void
 
 /** One batch at a time per worker process: rows are already handled many at once inside a batch. */
 export function startBatchWorker(connection: ConnectionOptions, deps: BatchDeps, log: Logger): Worker<BatchJobData> {
-  const w = new Worker<BatchJobData>(BATCH_QUEUE, async (job) => runBatch(deps, job.data.batchId, job.attemptsMade + 1 >= (job.opts.attempts ?? 1)), { connection, concurrency: 1, lockDuration: 60_000 });
+  const w = new Worker<BatchJobData>(BATCH_QUEUE, async (job) => {
+    if (job.attemptsMade === 0) queueWaitSeconds.observe({ queue: 'batch' }, queueWait(job));
+    return runBatch(deps, job.data.batchId, job.attemptsMade + 1 >= (job.opts.attempts ?? 1));
+  }, { connection, concurrency: 1, lockDuration: 60_000 });
   w.on('error', (e: Error) => log.warn({ worker: 'batch', err: e.message.split('\n')[0]!.slice(0, 200) }, 'worker error (it reconnects and goes on)'));
   w.on('failed', (job, e) => log.error({ batchId: job?.data.batchId, err: e.message.split('\n')[0]!.slice(0, 200) }, 'batch failed'));
   return w;

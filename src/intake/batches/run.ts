@@ -151,7 +151,7 @@ async function answerRow(ctx: RowContext, row: number, cells: string[]): Promise
   const mapped = await mapPayload(ctx.plan.manifest.fields, spec.mapping, obj, ctx.catalog);
   const externalId = ctx.connector ? externalIdFor(ctx.connector, { contact, campaign }) : externalIdFor({ id: 'csv' }, { contact, campaign });
   try {
-    const accepted = await acceptRender(ctx.deps, { template: spec.template, data: mapped.data, mode: spec.mode, externalId, expiresIn: spec.expires_in });
+    const accepted = await acceptRender(ctx.deps, { template: spec.template, data: mapped.data, mode: spec.mode, externalId, expiresIn: spec.expires_in, source: 'batch' });
     const urls = renderUrls(ctx.deps.config.publicUrl, accepted.meta);
     const base = { watch_url: urls.player_url, poster_url: urls.poster_url, render_id: accepted.meta.id };
     if (!mapped.warnings.length) return { status: 'ok', ...base };

@@ -37,7 +37,7 @@ export async function handleHook(deps: HookDeps, connectorId: string, req: HookR
     if (!plan) throw new ApiError(404, 'template_not_found', `the connector's template "${connector.template}" does not exist (any more)`);
     const mapped = await mapPayload(plan.manifest.fields, connector.mapping, payload, deps.catalogs.lookup(connector.template));
     const externalId = externalIdFor(connector, who);
-    const accepted = await acceptRender(deps, { template: connector.template, data: mapped.data, mode: connector.mode, externalId, expiresIn: connector.expires_in, connector: connector.id }).catch((e: unknown) => {
+    const accepted = await acceptRender(deps, { template: connector.template, data: mapped.data, mode: connector.mode, externalId, expiresIn: connector.expires_in, connector: connector.id, source: 'hook' }).catch((e: unknown) => {
       throw e instanceof ApiError && e.status === 422 && e.problems ? withSources(e, mapped.sources) : e;
     });
     const urls = renderUrls(deps.config.publicUrl, accepted.meta);
