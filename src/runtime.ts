@@ -156,8 +156,8 @@ async function startApi(p: Parts, closers: Array<() => Promise<unknown>>): Promi
   closers.push(() => prepareEvents.close());
   const previews = new PreviewPool(config.storageDir, config.imageFetch);
   closers.push(() => previews.close());
-  const app = buildApp(
-    { config, redis: p.redis, storage: p.storage, registry: p.registry, store: new RenderStore(p.redis), renderQueue: p.rq, prepareQueue: p.pq, batchQueue: p.bq, waiter, prepareEvents, previews, events: p.events! },
+  const app = await buildApp(
+    { config, redis: p.redis, storage: p.storage, registry: p.registry, store: new RenderStore(p.redis), renderQueue: p.rq, prepareQueue: p.pq, batchQueue: p.bq, deliveryQueue: p.dq, waiter, prepareEvents, previews, events: p.events! },
     { logger: p.logger.child({ name: 'api' }) },
   );
   await app.listen({ port: config.port, host: config.host });

@@ -21,11 +21,15 @@ import { ConnectorStore } from '../intake/connectors/store.ts';
 import { CatalogStore } from '../intake/catalog.ts';
 import { batchRoutes } from './routes/batches.ts';
 import { BatchStore } from '../intake/batches/store.ts';
+import { registerOpenApi } from './openapi.ts';
+import { docsRoutes } from './routes/docs.ts';
+import { metricsRoutes } from './routes/metrics.ts';
+import { queueDashboardRoutes } from './routes/queue-dashboard.ts';
 
 // A CommonJS module whose typings describe only its ESM shape: at run time the default import is the plugin.
 const ajvErrors = ajvErrorsModule as unknown as Plugin<unknown>;
 
-export function buildApp(ctx: ApiContext, opts: { logger?: Logger } = {}): FastifyInstance {
+export async function buildApp(ctx: ApiContext, opts: { logger?: Logger } = {}): Promise<FastifyInstance> {
   const app = Fastify({
     bodyLimit: ctx.config.bodyLimit,
     // The process's one pino logger (src/config/logger.ts).
@@ -54,6 +58,8 @@ export function buildApp(ctx: ApiContext, opts: { logger?: Logger } = {}): Fasti
   app.removeContentTypeParser('text/plain');
   // Template packages arrive as multipart uploads; only the upload route reads them.
   void app.register(multipart, { limits: { fileSize: ctx.config.packageMaxBytes, files: 1, fields: 10 } });
+  // Loaded before any route is added, so the OpenAPI generator sees them all (docs/openapi.json, /docs).
+  await registerOpenApi(app);
   app.setNotFoundHandler((_req, reply) => reply.code(404).send(errorBody('not_found', 'no such route; the API is described in docs/api.md')));
   const auth = makeAuth(ctx.config.apiKeys);
 
@@ -77,5 +83,8 @@ export function buildApp(ctx: ApiContext, opts: { logger?: Logger } = {}): Fasti
   catalogRoutes(app, ctx, catalogs, auth);
   hookRoutes(app, ctx, { ...ctx, connectors, catalogs });
   batchRoutes(app, ctx, new BatchStore(ctx.redis), connectors, auth);
+  metricsRoutes(app, auth);
+  queueDashboardRoutes(app, [ctx.renderQueue, ctx.prepareQueue, ctx.deliveryQueue, ctx.batchQueue], auth);
+  docsRoutes(app);
   return app;
 }

@@ -9,6 +9,7 @@ import type { ReadyWaiter } from '../viewer/ready-waiter.ts';
 import type { PreviewPool } from '../render/preview-pool.ts';
 import type { EventPublisher } from '../events/index.ts';
 import type { BatchQueue } from '../intake/batches/queue.ts';
+import type { DeliveryQueue } from '../events/delivery-queue.ts';
 
 /** Everything a route needs; built once per API process. */
 export interface ApiContext {
@@ -28,4 +29,6 @@ export interface ApiContext {
   events: EventPublisher;
   /** Campaign CSV batches, run by workers. */
   batchQueue: BatchQueue;
+  /** Webhook deliveries: shown on the queue dashboard. */
+  deliveryQueue: DeliveryQueue;
 }
