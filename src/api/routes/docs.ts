@@ -14,8 +14,11 @@ export function docsRoutes(app: FastifyInstance) {
     await docs.register(swaggerUi, {
       routePrefix: '/docs',
       uiConfig: { validatorUrl: null, deepLinking: true },
-      // A Content-Security-Policy that lets the page load only from this origin.
+      // The page may load only from this origin (the plugin's default CSP also allows any https: font
+      // or style and the validator's images, and upgrades to https, which breaks a plain-http intranet).
       staticCSP: true,
+      transformStaticCSP: () =>
+        "default-src 'self'; base-uri 'self'; img-src 'self' data:; font-src 'self' data:; object-src 'none'; script-src 'self'; script-src-attr 'none'; style-src 'self'; frame-ancestors 'self'",
     });
   });
 }

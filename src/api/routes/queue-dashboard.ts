@@ -9,7 +9,7 @@ import type { Queue } from 'bullmq';
 import { createBullBoard } from '@bull-board/api';
 import { BullMQAdapter } from '@bull-board/api/bullMQAdapter';
 import { FastifyAdapter } from '@bull-board/fastify';
-import { ApiError } from '../errors.ts';
+import { ApiError, errorBody } from '../errors.ts';
 import '../route-scope.ts';
 
 export const QUEUE_DASHBOARD_PATH = '/admin/queues';
@@ -31,16 +31,17 @@ export function queueDashboardRoutes(app: FastifyInstance, queues: Queue[], auth
     admin.addHook('onRoute', (r) => {
       r.config = { ...r.config, scope: 'admin' };
     });
-    admin.addHook('onRequest', async (req) => {
+    // Answered here, not thrown: bull-board's own error handler (its context's) would make any error a 500.
+    admin.addHook('onRequest', async (req, reply) => {
       basicAsBearer(req);
       try {
         await auth(req);
       } catch (e) {
-        if (!(e instanceof ApiError) || e.status !== 401) throw e;
+        if (!(e instanceof ApiError)) throw e;
         // The Basic challenge makes a browser ask for the key.
-        throw new ApiError(401, 'unauthorized', 'the queue dashboard needs an admin key: as the password when the browser asks, or an "Authorization: Bearer <key>" header', undefined, {
-          'www-authenticate': 'Basic realm="Kasane admin", charset="UTF-8"',
-        });
+        const challenge = e.status === 401 ? { 'www-authenticate': 'Basic realm="Kasane admin", charset="UTF-8"' } : {};
+        const message = e.status === 401 ? 'the queue dashboard needs an admin key: as the password when the browser asks, or an "Authorization: Bearer <key>" header' : e.message;
+        return reply.code(e.status).headers({ ...e.headers, ...challenge }).send(errorBody(e.code, message));
       }
     });
     admin.addHook('onSend', async (_req, reply, payload) => {
