@@ -5,7 +5,7 @@ import path from 'node:path';
 import { QueueEvents, type ConnectionOptions } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { FastifyInstance } from 'fastify';
-import { loadConfig, type Config } from './config/index.ts';
+import { loadConfig, type Config, type LogLevel } from './config/index.ts';
 import { createLogger, silentLogger, type Logger } from './config/logger.ts';
 import { configureFfmpeg } from './video/ffmpeg.ts';
 import { LocalStorage } from './storage/storage.ts';
@@ -154,7 +154,7 @@ async function startApi(p: Parts, closers: Array<() => Promise<unknown>>): Promi
   const prepareEvents = new QueueEvents(PREPARE_QUEUE, { connection });
   prepareEvents.on('error', onRedisError('prepare events'));
   closers.push(() => prepareEvents.close());
-  const previews = new PreviewPool(config.storageDir, config.imageFetch);
+  const previews = new PreviewPool(config.storageDir, config.imageFetch, p.logger.level as LogLevel);
   closers.push(() => previews.close());
   const app = await buildApp(
     { config, redis: p.redis, storage: p.storage, registry: p.registry, store: new RenderStore(p.redis), renderQueue: p.rq, prepareQueue: p.pq, batchQueue: p.bq, deliveryQueue: p.dq, waiter, prepareEvents, previews, events: p.events! },

@@ -167,6 +167,7 @@ function prepareProcessor(d: WorkerDeps): Processor<PrepareJobData> {
       const activate = job.data.activate === 'unless-uploaded' ? !(await d.registry.uploadIsActive(plan.templateId)) : job.data.activate;
       if (activate) await d.registry.activate(plan);
       else await d.registry.markReady(plan);
+      log.info({ template: plan.templateId, version: plan.version, activated: activate, segments: plan.segments.length }, 'template version prepared');
       return { templateId: plan.templateId, version: plan.version };
     } catch (e) {
       if (templateId && version) {

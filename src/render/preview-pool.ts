@@ -6,7 +6,7 @@
 // started again on the next request. It runs at the API's priority: viewers wait on posters.
 import { fork, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { PROJECT_ROOT } from '../config/index.ts';
+import { PROJECT_ROOT, type LogLevel } from '../config/index.ts';
 import type { ImageFetchPolicy } from '../overlays/index.ts';
 import type { TemplatePlan } from '../templates/plan.ts';
 import type { Still } from './preview.ts';
@@ -48,6 +48,7 @@ export class PreviewPool {
   constructor(
     private readonly storageDir: string,
     private readonly fetchPolicy: ImageFetchPolicy,
+    private readonly logLevel: LogLevel = 'info',
     private readonly size = 1,
   ) {}
 
@@ -96,7 +97,7 @@ export class PreviewPool {
 
   private spawn(): Slot {
     const file = fileURLToPath(new URL(`./preview-process${import.meta.url.endsWith('.ts') ? '.ts' : '.js'}`, import.meta.url));
-    const init: PreviewProcessInit = { storageDir: this.storageDir, fetchPolicy: this.fetchPolicy };
+    const init: PreviewProcessInit = { storageDir: this.storageDir, fetchPolicy: this.fetchPolicy, logLevel: this.logLevel };
     const child = fork(file, [JSON.stringify(init)], {
       cwd: PROJECT_ROOT,
       // Running from TypeScript sources (tsx): the child needs the same loader. Not the

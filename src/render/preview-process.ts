@@ -10,11 +10,15 @@ import { drawContext } from './personalize.ts';
 import { contactSheet, previewStills } from './preview.ts';
 import { drawStill, type StillVariant } from './poster.ts';
 import { drawPreviewGif } from './preview-gif.ts';
+import { createLogger } from '../config/logger.ts';
+import type { LogLevel } from '../config/index.ts';
 
 /** Passed as the child's one argument, as JSON. */
 export interface PreviewProcessInit {
   storageDir: string;
   fetchPolicy: ImageFetchPolicy;
+  /** The API's LOG_LEVEL: this process logs through the same pino setup (JSON lines on stdout). */
+  logLevel?: LogLevel;
 }
 /** A template preview (stills and contact sheet), or one of a person's images (poster.ts, preview-gif.ts). */
 export interface PreviewTask {
@@ -27,23 +31,35 @@ export interface PreviewTask {
 const init = JSON.parse(process.argv[2]!) as PreviewProcessInit;
 const storage = new LocalStorage(init.storageDir);
 const send = (m: unknown) => process.send!(m);
+const log = createLogger(init.logLevel ?? 'info', { name: 'preview' });
+// A crash is one structured line, not a bare stack on stderr; error messages can quote drawn text, so only its kind.
+process.on('uncaughtException', (e) => {
+  log.fatal({ err: { type: e.name } }, 'preview process failed');
+  process.exit(1);
+});
 
 process.on('message', (task: PreviewTask) => {
   // Lets the pool tell a task this child died drawing from one it never got.
   send({ id: task.id, received: true });
+  const t0 = performance.now();
+  // Ids only: the data being drawn is a person's.
+  const about = { task: task.id, template: task.plan.templateId, version: task.plan.version, image: task.image ?? 'preview' };
   void (async () => {
     try {
       if (task.image) {
         const ctx = drawContext(task.plan, storage, init.fetchPolicy);
         const image = task.image === 'gif' ? await drawPreviewGif(task.plan, task.data, storage, ctx) : await drawStill(task.plan, task.data, storage, ctx, task.image);
         send({ id: task.id, ok: true, image });
+        log.debug({ ...about, ms: Math.round(performance.now() - t0) }, 'drawn');
         return;
       }
       const stills = await previewStills(task.plan, task.data, storage, drawContext(task.plan, storage, init.fetchPolicy));
       const sheet = await contactSheet(task.plan, stills);
       send({ id: task.id, ok: true, stills, sheet });
+      log.debug({ ...about, ms: Math.round(performance.now() - t0) }, 'drawn');
     } catch (e) {
       const err = e as Error;
+      log.warn({ ...about, err: { type: err.name } }, 'drawing failed');
       send({ id: task.id, ok: false, error: { name: err.name, message: err.message, stack: err.stack } });
     }
   })();
