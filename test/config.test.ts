@@ -24,6 +24,7 @@ test('a bad value stops startup with a message naming the variable, never a sile
     KASANE_IMAGE_ALLOW_PRIVATE: 'yes',
     KASANE_URL: 'api.example.jp',
     PUBLIC_URL: 'ftp://x',
+    KASANE_METRICS_PORT: '9464x',
   };
   for (const [name, value] of Object.entries(bad)) {
     assert.throws(() => loadConfig({ ...base, [name]: value }), (e: Error) => e instanceof ConfigError && e.message.startsWith(`${name} `) && e.message.includes(`"${value}"`), name);
