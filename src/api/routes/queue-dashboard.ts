@@ -18,8 +18,8 @@ export const QUEUE_DASHBOARD_PATH = '/admin/queues';
 const EXTERNAL_FONTS = /<link[^>]+fonts\.googleapis\.com[^>]*>/g;
 const CSP = "default-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; font-src 'self' data:; connect-src 'self'; frame-ancestors 'none'";
 
-/** "Basic base64(user:key)" → "Bearer key", so the one key check reads it. */
-function basicAsBearer(req: FastifyRequest): void {
+/** "Basic base64(user:key)" → "Bearer key", so the one key check reads it (a global key hook must call this first for this path). */
+export function basicAsBearer(req: FastifyRequest): void {
   const m = /^Basic\s+([A-Za-z0-9+/=]+)$/i.exec(req.headers.authorization ?? '');
   if (!m) return;
   const pair = Buffer.from(m[1]!, 'base64').toString('utf8');
