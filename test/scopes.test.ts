@@ -6,6 +6,8 @@
 // where webhooks go.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
 import { mkdtempSync, mkdirSync, rmSync, writeFileSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -16,7 +18,7 @@ import { startService } from '../src/runtime.ts';
 import { installAuth, routeTable, withScope } from '../src/api/auth.ts';
 import { ApiKeyStore } from '../src/access/keys.ts';
 import type { ApiScope, RouteScope } from '../src/access/scopes.ts';
-import { loadConfig, ConfigError } from '../src/config/index.ts';
+import { loadConfig, ConfigError, PROJECT_ROOT } from '../src/config/index.ts';
 import { zipFiles } from '../src/templates/package/zip-writer.ts';
 
 /** A second key in the environment, scoped to render: "secret:render". */
@@ -319,4 +321,17 @@ test('KASANE_API_KEYS may scope its keys: "secret:render+template"', () => {
     (e: Error) => e instanceof ConfigError && /key 1 has the unknown scope "everything"/.test(e.message) && !e.message.includes('aaaa'),
   );
   assert.throws(() => loadConfig({ ...base, KASANE_API_KEYS: 'short:render' }), /at least 16 characters/);
+});
+
+test('kasane key create | list | revoke', async () => {
+  const kasane = (...args: string[]) =>
+    promisify(execFile)(process.execPath, [path.join(PROJECT_ROOT, 'bin/kasane.js'), 'key', ...args, '--url', t.url, '--key', API_KEY], { env: t.env, encoding: 'utf8' });
+  const created = JSON.parse((await kasane('create', '--name', 'Karte', '--scope', 'render', '--scope', 'template')).stdout);
+  assert.deepEqual(created.scopes, ['render', 'template']);
+  assert.equal((await call('GET', '/v1/keys/self', created.secret)).body.id, created.id);
+  const listed = (await kasane('list')).stdout;
+  assert.match(listed, new RegExp(`^${created.id}\tksk_…${created.secret.slice(-4)}\trender\\+template\t`, 'm'));
+  assert.ok(!listed.includes(created.secret));
+  assert.equal((await kasane('revoke', created.id)).stdout.trim(), `revoked ${created.id}`);
+  assert.equal((await call('GET', '/v1/keys/self', created.secret)).status, 401);
 });
