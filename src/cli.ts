@@ -27,6 +27,8 @@ const USAGE = `usage:
                                upload a template folder as a new version (validated; problems listed)
   kasane connector create --file <connector.json> | list | get <id> | update <id> --file <patch.json> | delete <id>
                                [--url <api>] [--key <api key>]   configure MA-tool connectors (docs/connectors.md)
+  kasane key create --name <name> --scope render|template|admin [--scope …] | list | revoke <id>
+                               [--url <api>] [--key <admin key>]   API keys with scopes (docs/api.md, "Keys and scopes")
   kasane batch run <file.csv> (--template <id> --mapping <mapping.json> | --connector <id>) [--out <result.csv>]
                   [--encoding utf-8|shift_jis] [--url <api>] [--key <api key>]
                                campaign CSV → renders (lazy by default); prints progress, writes the result CSV
@@ -68,6 +70,8 @@ async function main(argv: string[]): Promise<number> {
       return 2;
     case 'connector':
       return connectorCommand(rest);
+    case 'key':
+      return keyCommand(rest);
     default:
       console.error(USAGE);
       return cmd === undefined || cmd === 'help' || cmd === '--help' ? 0 : 2;
@@ -188,6 +192,48 @@ async function connectorCommand(args: string[]): Promise<number> {
     return 1;
   }
   console.log(JSON.stringify(out, null, 2));
+  return 0;
+}
+
+/** kasane key …: the /v1/keys API from a shell, with an admin key. A new key's secret is printed once, here. */
+async function keyCommand(args: string[]): Promise<number> {
+  const [sub, ...more] = args;
+  const { values, positionals } = parseArgs({ args: more, allowPositionals: true, options: { url: { type: 'string' }, key: { type: 'string' }, name: { type: 'string' }, scope: { type: 'string', multiple: true } } });
+  const id = positionals[0];
+  if (!sub || !['create', 'list', 'revoke'].includes(sub) || (sub === 'revoke' && !id) || (sub === 'create' && (!values.name || !values.scope?.length))) {
+    console.error(USAGE);
+    return 2;
+  }
+  const cfg = loadConfig();
+  const url = (values.url ?? cfg.client.url ?? cfg.publicUrl).replace(/\/+$/, '');
+  const headers = { authorization: `Bearer ${values.key ?? cfg.client.apiKey ?? cfg.apiKeys[0]!}`, 'content-type': 'application/json' };
+  // "--scope render,template" and "--scope render --scope template" both work.
+  const scopes = (values.scope ?? []).flatMap((v) => v.split(/[,+]/)).map((v) => v.trim()).filter(Boolean);
+  const res =
+    sub === 'create'
+      ? await fetch(`${url}/v1/keys`, { method: 'POST', headers, body: JSON.stringify({ name: values.name, scopes }) })
+      : sub === 'list'
+        ? await fetch(`${url}/v1/keys`, { headers })
+        : await fetch(`${url}/v1/keys/${encodeURIComponent(id!)}`, { method: 'DELETE', headers: { authorization: headers.authorization } });
+  if (res.status === 204) {
+    console.log(`revoked ${id}`);
+    return 0;
+  }
+  const out = (await res.json()) as { error?: { message: string; problems?: Array<{ pointer: string; message: string }> } } & Record<string, unknown>;
+  if (!res.ok) {
+    console.error(`rejected (${res.status}): ${out.error?.message}`);
+    for (const p of out.error?.problems ?? []) console.error(`  ${p.pointer}: ${p.message}`);
+    return 1;
+  }
+  if (sub === 'create') {
+    console.log(JSON.stringify(out, null, 2));
+    console.error('the secret is shown only this once: store it now');
+    return 0;
+  }
+  type Row = { id: string; name: string; scopes: string[]; hint: string; last_used_at: string | null; revoked_at: string | null };
+  for (const k of (out as unknown as { keys: Row[] }).keys) {
+    console.log([k.id, k.hint, k.scopes.join('+'), k.revoked_at ? `revoked ${k.revoked_at}` : `last used ${k.last_used_at ?? 'never'}`, k.name].join('\t'));
+  }
   return 0;
 }
 

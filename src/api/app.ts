@@ -5,7 +5,9 @@ import ajvErrorsModule from 'ajv-errors';
 import type { Plugin } from 'ajv';
 import type { ApiContext } from './context.ts';
 import { handleError, frameworkError, errorBody } from './errors.ts';
-import { makeAuth } from './auth.ts';
+import { installAuth } from './auth.ts';
+import { keyRoutes } from './routes/keys.ts';
+import { ApiKeyStore } from '../access/keys.ts';
 import { redactUrl } from './redact-url.ts';
 import { renderRoutes } from './routes/renders.ts';
 import { templateRoutes } from './routes/templates.ts';
@@ -61,30 +63,33 @@ export async function buildApp(ctx: ApiContext, opts: { logger?: Logger } = {}):
   // Loaded before any route is added, so the OpenAPI generator sees them all (docs/openapi.json, /docs).
   await registerOpenApi(app);
   app.setNotFoundHandler((_req, reply) => reply.code(404).send(errorBody('not_found', 'no such route; the API is described in docs/api.md')));
-  const auth = makeAuth(ctx.config.apiKeys);
+  // Before any route: each one must declare its scope (src/api/auth.ts).
+  const keys = new ApiKeyStore(ctx.redis, ctx.config.apiKeys.map((secret, i) => ({ secret, scopes: ctx.config.apiKeyScopes[i] ?? ['admin'] })));
+  installAuth(app, keys);
 
-  app.get('/healthz', async (_req, reply) => {
+  app.get('/healthz', { config: { scope: 'public' } }, async (_req, reply) => {
     const checks: Record<string, string> = {};
     await ctx.redis.ping().then(() => (checks.redis = 'ok'), (e: Error) => (checks.redis = e.message));
     await ctx.storage.ping().then(() => (checks.storage = 'ok'), (e: Error) => (checks.storage = e.message));
     const ok = Object.values(checks).every((v) => v === 'ok');
     return reply.code(ok ? 200 : 503).send({ ok, checks });
   });
-  renderRoutes(app, ctx, auth);
-  templateRoutes(app, ctx, auth);
-  statsRoutes(app, ctx, auth);
-  webhookEndpointRoutes(app, ctx, auth);
+  keyRoutes(app, keys);
+  renderRoutes(app, ctx);
+  templateRoutes(app, ctx);
+  statsRoutes(app, ctx);
+  webhookEndpointRoutes(app, ctx);
   viewerRoutes(app, ctx);
   mp4Routes(app, ctx);
   viewerImageRoutes(app, ctx);
   const connectors = new ConnectorStore(ctx.redis);
   const catalogs = new CatalogStore(ctx.redis);
-  connectorRoutes(app, ctx, connectors, auth);
-  catalogRoutes(app, ctx, catalogs, auth);
+  connectorRoutes(app, ctx, connectors);
+  catalogRoutes(app, ctx, catalogs);
   hookRoutes(app, ctx, { ...ctx, connectors, catalogs });
-  batchRoutes(app, ctx, new BatchStore(ctx.redis), connectors, auth);
-  metricsRoutes(app, auth);
-  queueDashboardRoutes(app, [ctx.renderQueue, ctx.prepareQueue, ctx.deliveryQueue, ctx.batchQueue], auth);
+  batchRoutes(app, ctx, new BatchStore(ctx.redis), connectors);
+  metricsRoutes(app);
+  queueDashboardRoutes(app, [ctx.renderQueue, ctx.prepareQueue, ctx.deliveryQueue, ctx.batchQueue]);
   docsRoutes(app);
   return app;
 }

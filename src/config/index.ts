@@ -26,7 +26,10 @@ export interface Config {
   varDir: string;
   storageDir: string;
   templatesDir: string;
+  /** Bearer keys from KASANE_API_KEYS (or var/api-key); more are created through /v1/keys. */
   apiKeys: string[];
+  /** The scopes of apiKeys[i]: admin unless KASANE_API_KEYS says "key:render+template". */
+  apiKeyScopes: ApiScope[][];
   /** Signing keys for viewer URLs; the first one signs, all verify (rotation). */
   signingKeys: Array<{ id: string; secret: Buffer }>;
   /** Keys content hashes of personal segments so their names reveal nothing. */
@@ -84,6 +87,10 @@ export interface FfmpegSettings {
   /** Run ffmpeg under SCHED_IDLE via chrt where the system allows it. */
   idleScheduling: boolean;
 }
+
+/** What an API key may do (src/access): MA tools render, operators manage templates, admin does everything. */
+export const API_SCOPES = ['render', 'template', 'admin'] as const;
+export type ApiScope = (typeof API_SCOPES)[number];
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
@@ -152,6 +159,20 @@ function persistentSecret(varDir: string, file: string, bytes: number): string {
   return v;
 }
 
+/**
+ * One entry of KASANE_API_KEYS: "secret" (an admin key) or "secret:render+template".
+ * Messages name the entry's position, never the key.
+ */
+function envKey(entry: string, i: number): { secret: string; scopes: ApiScope[] } {
+  const m = /^(.*):([a-z]+(?:\+[a-z]+)*)$/.exec(entry);
+  const secret = m ? m[1]! : entry;
+  const scopes = m ? m[2]!.split('+') : ['admin'];
+  const unknown = scopes.find((s) => !(API_SCOPES as readonly string[]).includes(s));
+  if (unknown) throw new ConfigError(`KASANE_API_KEYS: key ${i + 1} has the unknown scope "${unknown}" (scopes: ${API_SCOPES.join(', ')})`);
+  if (secret.length < 16) throw new ConfigError('KASANE_API_KEYS: every key must be at least 16 characters');
+  return { secret, scopes: [...new Set(scopes as ApiScope[])] };
+}
+
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const varDir = path.resolve(env.KASANE_VAR_DIR || path.join(PROJECT_ROOT, 'var'));
   const port = int(env, 'PORT', 3000, 0, 65535);
@@ -159,11 +180,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   // 127.0.0.1, not localhost: the static ffmpeg build segfaults resolving 'localhost',
   // and operators check links with it.
   const publicUrl = url(env, 'PUBLIC_URL') ?? `http://127.0.0.1:${port}`;
-  const apiKeys = (env.KASANE_API_KEYS || persistentSecret(varDir, 'api-key', 24))
+  const envKeys = (env.KASANE_API_KEYS || persistentSecret(varDir, 'api-key', 24))
     .split(',')
     .map((k) => k.trim())
-    .filter(Boolean);
-  if (apiKeys.some((k) => k.length < 16)) throw new ConfigError('KASANE_API_KEYS: every key must be at least 16 characters');
+    .filter(Boolean)
+    .map(envKey);
+  const apiKeys = envKeys.map((k) => k.secret);
   // KASANE_SIGNING_KEYS="kid1:secret1,kid0:secret0" — first signs, all verify.
   const signingRaw = env.KASANE_SIGNING_KEYS || `k1:${persistentSecret(varDir, 'signing-key', 32)}`;
   const signingKeys = signingRaw.split(',').map((pair) => {
@@ -185,6 +207,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     storageDir: path.resolve(env.KASANE_STORAGE_DIR || path.join(varDir, 'storage')),
     templatesDir: path.resolve(env.KASANE_TEMPLATES_DIR || path.join(PROJECT_ROOT, 'templates')),
     apiKeys,
+    apiKeyScopes: envKeys.map((k) => k.scopes),
     signingKeys,
     contentSecret,
     defaultExpiresIn: int(env, 'KASANE_DEFAULT_EXPIRES_IN', 30 * 24 * 3600, 60, 400 * 24 * 3600),

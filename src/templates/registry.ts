@@ -19,6 +19,8 @@ export interface VersionInfo {
   createdAt: string;
   source: 'bundled' | 'upload';
   active: boolean;
+  /** The API key that uploaded it first (snake_case as the API shows it; absent for bundled versions). */
+  uploaded_by?: { id: string; name: string };
   /** Why preparation failed (template problems, never personal data). */
   problems?: Array<{ pointer: string; message: string; message_ja?: string }>;
   error?: string;
@@ -45,12 +47,13 @@ export class TemplateRegistry {
   ) {}
 
   /** Records a version being prepared (idempotent: the same upload twice is the same version). */
-  async addVersion(id: string, version: string, source: 'bundled' | 'upload'): Promise<void> {
+  async addVersion(id: string, version: string, source: 'bundled' | 'upload', uploadedBy?: { id: string; name: string }): Promise<void> {
     const now = new Date().toISOString();
     await this.redis.zadd(versionsKey(id), 'NX', Date.now(), version);
     await this.redis.hsetnx(versionKey(id, version), 'createdAt', now);
     await this.redis.hsetnx(versionKey(id, version), 'source', source);
     await this.redis.hsetnx(versionKey(id, version), 'state', 'preparing');
+    if (uploadedBy) await this.redis.hsetnx(versionKey(id, version), 'uploadedBy', JSON.stringify({ id: uploadedBy.id, name: uploadedBy.name }));
   }
 
   async markFailed(id: string, version: string, error: string, problems?: VersionInfo['problems']): Promise<void> {
@@ -133,6 +136,7 @@ export class TemplateRegistry {
       createdAt: h.createdAt ?? '',
       source: (h.source as 'bundled' | 'upload') ?? 'upload',
       active,
+      ...(h.uploadedBy ? { uploaded_by: JSON.parse(h.uploadedBy) as { id: string; name: string } } : {}),
       ...(h.problems ? { problems: JSON.parse(h.problems) } : {}),
       ...(h.error ? { error: h.error } : {}),
     };

@@ -65,7 +65,8 @@ interface Upload {
 
 const FORM = 'form:mapping';
 
-export function batchRoutes(app: FastifyInstance, ctx: ApiContext, batches: BatchStore, connectors: ConnectorStore, auth: (req: FastifyRequest) => Promise<void>) {
+export function batchRoutes(app: FastifyInstance, ctx: ApiContext, batches: BatchStore, connectors: ConnectorStore) {
+  // Campaign sends: MA tools and operators alike.
   const ajv = new Ajv({ allErrors: true, removeAdditional: false, coerceTypes: false, useDefaults: false, strict: false });
   ajvErrors(ajv as never, undefined);
   const validateSpec = ajv.compile(specSchema(ctx.config.maxExpiresIn));
@@ -81,7 +82,7 @@ export function batchRoutes(app: FastifyInstance, ctx: ApiContext, batches: Batc
     result_url: `${ctx.config.publicUrl}/v1/batches/${b.id}/result.csv`,
   });
 
-  app.post('/v1/batches', { onRequest: auth }, async (req, reply) => {
+  app.post('/v1/batches', { config: { scope: ['render', 'template'] } }, async (req, reply) => {
     const work = await mkdtemp(path.join(os.tmpdir(), 'kasane-batch-'));
     try {
       const up = await readUpload(ctx, req, path.join(work, 'input.csv'));
@@ -104,9 +105,9 @@ export function batchRoutes(app: FastifyInstance, ctx: ApiContext, batches: Batc
     }
   });
 
-  app.get<{ Params: { id: string } }>('/v1/batches/:id', { onRequest: auth, schema: idParams }, async (req) => show(await found(req.params.id)));
+  app.get<{ Params: { id: string } }>('/v1/batches/:id', { config: { scope: ['render', 'template'] }, schema: idParams }, async (req) => show(await found(req.params.id)));
 
-  app.get<{ Params: { id: string } }>('/v1/batches/:id/result.csv', { onRequest: auth, schema: idParams }, async (req, reply) => {
+  app.get<{ Params: { id: string } }>('/v1/batches/:id/result.csv', { config: { scope: ['render', 'template'] }, schema: idParams }, async (req, reply) => {
     const b = await found(req.params.id);
     // Complete or nothing: a tool importing a half-written file would silently miss the rest.
     if (b.state !== 'done') throw new ApiError(409, 'batch_not_done', `the batch is ${b.state}${b.error ? ` (${b.error})` : ''}; the result is ready when GET /v1/batches/${b.id} says "done"`, undefined, { 'x-batch-state': b.state });

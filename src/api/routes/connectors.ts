@@ -1,7 +1,7 @@
 // /v1/connectors: an operator configures, once per MA tool and template, how
 // that tool's calls become renders. Secrets go in and never come back out
 // (GET shows a hint of each); options are checked by the kind's own schema.
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyInstance } from 'fastify';
 import { Ajv, type ValidateFunction } from 'ajv';
 import ajvErrorsModule from 'ajv-errors';
 import type { Plugin } from 'ajv';
@@ -78,7 +78,8 @@ async function checkConnector(ctx: ApiContext, c: Connector): Promise<void> {
   if (problems.length) throw new ApiError(422, 'invalid_connector', `${problems.length} problem(s) in the connector`, problems);
 }
 
-export function connectorRoutes(app: FastifyInstance, ctx: ApiContext, store: ConnectorStore, auth: (req: FastifyRequest) => Promise<void>) {
+export function connectorRoutes(app: FastifyInstance, ctx: ApiContext, store: ConnectorStore) {
+  // Configuration is operators' work: a leaked MA key must not repoint or read connectors.
   const idParams = params({ id: { type: 'string', pattern: CONNECTOR_ID.source, errorMessage: 'must be a connector id like "c_…" as returned by POST /v1/connectors' } });
   const hookUrl = (id: string) => `${ctx.config.publicUrl}/hooks/${id}`;
   const show = (c: Connector) => ({ ...publicConnector(c), hook_url: hookUrl(c.id) });
@@ -88,7 +89,7 @@ export function connectorRoutes(app: FastifyInstance, ctx: ApiContext, store: Co
     return c;
   };
 
-  app.post<{ Body: Body }>('/v1/connectors', { onRequest: auth, schema: { body: bodySchema(ctx.config.maxExpiresIn, true) } }, async (req, reply) => {
+  app.post<{ Body: Body }>('/v1/connectors', { config: { scope: 'template' }, schema: { body: bodySchema(ctx.config.maxExpiresIn, true) } }, async (req, reply) => {
     const b = req.body;
     const now = new Date().toISOString();
     const c: Connector = {
@@ -111,11 +112,11 @@ export function connectorRoutes(app: FastifyInstance, ctx: ApiContext, store: Co
     return reply.code(201).header('location', `/v1/connectors/${c.id}`).send(show(c));
   });
 
-  app.get('/v1/connectors', { onRequest: auth }, async () => ({ connectors: (await store.list()).map(show) }));
+  app.get('/v1/connectors', { config: { scope: 'template' } }, async () => ({ connectors: (await store.list()).map(show) }));
 
-  app.get<{ Params: { id: string } }>('/v1/connectors/:id', { onRequest: auth, schema: { params: idParams } }, async (req) => show(await found(req.params.id)));
+  app.get<{ Params: { id: string } }>('/v1/connectors/:id', { config: { scope: 'template' }, schema: { params: idParams } }, async (req) => show(await found(req.params.id)));
 
-  app.patch<{ Params: { id: string }; Body: Body }>('/v1/connectors/:id', { onRequest: auth, schema: { params: idParams, body: bodySchema(ctx.config.maxExpiresIn, false) } }, async (req) => {
+  app.patch<{ Params: { id: string }; Body: Body }>('/v1/connectors/:id', { config: { scope: 'template' }, schema: { params: idParams, body: bodySchema(ctx.config.maxExpiresIn, false) } }, async (req) => {
     const old = await found(req.params.id);
     const c: Connector = { ...old, ...req.body, id: old.id, kind: old.kind, created_at: old.created_at, updated_at: new Date().toISOString() };
     await checkConnector(ctx, c);
@@ -123,7 +124,7 @@ export function connectorRoutes(app: FastifyInstance, ctx: ApiContext, store: Co
     return show(c);
   });
 
-  app.delete<{ Params: { id: string } }>('/v1/connectors/:id', { onRequest: auth, schema: { params: idParams } }, async (req, reply) => {
+  app.delete<{ Params: { id: string } }>('/v1/connectors/:id', { config: { scope: 'template' }, schema: { params: idParams } }, async (req, reply) => {
     if (!(await store.delete(req.params.id))) throw new ApiError(404, 'connector_not_found', 'no such connector; GET /v1/connectors lists them');
     return reply.code(204).send();
   });

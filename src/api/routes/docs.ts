@@ -4,13 +4,10 @@
 // validator badge (it would send the spec's URL to validator.swagger.io).
 import type { FastifyInstance } from 'fastify';
 import swaggerUi from '@fastify/swagger-ui';
-import '../route-scope.ts';
+import { withScope } from '../auth.ts';
 
 export function docsRoutes(app: FastifyInstance) {
-  void app.register(async (docs) => {
-    docs.addHook('onRoute', (r) => {
-      r.config = { ...r.config, scope: 'public' };
-    });
+  void app.register(withScope('public', async (docs) => {
     await docs.register(swaggerUi, {
       routePrefix: '/docs',
       uiConfig: { validatorUrl: null, deepLinking: true },
@@ -20,5 +17,5 @@ export function docsRoutes(app: FastifyInstance) {
       transformStaticCSP: () =>
         "default-src 'self'; base-uri 'self'; img-src 'self' data:; font-src 'self' data:; object-src 'none'; script-src 'self'; script-src-attr 'none'; style-src 'self'; frame-ancestors 'self'",
     });
-  });
+  }));
 }

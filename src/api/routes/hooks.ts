@@ -31,7 +31,7 @@ export function hookRoutes(app: FastifyInstance, ctx: ApiContext, deps: HookDeps
       return reply.code(out.status).send(out.body);
     };
     for (const url of ['/hooks/:connectorId', '/hooks/:connectorId/*']) {
-      hooks.route({ method: ['GET', 'POST'], url, schema: { params: PARAMS }, handler });
+      hooks.route({ method: ['GET', 'POST'], url, config: { scope: 'public' }, schema: { params: PARAMS }, handler });
     }
   });
 }

@@ -20,6 +20,7 @@ export function mp4Routes(app: FastifyInstance, ctx: ApiContext) {
   app.route<{ Params: { token: string } }>({
     method: ['GET', 'HEAD'],
     url: '/v/:token/video.mp4',
+    config: { scope: 'public' },
     schema: { params: params({ token: TOKEN }) },
     handler: (req, reply) => mp4(ctx, req, reply),
   });

@@ -1,4 +1,4 @@
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyInstance } from 'fastify';
 import type { ApiContext } from '../context.ts';
 import { ApiError } from '../errors.ts';
 import { params, RENDER_ID, TEMPLATE_ID } from '../schemas.ts';
@@ -73,15 +73,15 @@ export function status(ctx: ApiContext, r: RenderRecord, plan: TemplatePlan | nu
   };
 }
 
-export function renderRoutes(app: FastifyInstance, ctx: ApiContext, auth: (req: FastifyRequest) => Promise<void>) {
-  app.post<{ Body: RenderBody }>('/v1/renders', { onRequest: auth, schema: { body: renderBodySchema(ctx.config.maxExpiresIn) } }, async (req, reply) => {
+export function renderRoutes(app: FastifyInstance, ctx: ApiContext) {
+  app.post<{ Body: RenderBody }>('/v1/renders', { config: { scope: 'render' }, schema: { body: renderBodySchema(ctx.config.maxExpiresIn) } }, async (req, reply) => {
     const body = { ...req.body, mode: req.body.mode ?? 'eager', externalId: req.body.external_id, expiresIn: req.body.expires_in };
     const r = await acceptRender(ctx, { template: body.template, data: body.data, mode: body.mode, externalId: body.externalId, expiresIn: body.expiresIn });
     if (!r.created) return reply.code(200).send(describe(ctx, r.meta, r.state));
     return reply.code(201).header('location', `/v1/renders/${r.meta.id}`).send(describe(ctx, r.meta, r.state));
   });
 
-  app.get<{ Params: { id: string } }>('/v1/renders/:id', { onRequest: auth, schema: { params: params({ id: RENDER_ID }) } }, async (req) => {
+  app.get<{ Params: { id: string } }>('/v1/renders/:id', { config: { scope: ['render', 'template'] }, schema: { params: params({ id: RENDER_ID }) } }, async (req) => {
     let r = await ctx.store.get(req.params.id);
     if (!r) throw new ApiError(404, 'render_not_found', 'no such render (it may have expired)');
     // The worker records a failure after BullMQ does; if that write was lost, the job's own state tells.

@@ -1,6 +1,6 @@
 // How a template's videos are watched: the funnel links issued → opened → started →
 // 50 % → completed → CTA clicked, summed over versions with each version beside it.
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyInstance } from 'fastify';
 import type { ApiContext } from '../context.ts';
 import { ApiError } from '../errors.ts';
 import { params, TEMPLATE_ID, VERSION_ID } from '../schemas.ts';
@@ -8,10 +8,10 @@ import { templateStats } from '../../events/index.ts';
 
 const QUERY = { type: 'object', additionalProperties: false, properties: { version: VERSION_ID } } as const;
 
-export function statsRoutes(app: FastifyInstance, ctx: ApiContext, auth: (req: FastifyRequest) => Promise<void>) {
+export function statsRoutes(app: FastifyInstance, ctx: ApiContext) {
   app.get<{ Params: { id: string }; Querystring: { version?: string } }>(
     '/v1/templates/:id/stats',
-    { onRequest: auth, schema: { params: params({ id: TEMPLATE_ID }), querystring: QUERY } },
+    { config: { scope: 'template' }, schema: { params: params({ id: TEMPLATE_ID }), querystring: QUERY } },
     async (req) => {
       const { id } = req.params;
       const { version } = req.query;

@@ -34,7 +34,6 @@ function summary(p: TemplatePlan) {
   };
 }
 
-type Auth = (req: FastifyRequest) => Promise<void>;
 type IdRequest = FastifyRequest<{ Params: { id: string } }>;
 type UploadRequest = FastifyRequest<{ Querystring: { activate?: string; wait?: string } }>;
 type PreviewBody = { data?: unknown; example?: boolean; worst?: boolean; version?: string; format?: string };
@@ -61,19 +60,20 @@ const UPLOAD_QUERY = { type: 'object', properties: { activate: BOOL_QUERY, wait:
 const WAIT_MS = 10 * 60_000;
 const yes = (v: string | undefined) => v === 'true' || v === '1';
 
-export function templateRoutes(app: FastifyInstance, ctx: ApiContext, auth: Auth) {
-  app.get('/v1/templates', { onRequest: auth }, () => listTemplates(ctx));
-  app.get<{ Params: { id: string } }>('/v1/templates/:id', { onRequest: auth, schema: ID_PARAMS }, (req) => getTemplate(ctx, req));
-  app.get<{ Params: { id: string } }>('/v1/templates/:id/versions', { onRequest: auth, schema: ID_PARAMS }, (req) => listVersions(ctx, req));
+export function templateRoutes(app: FastifyInstance, ctx: ApiContext) {
+  // MA tools may read templates (to map their fields); changing them is operators' work.
+  app.get('/v1/templates', { config: { scope: ['render', 'template'] } }, () => listTemplates(ctx));
+  app.get<{ Params: { id: string } }>('/v1/templates/:id', { config: { scope: ['render', 'template'] }, schema: ID_PARAMS }, (req) => getTemplate(ctx, req));
+  app.get<{ Params: { id: string } }>('/v1/templates/:id/versions', { config: { scope: 'template' }, schema: ID_PARAMS }, (req) => listVersions(ctx, req));
   app.get<{ Params: { id: string; version: string } }>(
     '/v1/templates/:id/versions/:version',
-    { onRequest: auth, schema: { params: params({ id: TEMPLATE_ID, version: VERSION_ID }) } },
+    { config: { scope: 'template' }, schema: { params: params({ id: TEMPLATE_ID, version: VERSION_ID }) } },
     (req) => getVersion(ctx, req),
   );
-  app.post<{ Params: { id: string }; Body: { version: string } }>('/v1/templates/:id/activate', { onRequest: auth, schema: { ...ID_PARAMS, body: VERSION_BODY } }, (req) => activate(ctx, req));
-  app.post<{ Params: { id: string } }>('/v1/templates/:id/rollback', { onRequest: auth, schema: ID_PARAMS }, (req) => rollback(ctx, req));
-  app.post<{ Querystring: { activate?: string; wait?: string } }>('/v1/templates', { onRequest: auth, schema: { querystring: UPLOAD_QUERY } }, (req, reply) => upload(ctx, req, reply));
-  app.post<{ Params: { id: string }; Body: PreviewBody }>('/v1/templates/:id/preview', { onRequest: auth, schema: { ...ID_PARAMS, body: PREVIEW_BODY } }, (req, reply) => preview(ctx, req, reply));
+  app.post<{ Params: { id: string }; Body: { version: string } }>('/v1/templates/:id/activate', { config: { scope: 'template' }, schema: { ...ID_PARAMS, body: VERSION_BODY } }, (req) => activate(ctx, req));
+  app.post<{ Params: { id: string } }>('/v1/templates/:id/rollback', { config: { scope: 'template' }, schema: ID_PARAMS }, (req) => rollback(ctx, req));
+  app.post<{ Querystring: { activate?: string; wait?: string } }>('/v1/templates', { config: { scope: 'template' }, schema: { querystring: UPLOAD_QUERY } }, (req, reply) => upload(ctx, req, reply));
+  app.post<{ Params: { id: string }; Body: PreviewBody }>('/v1/templates/:id/preview', { config: { scope: 'template' }, schema: { ...ID_PARAMS, body: PREVIEW_BODY } }, (req, reply) => preview(ctx, req, reply));
 }
 
 function registryError(e: unknown): never {
@@ -127,7 +127,7 @@ async function upload(ctx: ApiContext, req: UploadRequest, reply: FastifyReply) 
     if (!check.ok) throw new ApiError(422, check.code, check.message, check.problems);
     const { manifest: m, version, notes } = check;
     const activate = req.query.activate !== 'false' && req.query.activate !== '0';
-    const job = await storeAndQueue(ctx, pkg, m.id, version, activate);
+    const job = await storeAndQueue(ctx, pkg, m.id, version, activate, req.apiKey);
     if (yes(req.query.wait)) {
       // BullMQ tells us when the job ends (it also answers at once for a job that already ended).
       // A failure is recorded on the version by the worker, read below.
@@ -171,10 +171,10 @@ async function saveUpload(ctx: ApiContext, file: MultipartFile, zip: string): Pr
 }
 
 /** Copies a checked package to shared storage (so a worker on any machine can prepare it) and queues its preparation. */
-async function storeAndQueue(ctx: ApiContext, pkg: string, templateId: string, version: string, activate: boolean) {
+async function storeAndQueue(ctx: ApiContext, pkg: string, templateId: string, version: string, activate: boolean, uploadedBy: { id: string; name: string } | null) {
   const prefix = `uploads/${templateId}/${version}`;
   for (const rel of await packageFiles(pkg)) await ctx.storage.putFile(`${prefix}/${rel}`, path.join(pkg, rel));
-  await ctx.registry.addVersion(templateId, version, 'upload');
+  await ctx.registry.addVersion(templateId, version, 'upload', uploadedBy ?? undefined);
   return ctx.prepareQueue.add('prepare', { dir: await ctx.storage.localPath(prefix), activate, source: 'upload', templateId, version }, { jobId: `prepare-${templateId}-${version}` });
 }
 

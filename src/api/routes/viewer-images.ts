@@ -28,11 +28,11 @@ type Kind = StillVariant | 'gif';
 export function viewerImageRoutes(app: FastifyInstance, ctx: ApiContext) {
   app.get<{ Params: { token: string }; Querystring: { play?: '0' | '1' } }>(
     '/v/:token/poster.jpg',
-    { schema: { params: params({ token: TOKEN }), querystring: PLAY_QUERY } },
+    { config: { scope: 'public' }, schema: { params: params({ token: TOKEN }), querystring: PLAY_QUERY } },
     (req, reply) => image(ctx, req, reply, req.query.play === '1' ? 'play' : 'poster'),
   );
-  app.get<{ Params: { token: string } }>('/v/:token/og.jpg', { schema: { params: params({ token: TOKEN }) } }, (req, reply) => image(ctx, req, reply, 'og'));
-  app.get<{ Params: { token: string } }>('/v/:token/preview.gif', { schema: { params: params({ token: TOKEN }) } }, (req, reply) => image(ctx, req, reply, 'gif'));
+  app.get<{ Params: { token: string } }>('/v/:token/og.jpg', { config: { scope: 'public' }, schema: { params: params({ token: TOKEN }) } }, (req, reply) => image(ctx, req, reply, 'og'));
+  app.get<{ Params: { token: string } }>('/v/:token/preview.gif', { config: { scope: 'public' }, schema: { params: params({ token: TOKEN }) } }, (req, reply) => image(ctx, req, reply, 'gif'));
 }
 
 /**

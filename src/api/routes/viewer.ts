@@ -31,31 +31,31 @@ const BEACON_BYTES = 1024;
 type TokenRequest = FastifyRequest<{ Params: { token: string } }>;
 
 export function viewerRoutes(app: FastifyInstance, ctx: ApiContext) {
-  app.get<{ Params: { token: string } }>('/v/:token/index.m3u8', { schema: { params: params({ token: TOKEN }) } }, (req, reply) => playlist(ctx, req, reply));
+  app.get<{ Params: { token: string } }>('/v/:token/index.m3u8', { config: { scope: 'public' }, schema: { params: params({ token: TOKEN }) } }, (req, reply) => playlist(ctx, req, reply));
   // Shared segments by template version: no token, since they carry nothing personal.
   app.get<{ Params: { template: string; version: string; seg: string } }>(
     '/s/:template/:version/:seg',
-    { schema: { params: params({ template: TEMPLATE_ID, version: VERSION_ID, seg: SEGMENT_FILE }) } },
+    { config: { scope: 'public' }, schema: { params: params({ template: TEMPLATE_ID, version: VERSION_ID, seg: SEGMENT_FILE }) } },
     (req, reply) => sharedSegment(ctx, req, reply),
   );
-  app.get<{ Params: { token: string; seg: string } }>('/v/:token/:seg', { schema: { params: params({ token: TOKEN, seg: SEGMENT_FILE }) } }, (req, reply) => viewerSegment(ctx, req, reply));
-  app.get<{ Params: { token: string } }>('/v/:token/', { schema: { params: params({ token: TOKEN }) } }, (req, reply) => player(ctx, req, reply));
-  app.get<{ Params: { token: string } }>('/v/:token/captions.vtt', { schema: { params: params({ token: TOKEN }) } }, (req, reply) => captions(ctx, req, reply));
+  app.get<{ Params: { token: string; seg: string } }>('/v/:token/:seg', { config: { scope: 'public' }, schema: { params: params({ token: TOKEN, seg: SEGMENT_FILE }) } }, (req, reply) => viewerSegment(ctx, req, reply));
+  app.get<{ Params: { token: string } }>('/v/:token/', { config: { scope: 'public' }, schema: { params: params({ token: TOKEN }) } }, (req, reply) => player(ctx, req, reply));
+  app.get<{ Params: { token: string } }>('/v/:token/captions.vtt', { config: { scope: 'public' }, schema: { params: params({ token: TOKEN }) } }, (req, reply) => captions(ctx, req, reply));
   void app.register(async (beacons) => {
     // navigator.sendBeacon(url, string) sends text/plain: here (only) it is read as the JSON it is.
     beacons.addContentTypeParser('text/plain', { parseAs: 'string' }, beacons.getDefaultJsonParser('error', 'error'));
     beacons.post<{ Params: { token: string }; Body: BeaconBody }>(
       '/v/:token/events',
       // The allowance is spent before the body is read: malformed, oversized and invalid posts count towards a flood too.
-      { bodyLimit: BEACON_BYTES, schema: { params: params({ token: TOKEN }), body: BEACON_BODY }, onRequest: (req) => limitBeacons(ctx, req as TokenRequest) },
+      { config: { scope: 'public' }, bodyLimit: BEACON_BYTES, schema: { params: params({ token: TOKEN }), body: BEACON_BODY }, onRequest: (req) => limitBeacons(ctx, req as TokenRequest) },
       (req, reply) => beacon(ctx, req, reply),
     );
   });
   // A landing page elsewhere may report too: its JSON POST is preceded by this preflight.
-  app.options('/v/:token/events', async (_req, reply) =>
+  app.options('/v/:token/events', { config: { scope: 'public' } }, async (_req, reply) =>
     reply.code(204).headers({ ...CORS, 'access-control-allow-methods': 'POST', 'access-control-allow-headers': 'content-type', 'access-control-max-age': '86400' }).send(),
   );
-  app.get('/player/hls.min.js', async (_req, reply) => {
+  app.get('/player/hls.min.js', { config: { scope: 'public' } }, async (_req, reply) => {
     hlsJs ??= readFileSync(require.resolve('hls.js/dist/hls.min.js'));
     return reply.headers({ 'content-type': 'text/javascript; charset=utf-8', 'cache-control': 'public, max-age=86400' }).send(hlsJs);
   });

@@ -7,7 +7,6 @@ import { params } from '../schemas.ts';
 import { EVENT_TYPES, LOG_SIZE, endpointUrlProblem, secretHint, type Endpoint, type EventType } from '../../events/index.ts';
 import { CONNECTOR_ID } from '../../intake/connectors/store.ts';
 
-type Auth = (req: FastifyRequest) => Promise<void>;
 
 /** Enough for every tool and campaign of one customer; a runaway script stops here. */
 const MAX_ENDPOINTS = 100;
@@ -85,19 +84,20 @@ async function found(ctx: ApiContext, id: string): Promise<Endpoint> {
   return e;
 }
 
-export function webhookEndpointRoutes(app: FastifyInstance, ctx: ApiContext, auth: Auth) {
+export function webhookEndpointRoutes(app: FastifyInstance, ctx: ApiContext) {
+  // Operators' configuration: a leaked MA key must not repoint where events (with watch links) go.
   const ID = { params: params({ id: ENDPOINT_ID }) };
-  app.post<{ Body: CreateBody }>('/v1/webhook-endpoints', { onRequest: auth, schema: { body: CREATE_BODY } }, (req, reply) => create(ctx, req.body, reply));
-  app.get('/v1/webhook-endpoints', { onRequest: auth }, async () => ({ endpoints: (await ctx.events.endpoints.list()).map(describe) }));
-  app.get<{ Params: { id: string } }>('/v1/webhook-endpoints/:id', { onRequest: auth, schema: ID }, async (req: IdRequest) => describe(await found(ctx, req.params.id)));
-  app.patch<{ Params: { id: string }; Body: PatchBody }>('/v1/webhook-endpoints/:id', { onRequest: auth, schema: { ...ID, body: PATCH_BODY } }, (req) => patch(ctx, req.params.id, req.body));
-  app.delete<{ Params: { id: string } }>('/v1/webhook-endpoints/:id', { onRequest: auth, schema: ID }, async (req, reply) => {
+  app.post<{ Body: CreateBody }>('/v1/webhook-endpoints', { config: { scope: 'template' }, schema: { body: CREATE_BODY } }, (req, reply) => create(ctx, req.body, reply));
+  app.get('/v1/webhook-endpoints', { config: { scope: 'template' } }, async () => ({ endpoints: (await ctx.events.endpoints.list()).map(describe) }));
+  app.get<{ Params: { id: string } }>('/v1/webhook-endpoints/:id', { config: { scope: 'template' }, schema: ID }, async (req: IdRequest) => describe(await found(ctx, req.params.id)));
+  app.patch<{ Params: { id: string }; Body: PatchBody }>('/v1/webhook-endpoints/:id', { config: { scope: 'template' }, schema: { ...ID, body: PATCH_BODY } }, (req) => patch(ctx, req.params.id, req.body));
+  app.delete<{ Params: { id: string } }>('/v1/webhook-endpoints/:id', { config: { scope: 'template' }, schema: ID }, async (req, reply) => {
     if (!(await ctx.events.endpoints.remove(req.params.id))) throw new ApiError(404, 'endpoint_not_found', 'no such webhook endpoint');
     return reply.code(204).send();
   });
   app.get<{ Params: { id: string }; Querystring: { limit?: string } }>(
     '/v1/webhook-endpoints/:id/deliveries',
-    { onRequest: auth, schema: { ...ID, querystring: LIMIT_QUERY } },
+    { config: { scope: 'template' }, schema: { ...ID, querystring: LIMIT_QUERY } },
     async (req) => {
       await found(ctx, req.params.id);
       const limit = Math.min(Number(req.query.limit ?? 50), LOG_SIZE);
@@ -106,7 +106,7 @@ export function webhookEndpointRoutes(app: FastifyInstance, ctx: ApiContext, aut
   );
   app.post<{ Params: { id: string; deliveryId: string } }>(
     '/v1/webhook-endpoints/:id/deliveries/:deliveryId/redeliver',
-    { onRequest: auth, schema: { params: params({ id: ENDPOINT_ID, deliveryId: DELIVERY_ID }) } },
+    { config: { scope: 'template' }, schema: { params: params({ id: ENDPOINT_ID, deliveryId: DELIVERY_ID }) } },
     async (req, reply) => {
       const e = await found(ctx, req.params.id);
       if (!e.enabled) throw new ApiError(409, 'endpoint_disabled', 'the endpoint is disabled; enable it first (PATCH {"enabled": true})');
