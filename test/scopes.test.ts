@@ -128,11 +128,12 @@ test('every registered route declares a scope, and the one hook enforces it for 
       continue;
     }
     assert.equal(bare.status, 401, `${what} without a key`);
-    assert.equal(bare.headers.get('www-authenticate'), 'Bearer', what);
+    // Pages a browser opens itself (the queue dashboard) ask for the key as a Basic password.
+    assert.equal(bare.headers.get('www-authenticate'), r.url.startsWith('/admin/') ? 'Basic realm="Kasane admin", charset="UTF-8"' : 'Bearer', what);
     if (r.method !== 'HEAD') assert.equal(bare.body.error.code, 'unauthorized', what);
     const unknown = await call(r.method, url, unknownKey);
     assert.equal(unknown.status, 401, `${what} with an unknown key`);
-    assert.match(unknown.headers.get('www-authenticate') ?? '', /invalid_token/);
+    assert.match(unknown.headers.get('www-authenticate') ?? '', r.url.startsWith('/admin/') ? /^Basic realm=/ : /invalid_token/);
     for (const [who, secret, scopes] of callers) {
       const res = await call(r.method, url, secret);
       if (mayCall(scopes, r.scope)) {

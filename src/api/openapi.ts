@@ -68,6 +68,7 @@ const OPERATIONS: Record<string, Op> = {
   'GET /v1/keys/self': { tag: 'keys', summary: 'The calling key: id, name, scopes' },
   'GET /v1/keys': { tag: 'keys', summary: 'List API keys (never their secrets)' },
   'POST /v1/keys': { tag: 'keys', summary: 'Create an API key with scopes (its secret is shown once)' },
+  'GET /v1/keys/:id': { tag: 'keys', summary: 'One API key (never its secret)' },
   'DELETE /v1/keys/:id': { tag: 'keys', summary: 'Revoke an API key' },
 };
 
