@@ -8,7 +8,8 @@ import type { FastifyInstance } from 'fastify';
 import { loadConfig, type Config } from './config/index.ts';
 import { createLogger, silentLogger, type Logger } from './config/logger.ts';
 import { configureFfmpeg } from './video/ffmpeg.ts';
-import { LocalStorage } from './storage/storage.ts';
+import { openStorage } from './storage/open-storage.ts';
+import type { Storage } from './storage/storage.ts';
 import { startEmbeddedRedis, type EmbeddedRedis } from './queue/embedded-redis.ts';
 import { connect, bullConnection, type RedisTarget } from './queue/connection.ts';
 import { TemplateRegistry } from './templates/registry.ts';
@@ -45,7 +46,7 @@ export async function startService(opts: { api: boolean; worker: boolean; env?: 
   const { target, embedded } = await redisTarget(config);
   const connection = bullConnection(target);
   const redis = connect(target);
-  const storage = new LocalStorage(config.storageDir);
+  const storage = openStorage(config, { log: logger });
   const parts: Parts = {
     config,
     logger,
@@ -106,7 +107,7 @@ interface Parts {
   target: RedisTarget;
   connection: ConnectionOptions;
   redis: Redis;
-  storage: LocalStorage;
+  storage: Storage;
   registry: TemplateRegistry;
   rq: RenderQueue;
   pq: PrepareQueue;
@@ -139,7 +140,7 @@ async function startApi(p: Parts, closers: Array<() => Promise<unknown>>): Promi
   const prepareEvents = new QueueEvents(PREPARE_QUEUE, { connection });
   prepareEvents.on('error', onRedisError('prepare events'));
   closers.push(() => prepareEvents.close());
-  const previews = new PreviewPool(config.storageDir, config.imageFetch);
+  const previews = new PreviewPool({ storage: config.storage, cache: config.cache }, config.imageFetch);
   closers.push(() => previews.close());
   const app = buildApp(
     { config, redis: p.redis, storage: p.storage, registry: p.registry, store: new RenderStore(p.redis), renderQueue: p.rq, prepareQueue: p.pq, batchQueue: p.bq, waiter, prepareEvents, previews, events: p.events! },

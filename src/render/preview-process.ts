@@ -3,7 +3,9 @@
 // fonts and a second V8 heap cost ~100 MB. In a process of its own neither the
 // time nor the memory counts against the API. A person's poster, link card and
 // GIF are drawn here too. Started by preview-pool.ts with fork().
-import { LocalStorage } from '../storage/storage.ts';
+import { openStorage } from '../storage/open-storage.ts';
+import type { Storage } from '../storage/storage.ts';
+import type { Config } from '../config/index.ts';
 import type { ImageFetchPolicy } from '../overlays/index.ts';
 import type { TemplatePlan } from '../templates/plan.ts';
 import { drawContext } from './personalize.ts';
@@ -11,9 +13,9 @@ import { contactSheet, previewStills } from './preview.ts';
 import { drawStill, type StillVariant } from './poster.ts';
 import { drawPreviewGif } from './preview-gif.ts';
 
-/** Passed as the child's one argument, as JSON. */
+/** The child's first message (not an argument: storage settings may hold credentials, and argv is public). */
 export interface PreviewProcessInit {
-  storageDir: string;
+  storage: Pick<Config, 'storage' | 'cache'>;
   fetchPolicy: ImageFetchPolicy;
 }
 /** A template preview (stills and contact sheet), or one of a person's images (poster.ts, preview-gif.ts). */
@@ -24,11 +26,17 @@ export interface PreviewTask {
   image?: StillVariant | 'gif';
 }
 
-const init = JSON.parse(process.argv[2]!) as PreviewProcessInit;
-const storage = new LocalStorage(init.storageDir);
+let init: PreviewProcessInit;
+let storage: Storage;
 const send = (m: unknown) => process.send!(m);
 
-process.on('message', (task: PreviewTask) => {
+process.on('message', (msg: PreviewTask | { init: PreviewProcessInit }) => {
+  if ('init' in msg) {
+    init = msg.init;
+    storage = openStorage(init.storage);
+    return;
+  }
+  const task = msg;
   // Lets the pool tell a task this child died drawing from one it never got.
   send({ id: task.id, received: true });
   void (async () => {

@@ -5,7 +5,8 @@ import { mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import type { TemplatePlan, SegmentInfo } from '../templates/plan.ts';
-import type { Storage } from '../storage/storage.ts';
+import type { CachedFile, Storage } from '../storage/storage.ts';
+import { rawMezzanine } from '../video/mezzanine.ts';
 import { runFfmpeg } from '../video/ffmpeg.ts';
 import { forceKeyframesExpr, fpsValue, rawInputArgs, videoEncoderArgs } from '../video/encoder.ts';
 import { spliceSegment } from '../video/ts/splice.ts';
@@ -122,8 +123,10 @@ export async function renderPass(
 ): Promise<void> {
   if (!pass.length) return;
   const work = await mkdtemp(path.join(os.tmpdir(), 'kasane-pass-'));
+  // Pinned in this machine's cache until ffmpeg is done with them.
+  const mezzanines: CachedFile[] = [];
   try {
-    const args = ['-y', ...(await mezzanineInputArgs(plan, pass, storage))];
+    const args = ['-y', ...(await mezzanineInputArgs(plan, pass, storage, mezzanines, opts.signal))];
     const { inputArgs, graph } = await overlayGraph(pass, plan.fps, work);
     const { starts, total } = segmentStarts(pass);
     args.push(
@@ -137,21 +140,19 @@ export async function renderPass(
     );
     await encodeAndSplice(args, pass, storage, onSegment, opts.signal);
   } finally {
+    for (const m of mezzanines) m.release();
     await rm(work, { recursive: true, force: true });
   }
 }
 
-/** Inputs 0..n-1: each segment's raw mezzanine, checked to hold exactly its frames. */
-async function mezzanineInputArgs(plan: TemplatePlan, pass: PassSegment[], storage: Storage): Promise<string[]> {
-  const frameBytes = mezzanineFrameBytes(plan);
+/** Inputs 0..n-1: each segment's raw mezzanine (expanded into the cache, checked to hold exactly its frames), pinned in `pinned`. */
+async function mezzanineInputArgs(plan: TemplatePlan, pass: PassSegment[], storage: Storage, pinned: CachedFile[], signal?: AbortSignal): Promise<string[]> {
   const args: string[] = [];
   for (const { seg } of pass) {
     if (!seg.mezzanine) throw new Error(`segment ${seg.index} is static`);
-    const file = await storage.localPath(seg.mezzanine);
-    const size = (await stat(file).catch(() => null))?.size;
-    // A short or missing mezzanine would silently encode fewer frames; say which one is broken.
-    if (size !== seg.frames * frameBytes) throw new Error(`mezzanine of segment ${seg.index} has ${size ?? 0} bytes, expected ${seg.frames * frameBytes}`);
-    args.push(...rawInputArgs(plan, file));
+    const file = await rawMezzanine(storage, seg.mezzanine, { ...plan, frames: seg.frames }, signal);
+    pinned.push(file);
+    args.push(...rawInputArgs(plan, file.path));
   }
   return args;
 }
