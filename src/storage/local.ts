@@ -84,11 +84,11 @@ export class LocalStorage implements Storage {
     return (await this.head(key)) ? { path: this.file(key), release: () => {} } : null;
   }
 
-  async derived(key: string, ext: string, make: (src: string, out: string) => Promise<void>): Promise<CachedFile | null> {
+  async derived(key: string, ext: string, make: (out: string, source: () => Promise<string>) => Promise<void>): Promise<CachedFile | null> {
     const h = await this.head(key);
     if (!h) return null;
     // Keyed by the object's version: a replaced object is never answered from an old copy.
-    return this.cache.use(FileCache.id(key, h.size, h.mtime.getTime(), ext), ext, (out) => make(this.file(key), out));
+    return this.cache.use(FileCache.id(this.root, key, h.size, h.mtime.getTime(), ext), ext, (out) => make(out, async () => this.file(key)));
   }
 
   async delete(key: string): Promise<void> {

@@ -155,15 +155,17 @@ export class S3Storage implements Storage {
     });
   }
 
-  async derived(key: string, ext: string, make: (src: string, out: string) => Promise<void>): Promise<CachedFile | null> {
+  async derived(key: string, ext: string, make: (out: string, source: () => Promise<string>) => Promise<void>): Promise<CachedFile | null> {
     const h = await this.head(key);
     if (!h) return null;
     return this.cache.use(FileCache.id(this.describe, key, h.size, h.mtime.getTime(), ext), ext, async (out) => {
       // The source is only needed to make the file: downloaded beside it, then dropped.
       const src = `${out}.src`;
       try {
-        await pipeline(await this.body(key), createWriteStream(src));
-        await make(src, out);
+        await make(out, async () => {
+          await pipeline(await this.body(key), createWriteStream(src));
+          return src;
+        });
       } finally {
         await rm(src, { force: true });
       }

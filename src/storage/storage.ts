@@ -31,11 +31,13 @@ export interface Storage {
   /** A local copy of a stored object, pinned until release(); null when there is none. */
   cached(key: string): Promise<CachedFile | null>;
   /**
-   * A local file made from a stored object by `make(src, out)` (e.g. a mezzanine expanded to
-   * raw frames), made once per stored version on this machine, cached and pinned like cached().
-   * `ext` names the made file's kind (e.g. '.yuv'). Null when the object does not exist.
+   * A local file made from a stored object by `make(out, source)` (e.g. a mezzanine expanded
+   * to raw frames), made once per stored version on this machine, cached and pinned like
+   * cached(). `source()` gives the object as a local file (fetched only when called, so a
+   * maker that already has the result, like preparation, costs no download). `ext` names
+   * the made file's kind (e.g. '.yuv'). Null when the object does not exist.
    */
-  derived(key: string, ext: string, make: (src: string, out: string) => Promise<void>): Promise<CachedFile | null>;
+  derived(key: string, ext: string, make: (out: string, source: () => Promise<string>) => Promise<void>): Promise<CachedFile | null>;
   delete(key: string): Promise<void>;
   /** Every key under `prefix` (a folder, e.g. 'templates/x/v1/'), in no promised order. */
   list(prefix: string): AsyncIterable<string>;

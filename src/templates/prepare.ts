@@ -10,7 +10,7 @@ import path from 'node:path';
 import { FfmpegError, ffmpegVersion, probe, runFfmpeg, type ProbeResult } from '../video/ffmpeg.ts';
 import { audioEncoderArgs, forceKeyframesExpr, fpsValue, toRational, tsMuxArgs, videoEncoderArgs, type EncoderSettings, type Rational } from '../video/encoder.ts';
 import { cutSegmentsFromFile } from '../video/ts/segmenter.ts';
-import { compressMezzanine, MEZZANINE_EXT } from '../video/mezzanine.ts';
+import { compressMezzanine, MEZZANINE_EXT, seedRawMezzanine } from '../video/mezzanine.ts';
 import { SpliceError } from '../video/ts/splice.ts';
 import { checkSpliceable } from '../video/splice-check.ts';
 import { validatePackage, blocking, MAX_DURATION_SEC } from './validate-package.ts';
@@ -231,8 +231,9 @@ async function storeSegments(job: PrepareJob, planned: PlannedSegment[], fullTs:
       info.mezzanine = `${prefix}/mezz/${s.index}${MEZZANINE_EXT}`;
       const compact = path.join(work, `mezz${i}${MEZZANINE_EXT}`);
       await compressMezzanine(mezzaninePath(work, i), compact, { width, height, fps }, job.signal);
-      await rm(mezzaninePath(work, i), { force: true });
       await storage.putFile(info.mezzanine, compact);
+      // The raw frames are at hand: this machine's first render skips the expansion.
+      await seedRawMezzanine(storage, info.mezzanine, mezzaninePath(work, i));
     }
     segments.push(info);
   }

@@ -4,7 +4,7 @@
 // its cache. Lossless H.264 (x264 -qp 0, veryfast) in Matroska, chosen over FFV1 on a
 // real 1080x1920 mezzanine of 30 frames (93.3 MB raw): x264 2.26 MB, decode 0.22 s;
 // FFV1 (level 3, 4 slices) 4.49 MB, decode 0.72 s; both bit-exact (docs/storage.md).
-import { stat } from 'node:fs/promises';
+import { copyFile, rename, stat } from 'node:fs/promises';
 import type { CachedFile, Storage } from '../storage/storage.ts';
 import { rawInputArgs, type Rational } from './encoder.ts';
 import { runFfmpeg } from './ffmpeg.ts';
@@ -33,11 +33,27 @@ export async function expandMezzanine(src: string, out: string, signal?: AbortSi
 }
 
 /**
+ * Puts raw frames that are already at hand (preparation has them) into this machine's
+ * cache as the expansion of the stored copy `key`, so the first render here skips the decode.
+ */
+export async function seedRawMezzanine(storage: Storage, key: string, raw: string): Promise<void> {
+  const file = await storage.derived(key, '.yuv', async (out) => {
+    try {
+      await rename(raw, out);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EXDEV') throw e;
+      await copyFile(raw, out); // the cache is on another filesystem
+    }
+  });
+  file?.release();
+}
+
+/**
  * A segment's mezzanine as raw frames in this machine's cache, pinned until release();
  * checked to hold exactly `frames` frames, since a short one would silently encode fewer.
  */
 export async function rawMezzanine(storage: Storage, key: string, v: MezzanineShape & { frames: number }, signal?: AbortSignal): Promise<CachedFile> {
-  const file = await storage.derived(key, '.yuv', (src, out) => expandMezzanine(src, out, signal));
+  const file = await storage.derived(key, '.yuv', async (out, source) => expandMezzanine(await source(), out, signal));
   if (!file) throw new Error(`mezzanine ${key} is missing`);
   const size = (await stat(file.path).catch(() => null))?.size;
   if (size !== v.frames * rawFrameBytes(v)) {
