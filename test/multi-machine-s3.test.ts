@@ -12,7 +12,9 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync }
 import os from 'node:os';
 import path from 'node:path';
 import { PROJECT_ROOT } from '../src/config/index.ts';
+import { Queue } from 'bullmq';
 import { redisServerPath } from '../src/queue/embedded-redis.ts';
+import { RENDER_QUEUE } from '../src/queue/queues.ts';
 import { packageFiles } from '../src/templates/prepare.ts';
 import { zipFiles } from '../src/templates/package/zip-writer.ts';
 import { writeTinyTemplate, textLayer } from './helpers/tiny-template.ts';
@@ -89,6 +91,16 @@ test('2 APIs + 2 workers sharing only Redis and S3: upload via one, render via t
   const api2 = machine('api', 'api2', { ...shared, PORT: String(port2), PUBLIC_URL: api2Url, KASANE_SEGMENT_BASE_URL: base });
   const workers = [machine('worker', 'worker1', shared), machine('worker', 'worker2', shared)];
   await Promise.all([healthy(api1Url), healthy(api2Url)]);
+  // Both workers listening before any job exists, so the renders below can spread over both.
+  const q = new Queue(RENDER_QUEUE, { connection: { host: '127.0.0.1', port: redisPort } });
+  try {
+    for (const end = Date.now() + 30_000; (await q.getWorkers()).length < 2; ) {
+      assert.ok(Date.now() < end, 'both workers connect to the shared Redis');
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  } finally {
+    await q.close();
+  }
 
   // Upload through API 1; a worker (another "machine") fetches the package from S3 and prepares it.
   const dir = await writeTinyTemplate(path.join(root, 'pkg'), { id: 'multi', name: 'Multi', fields: { name: { type: 'string', required: true, maxLength: 20 }, amount: { type: 'integer', required: true } }, layers: [textLayer('{{name}} {{amount}}')], seconds: 3 });

@@ -7,7 +7,7 @@ import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync, existsSync 
 import { text } from 'node:stream/consumers';
 import os from 'node:os';
 import path from 'node:path';
-import { loadConfig } from '../src/config/index.ts';
+import { loadConfig, storageSettings } from '../src/config/index.ts';
 import { openStorage } from '../src/storage/open-storage.ts';
 import { FileCache } from '../src/storage/cache.ts';
 import type { Storage } from '../src/storage/storage.ts';
@@ -125,4 +125,23 @@ test('mezzanine: the stored lossless copy is small and expands to exactly the or
   assert.equal(again.path, m.path, 'second use is a cache hit');
   again.release();
   await assert.rejects(rawMezzanine(st, 'templates/t/v1/mezz/1.mkv', { ...v, frames: 24 }), /expected/);
+});
+
+test('config: KASANE_STORAGE is a folder or s3://bucket/prefix; a mistake names the variable, never a secret', () => {
+  assert.deepEqual(storageSettings({}, '/v'), { kind: 'local', dir: '/v/storage' });
+  assert.deepEqual(storageSettings({ KASANE_STORAGE: '/data/k' }, '/v'), { kind: 'local', dir: '/data/k' });
+  const s = storageSettings({ KASANE_STORAGE: 's3://my-bucket/a/b/', KASANE_S3_ENDPOINT: 'http://minio:9000', KASANE_S3_FORCE_PATH_STYLE: '1' }, '/v');
+  assert.deepEqual(s, { kind: 's3', bucket: 'my-bucket', prefix: 'a/b', endpoint: 'http://minio:9000', region: 'us-east-1', forcePathStyle: true, credentials: undefined });
+  assert.throws(() => storageSettings({ KASANE_STORAGE: 'ftp://host/x' }, '/v'), /KASANE_STORAGE must be a folder or s3:\/\/bucket\/prefix/);
+  assert.throws(() => storageSettings({ KASANE_STORAGE: 's3://Bad_Bucket' }, '/v'), /KASANE_STORAGE/);
+  assert.throws(() => storageSettings({ KASANE_STORAGE: 's3://ok-bucket/a b' }, '/v'), /prefix "a b"/);
+  const err = (() => {
+    try {
+      storageSettings({ KASANE_STORAGE: 's3://ok-bucket', KASANE_S3_ACCESS_KEY_ID: 'AKIASECRETVALUE' }, '/v');
+    } catch (e) {
+      return e as Error;
+    }
+  })();
+  assert.match(err!.message, /KASANE_S3_ACCESS_KEY_ID and KASANE_S3_SECRET_ACCESS_KEY must be set together/);
+  assert.doesNotMatch(err!.message, /AKIASECRETVALUE/);
 });

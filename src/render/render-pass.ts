@@ -1,12 +1,12 @@
 // Renders a person's segments: composite the overlay images onto each segment's
 // raw mezzanine frames, encode with the template's exact settings, and splice
 // the new video into the template segment (audio and PSI untouched).
-import { mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import type { TemplatePlan, SegmentInfo } from '../templates/plan.ts';
 import type { CachedFile, Storage } from '../storage/storage.ts';
-import { rawMezzanine } from '../video/mezzanine.ts';
+import { rawFrameBytes, rawMezzanine } from '../video/mezzanine.ts';
 import { runFfmpeg } from '../video/ffmpeg.ts';
 import { forceKeyframesExpr, fpsValue, rawInputArgs, videoEncoderArgs } from '../video/encoder.ts';
 import { spliceSegment } from '../video/ts/splice.ts';
@@ -62,9 +62,7 @@ export interface PassSegment {
 }
 
 /** Bytes of one raw yuv420p mezzanine frame. */
-export function mezzanineFrameBytes(plan: Pick<TemplatePlan, 'width' | 'height'>): number {
-  return plan.width * plan.height + 2 * ((plan.width / 2) * (plan.height / 2));
-}
+export const mezzanineFrameBytes = (plan: Pick<TemplatePlan, 'width' | 'height'>): number => rawFrameBytes(plan);
 
 // Raw mezzanine input arguments are built next to the encoder's (the prepare self-check uses them too).
 export { rawInputArgs };

@@ -124,8 +124,9 @@ export class S3Storage implements Storage {
       // A Range GET; the stream exists at once and fills when S3 answers.
       stream: (range) => {
         const out = new PassThrough();
+        // pipeline: a reader that goes away (a viewer closing the player) ends the S3 GET too.
         this.body(key, range).then(
-          (body) => body.on('error', (e) => out.destroy(e)).pipe(out),
+          (body) => pipeline(body, out).catch(() => {}),
           (e: Error) => out.destroy(e),
         );
         return out;

@@ -2,7 +2,7 @@
 // links out. The upload is streamed to a temp file and checked whole before
 // anything is accepted (the mapping against the header, the CSV's syntax), so
 // a wrong column or a broken quote is a 422 naming it; rows then run on a worker.
-import { createReadStream, createWriteStream } from 'node:fs';
+import { createWriteStream } from 'node:fs';
 import { mkdtemp, rm, stat } from 'node:fs/promises';
 import { pipeline } from 'node:stream/promises';
 import os from 'node:os';
