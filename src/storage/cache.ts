@@ -90,7 +90,13 @@ export class FileCache {
   }
 
   private async evictOnce(): Promise<void> {
-    const names = (await readdir(this.files).catch(() => [] as string[])).filter((n) => !n.startsWith('.'));
+    const all = await readdir(this.files).catch(() => [] as string[]);
+    // Half-written fills of processes that died (a live fill is younger than an hour).
+    for (const n of all.filter((n) => n.startsWith('.'))) {
+      const s = await stat(path.join(this.files, n)).catch(() => null);
+      if (s && Date.now() - s.mtimeMs > 3600_000) await rm(path.join(this.files, n), { force: true });
+    }
+    const names = all.filter((n) => !n.startsWith('.'));
     const entries = (
       await Promise.all(names.map(async (n) => ({ n, s: await stat(path.join(this.files, n)).catch(() => null) })))
     ).filter((e) => e.s !== null) as Array<{ n: string; s: { size: number; mtimeMs: number } }>;
