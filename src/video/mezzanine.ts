@@ -1,10 +1,11 @@
 // Mezzanines: the source frames of a personalized segment, which every render composites
 // onto. Raw yuv420p is what ffmpeg reads fastest, but it is large (1.4 MB per 720p
 // frame), so storage keeps a compact LOSSLESS copy and each machine expands it once into
-// its cache. Lossless H.264 (x264 -qp 0 -preset veryfast) in Matroska, chosen over FFV1
-// on real mezzanines, both bit-exact (docs/storage.md): 1280x720, 120 frames, 165.9 MB raw:
-// x264 5.8 MB, decode 0.96 s; FFV1 (level 3, 4 slices) 26.1 MB, decode 5.7 s.
-// 1080x1920, 30 frames, 93.3 MB raw: x264 2.3 MB, decode 0.22 s; FFV1 4.5 MB, 0.72 s.
+// its cache. Lossless H.264 (x264 -qp 0 -preset ultrafast) in Matroska, chosen over FFV1
+// and over slower x264 presets on real mezzanines, all bit-exact (docs/storage.md). 1280x720,
+// 120 frames, 165.9 MB raw, CPU seconds: ultrafast 9.1 MB, encode 0.5 s, decode 0.4 s;
+// veryfast 5.8 MB, 1.2 s, 0.65 s; FFV1 26.1 MB, 1.9 s, 2.4 s. The decode is what a cache
+// miss costs a render, the encode what preparation costs: both matter more than the size.
 import { copyFile, rename, stat } from 'node:fs/promises';
 import type { CachedFile, Storage } from '../storage/storage.ts';
 import { rawInputArgs, type Rational } from './encoder.ts';
@@ -25,7 +26,7 @@ export function rawFrameBytes(v: Pick<MezzanineShape, 'width' | 'height'>): numb
 
 /** Raw yuv420p frames → the compact lossless copy that is stored. */
 export async function compressMezzanine(raw: string, out: string, v: MezzanineShape, signal?: AbortSignal): Promise<void> {
-  await runFfmpeg(['-v', 'error', '-y', ...rawInputArgs(v, raw), '-c:v', 'libx264', '-qp', '0', '-preset', 'veryfast', '-pix_fmt', 'yuv420p', '-f', 'matroska', out], { signal, timeoutMs: 10 * 60_000 });
+  await runFfmpeg(['-v', 'error', '-y', ...rawInputArgs(v, raw), '-c:v', 'libx264', '-qp', '0', '-preset', 'ultrafast', '-pix_fmt', 'yuv420p', '-f', 'matroska', out], { signal, timeoutMs: 10 * 60_000 });
 }
 
 /** The stored copy → raw yuv420p frames, every frame once (no rate conversion). */
