@@ -10,7 +10,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { PROJECT_ROOT } from '../src/config/index.ts';
-import { LocalStorage } from '../src/storage/storage.ts';
+import { LocalStorage } from '../src/storage/local.ts';
 import type { TemplatePlan } from '../src/templates/plan.ts';
 import { ensureMp4, mp4Key } from '../src/viewer/mp4.ts';
 import { writeResult } from './lib/service.ts';

@@ -10,7 +10,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { PROJECT_ROOT, loadConfig } from '../src/config/index.ts';
-import { LocalStorage } from '../src/storage/storage.ts';
+import { LocalStorage } from '../src/storage/local.ts';
 import { loadPlan, packageFiles } from '../src/templates/prepare.ts';
 import type { TemplatePlan } from '../src/templates/plan.ts';
 import { drawContext, overlaysFor, registerPackageFonts } from '../src/render/personalize.ts';

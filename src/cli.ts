@@ -1,13 +1,14 @@
 // kasane start | api | worker | prepare <dir> | render --template <dir> --data <file> --out <dir>
 import { createWriteStream, openAsBlob } from 'node:fs';
-import { mkdir, readFile, writeFile, copyFile } from 'node:fs/promises';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { startService } from './runtime.ts';
-import { LocalStorage } from './storage/storage.ts';
+import { LocalStorage } from './storage/local.ts';
+import { openStorage } from './storage/open-storage.ts';
 import { loadPlan, packageFiles, prepareTemplate } from './templates/prepare.ts';
 import { zipFiles } from './templates/package/zip-writer.ts';
 import { exampleData, validateData } from './templates/fields.ts';
@@ -106,7 +107,7 @@ async function start(api: boolean, worker: boolean): Promise<number> {
     console.log(`\nKasane is running on ${svc.config.publicUrl}`);
     console.log(`API key (Authorization: Bearer …): ${key}${svc.config.apiKeyFile ? `  (kept in ${svc.config.apiKeyFile})` : ''}`);
     for (const p of prepared) {
-      const plan = await loadPlan(new LocalStorage(svc.config.storageDir), p.templateId, p.version);
+      const plan = await loadPlan(openStorage(svc.config), p.templateId, p.version);
       const res = await svc.app!.inject({
         method: 'POST',
         url: '/v1/renders',
@@ -312,7 +313,7 @@ async function renderOnce(args: string[]): Promise<number> {
   const out = path.resolve(values.out);
   await mkdir(out, { recursive: true });
   for (const s of plan.segments) {
-    await copyFile(await storage.localPath(s.kind === 'dynamic' ? keys[s.index]! : s.key), path.join(out, `${s.index}.ts`));
+    await storage.download(s.kind === 'dynamic' ? keys[s.index]! : s.key, path.join(out, `${s.index}.ts`));
   }
   await writeFile(path.join(out, 'index.m3u8'), mediaPlaylist(plan));
   log.info({ prepareMs: Math.round(t1 - t0), renderMs: Math.round(t2 - t1), playlist: path.join(out, 'index.m3u8') }, 'rendered');

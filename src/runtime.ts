@@ -8,9 +8,10 @@ import type { FastifyInstance } from 'fastify';
 import { loadConfig, type Config, type LogLevel } from './config/index.ts';
 import { createLogger, silentLogger, type Logger } from './config/logger.ts';
 import { configureFfmpeg } from './video/ffmpeg.ts';
-import { LocalStorage } from './storage/storage.ts';
 import { countStorageErrors } from './storage/count-errors.ts';
 import { setProcessRole, startMetricsServer, watchQueueDepth } from './metrics/index.ts';
+import { openStorage } from './storage/open-storage.ts';
+import type { Storage } from './storage/storage.ts';
 import { startEmbeddedRedis, type EmbeddedRedis } from './queue/embedded-redis.ts';
 import { connect, bullConnection, type RedisTarget } from './queue/connection.ts';
 import { TemplateRegistry } from './templates/registry.ts';
@@ -49,7 +50,7 @@ export async function startService(opts: { api: boolean; worker: boolean; env?: 
   const { target, embedded } = await redisTarget(config);
   const connection = bullConnection(target);
   const redis = connect(target);
-  const storage = countStorageErrors(new LocalStorage(config.storageDir));
+  const storage = countStorageErrors(openStorage(config, { log: logger }));
   setProcessRole(opts.api && opts.worker ? 'all' : opts.api ? 'api' : 'worker');
   const parts: Parts = {
     config,
@@ -121,7 +122,7 @@ interface Parts {
   target: RedisTarget;
   connection: ConnectionOptions;
   redis: Redis;
-  storage: LocalStorage;
+  storage: Storage;
   registry: TemplateRegistry;
   rq: RenderQueue;
   pq: PrepareQueue;
@@ -154,7 +155,7 @@ async function startApi(p: Parts, closers: Array<() => Promise<unknown>>): Promi
   const prepareEvents = new QueueEvents(PREPARE_QUEUE, { connection });
   prepareEvents.on('error', onRedisError('prepare events'));
   closers.push(() => prepareEvents.close());
-  const previews = new PreviewPool(config.storageDir, config.imageFetch, p.logger.level as LogLevel);
+  const previews = new PreviewPool({ storage: config.storage, cache: config.cache }, config.imageFetch, p.logger.level as LogLevel);
   closers.push(() => previews.close());
   const app = await buildApp(
     { config, redis: p.redis, storage: p.storage, registry: p.registry, store: new RenderStore(p.redis), renderQueue: p.rq, prepareQueue: p.pq, batchQueue: p.bq, deliveryQueue: p.dq, waiter, prepareEvents, previews, events: p.events! },

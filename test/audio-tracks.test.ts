@@ -6,7 +6,7 @@ import { copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'nod
 import os from 'node:os';
 import path from 'node:path';
 import { runFfmpeg } from '../src/video/ffmpeg.ts';
-import { LocalStorage } from '../src/storage/storage.ts';
+import { LocalStorage } from '../src/storage/local.ts';
 import { prepareTemplate } from '../src/templates/prepare.ts';
 import { blocking, validatePackage } from '../src/templates/validate-package.ts';
 import { solidPng } from './support/pixels.ts';

@@ -9,7 +9,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { runFfmpeg } from '../src/video/ffmpeg.ts';
-import { LocalStorage } from '../src/storage/storage.ts';
+import { LocalStorage } from '../src/storage/local.ts';
 import { prepareTemplate } from '../src/templates/prepare.ts';
 import { drawContext, renderPersonalSegments, resolveInputs, segmentKeys } from '../src/render/personalize.ts';
 import { mediaPlaylist } from '../src/viewer/playlist.ts';
@@ -107,7 +107,7 @@ for (const r of RATES) {
     mkdirSync(out, { recursive: true });
     const playlist = path.join(out, 'index.m3u8');
     const files: string[] = [];
-    for (const s of plan.segments) files.push(await storage.localPath(s.kind === 'dynamic' ? keys[s.index]! : s.key));
+    for (const s of plan.segments) files.push((await storage.cached(s.kind === 'dynamic' ? keys[s.index]! : s.key))!.path);
     writeFileSync(playlist, mediaPlaylist(plan, (i) => files[i]!));
     // A clean decode of the stitched stream: not one warning.
     const check = await runFfmpeg(['-nostats', '-v', 'warning', '-i', playlist, '-map', '0', '-f', 'null', '-'], { timeoutMs: 60_000 });

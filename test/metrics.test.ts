@@ -11,7 +11,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { startTestService, API_KEY, type TestService } from './helpers/service.ts';
 import { writeTinyTemplate } from './helpers/tiny-template.ts';
-import { LocalStorage } from '../src/storage/storage.ts';
+import { LocalStorage } from '../src/storage/local.ts';
 import { countStorageErrors } from '../src/storage/count-errors.ts';
 import { exposition } from '../src/metrics/index.ts';
 

@@ -10,7 +10,7 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import os from 'node:os';
 import path from 'node:path';
 import { runFfmpeg } from '../src/video/ffmpeg.ts';
-import { LocalStorage } from '../src/storage/storage.ts';
+import { LocalStorage } from '../src/storage/local.ts';
 import { prepareTemplate } from '../src/templates/prepare.ts';
 import { drawContext, renderPersonalSegments, resolveInputs, segmentKeys } from '../src/render/personalize.ts';
 import { mediaPlaylist } from '../src/viewer/playlist.ts';

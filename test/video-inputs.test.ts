@@ -9,6 +9,7 @@ import { spawn } from 'node:child_process';
 import { ffmpegBinary, runFfmpeg } from './support/ffmpeg-run.ts';
 import { startTestService, API_KEY, type TestService } from './helpers/service.ts';
 import { probe } from '../src/video/ffmpeg.ts';
+import { expandMezzanine } from '../src/video/mezzanine.ts';
 import { zipFiles } from '../src/templates/package/zip-writer.ts';
 
 const root = mkdtempSync(path.join(os.tmpdir(), 'kasane-video-inputs-'));
@@ -159,7 +160,10 @@ test('a portrait layout on a phone clip uploads, and the prepared frames are upr
   // The mezzanine (raw yuv420p the overlays are composited onto) is upright too: luma of red ≈ 81, of blue ≈ 41.
   const dyn = plan.segments.find((s: any) => s.kind === 'dynamic');
   assert.ok(dyn, 'the text layer makes a personalized segment');
-  const yuv = readFileSync(path.join(STORAGE, dyn.mezzanine));
+  // Stored as lossless H.264: expanded the way a worker expands it.
+  const expanded = path.join(root, 'mezz.yuv');
+  await expandMezzanine(path.join(STORAGE, dyn.mezzanine), expanded);
+  const yuv = readFileSync(expanded);
   assert.equal(yuv.length, dyn.frames * 180 * 320 * 1.5);
   const luma = (x: number, y: number) => yuv[y * 180 + x]!;
   assert.ok(luma(90, 20) > 70 && luma(90, 300) < 55 && luma(5, 160) < 55, `mezzanine luma top ${luma(90, 20)}, bottom ${luma(90, 300)}, left ${luma(5, 160)}`);

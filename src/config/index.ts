@@ -24,7 +24,12 @@ export interface Config {
   /** Unset: the service starts its own redis-server under varDir. */
   redisUrl?: string;
   varDir: string;
-  storageDir: string;
+  /** Where stored objects live: a local folder or an S3-compatible bucket (src/storage). */
+  storage: StorageSettings;
+  /** This machine's cache of stored objects as files (expanded mezzanines, segments for ffmpeg). */
+  cache: { dir: string; maxBytes: number };
+  /** Set: playlists list shared segments as absolute URLs on this base (a public bucket or CDN). */
+  segmentBaseUrl?: string;
   templatesDir: string;
   /** Bearer keys from KASANE_API_KEYS (or var/api-key); more are created through /v1/keys. */
   apiKeys: string[];
@@ -64,6 +69,20 @@ export interface Config {
   /** Outbound events (webhooks, src/events): where they may go and how they are retried. */
   events: EventSettings;
 }
+
+export type StorageSettings =
+  | { kind: 'local'; dir: string }
+  | {
+      kind: 's3';
+      bucket: string;
+      /** Key prefix in the bucket, no slashes at either end ('' for none). */
+      prefix: string;
+      endpoint?: string;
+      region: string;
+      forcePathStyle: boolean;
+      /** Unset: the AWS SDK's standard chain (AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, profiles, roles). */
+      credentials?: { accessKeyId: string; secretAccessKey: string };
+    };
 
 export interface EventSettings {
   /** Endpoint URLs may be plain http (default: only when PUBLIC_URL is http, i.e. not production). */
@@ -132,6 +151,40 @@ function url(env: NodeJS.ProcessEnv, name: string): string | undefined {
   }
   if (!u || (u.protocol !== 'http:' && u.protocol !== 'https:')) throw new ConfigError(`${name} must be an absolute http(s) URL, got "${raw}"`);
   return raw.replace(/\/+$/, '');
+}
+
+function num(env: NodeJS.ProcessEnv, name: string, def: number, min: number, max: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return def;
+  const n = Number(raw);
+  if (!Number.isFinite(n) || n < min || n > max) throw new ConfigError(`${name} must be a number from ${min} to ${max}, got "${raw}"`);
+  return n;
+}
+
+/**
+ * KASANE_STORAGE: unset (a folder under var/), a folder path, or s3://bucket/prefix with
+ * KASANE_S3_* beside it. KASANE_STORAGE_DIR is the older name for a folder.
+ */
+export function storageSettings(env: NodeJS.ProcessEnv, varDir: string): StorageSettings {
+  const raw = env.KASANE_STORAGE || env.KASANE_STORAGE_DIR || path.join(varDir, 'storage');
+  if (!/^[a-z][a-z0-9+.-]*:\/\//i.test(raw)) return { kind: 'local', dir: path.resolve(raw) };
+  const m = /^s3:\/\/([a-z0-9][a-z0-9.-]{1,61}[a-z0-9])(?:\/(.*))?$/.exec(raw);
+  if (!m) throw new ConfigError(`KASANE_STORAGE must be a folder or s3://bucket/prefix, got "${raw}"`);
+  const prefix = (m[2] ?? '').replace(/^\/+|\/+$/g, '');
+  if (prefix && !/^[A-Za-z0-9._-]+(\/[A-Za-z0-9._-]+)*$/.test(prefix)) throw new ConfigError(`KASANE_STORAGE: the prefix "${prefix}" may hold only letters, digits, . _ - and /`);
+  const id = env.KASANE_S3_ACCESS_KEY_ID;
+  const secret = env.KASANE_S3_SECRET_ACCESS_KEY;
+  if (!id !== !secret) throw new ConfigError('KASANE_S3_ACCESS_KEY_ID and KASANE_S3_SECRET_ACCESS_KEY must be set together');
+  return {
+    kind: 's3',
+    bucket: m[1]!,
+    prefix,
+    endpoint: url(env, 'KASANE_S3_ENDPOINT'),
+    // R2 and MinIO accept any region name for signing; 'auto' is R2's, us-east-1 the SDK's usual.
+    region: env.KASANE_S3_REGION || env.AWS_REGION || 'us-east-1',
+    forcePathStyle: bool(env, 'KASANE_S3_FORCE_PATH_STYLE', false),
+    credentials: id && secret ? { accessKeyId: id, secretAccessKey: secret } : undefined,
+  };
 }
 
 /**
@@ -204,7 +257,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     publicUrl,
     redisUrl: env.REDIS_URL || undefined,
     varDir,
-    storageDir: path.resolve(env.KASANE_STORAGE_DIR || path.join(varDir, 'storage')),
+    storage: storageSettings(env, varDir),
+    cache: {
+      dir: path.resolve(env.KASANE_CACHE_DIR || path.join(varDir, 'cache')),
+      maxBytes: Math.round(num(env, 'KASANE_CACHE_MAX_GB', 20, 0.01, 100_000) * 2 ** 30),
+    },
+    segmentBaseUrl: url(env, 'KASANE_SEGMENT_BASE_URL'),
     templatesDir: path.resolve(env.KASANE_TEMPLATES_DIR || path.join(PROJECT_ROOT, 'templates')),
     apiKeys,
     apiKeyScopes: envKeys.map((k) => k.scopes),

@@ -22,8 +22,10 @@ export function renderJobId(renderId: string, part = 0): string {
   return part === 0 ? renderId : `${renderId}-p${part}`;
 }
 export interface PrepareJobData {
-  /** A package folder readable by the worker (bundled templates/, or an upload in shared storage). */
-  dir: string;
+  /** A bundled template's folder (templates/, in every machine's checkout). */
+  dir?: string;
+  /** An uploaded package's storage prefix (uploads/<id>/<version>): the worker fetches it, from any machine. */
+  package?: string;
   /**
    * Make this version the active one once prepared. 'unless-uploaded' (bundled samples):
    * activate unless an operator's uploaded version is active — an upload always wins.

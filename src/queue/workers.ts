@@ -2,6 +2,9 @@
 // A worker killed mid-render loses nothing: segments are written atomically
 // and content-addressed, BullMQ hands the stalled job to another worker, and
 // the retry skips segments that already exist.
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
 import { Worker, UnrecoverableError, type Job, type Processor } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { ConnectionOptions } from 'bullmq';
@@ -162,7 +165,7 @@ function prepareProcessor(d: WorkerDeps): Processor<PrepareJobData> {
     if (job.attemptsMade === 0) queueWaitSeconds.observe({ queue: 'prepare' }, queueWait(job));
     const log = d.log.child({ jobId: job.id, ...(templateId ? { template: templateId, version } : {}) });
     try {
-      const plan = await prepareTemplate(job.data.dir, d.storage, { signal, log: (m) => log.info(m) });
+      const plan = await withPackageDir(d.storage, job.data, (dir) => prepareTemplate(dir, d.storage, { signal, log: (m) => log.info(m) }));
       await d.registry.addVersion(plan.templateId, plan.version, job.data.source);
       const activate = job.data.activate === 'unless-uploaded' ? !(await d.registry.uploadIsActive(plan.templateId)) : job.data.activate;
       if (activate) await d.registry.activate(plan);
@@ -179,6 +182,24 @@ function prepareProcessor(d: WorkerDeps): Processor<PrepareJobData> {
       throw e;
     }
   };
+}
+
+/** The job's package as a local folder: a bundled one in place, an upload fetched from storage into a temporary folder. */
+async function withPackageDir<T>(storage: Storage, data: PrepareJobData, fn: (dir: string) => Promise<T>): Promise<T> {
+  if (data.dir) return fn(data.dir);
+  if (!data.package) throw new UnrecoverableError('prepare job names no package');
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'kasane-package-'));
+  try {
+    const prefix = `${data.package}/`;
+    for await (const key of storage.list(prefix)) {
+      const file = path.join(dir, key.slice(prefix.length));
+      await mkdir(path.dirname(file), { recursive: true });
+      await storage.download(key, file);
+    }
+    return await fn(dir);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
 }
 
 async function othersWaiting(q: RenderQueue): Promise<boolean> {

@@ -6,6 +6,7 @@
 import { open } from 'node:fs/promises';
 import { createCanvas, ImageData, loadImage, type Canvas, type SKRSContext2D } from '@napi-rs/canvas';
 import type { Storage } from '../storage/storage.ts';
+import { rawMezzanine } from '../video/mezzanine.ts';
 import type { SegmentInfo, TemplatePlan } from '../templates/plan.ts';
 import { layerFrames } from '../templates/plan.ts';
 import { runFfmpeg } from '../video/ffmpeg.ts';
@@ -57,17 +58,27 @@ async function baseRgba(plan: TemplatePlan, storage: Storage, seg: SegmentInfo, 
   const out = ['-frames:v', '1', '-f', 'rawvideo', '-pix_fmt', 'rgba', 'pipe:1'];
   if (seg.mezzanine) {
     const bytes = mezzanineFrameBytes(plan);
-    const fh = await open(await storage.localPath(seg.mezzanine), 'r');
+    const mezz = await rawMezzanine(storage, seg.mezzanine, { ...plan, frames: seg.frames });
     const raw = Buffer.alloc(bytes);
     try {
-      await fh.read(raw, 0, bytes, (frame - seg.startFrame) * bytes);
+      const fh = await open(mezz.path, 'r');
+      try {
+        await fh.read(raw, 0, bytes, (frame - seg.startFrame) * bytes);
+      } finally {
+        await fh.close();
+      }
     } finally {
-      await fh.close();
+      mezz.release();
     }
     return (await runFfmpeg(['-v', 'error', ...rawInputArgs(plan, 'pipe:0'), ...out], { input: raw, captureStdout: true, timeoutMs: 30_000 })).stdout;
   }
-  const src = await storage.localPath(seg.key);
-  return (await runFfmpeg(['-v', 'error', '-i', src, '-vf', `select=eq(n\\,${frame - seg.startFrame})`, ...out], { captureStdout: true, timeoutMs: 30_000 })).stdout;
+  const src = await storage.cached(seg.key);
+  if (!src) throw new Error(`segment ${seg.key} is missing`);
+  try {
+    return (await runFfmpeg(['-v', 'error', '-i', src.path, '-vf', `select=eq(n\\,${frame - seg.startFrame})`, ...out], { captureStdout: true, timeoutMs: 30_000 })).stdout;
+  } finally {
+    src.release();
+  }
 }
 
 /**

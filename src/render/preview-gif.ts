@@ -7,7 +7,8 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { createCanvas } from '@napi-rs/canvas';
-import type { Storage } from '../storage/storage.ts';
+import type { CachedFile, Storage } from '../storage/storage.ts';
+import { rawMezzanine } from '../video/mezzanine.ts';
 import type { SegmentInfo, TemplatePlan } from '../templates/plan.ts';
 import { runFfmpeg } from '../video/ffmpeg.ts';
 import type { DrawContext } from '../overlays/index.ts';
@@ -48,12 +49,15 @@ export async function drawPreviewGif(plan: TemplatePlan, data: Record<string, un
   const segs = gifSegments(plan);
   const height = Math.round((GIF_WIDTH * plan.height) / plan.width / 2) * 2;
   const work = await mkdtemp(path.join(os.tmpdir(), 'kasane-gif-'));
+  const pinned: CachedFile[] = [];
   try {
     const inputs: string[] = [];
     const chains: string[] = [];
     for (const [k, seg] of segs.entries()) {
-      if (seg.mezzanine) inputs.push(...rawInputArgs(plan, await storage.localPath(seg.mezzanine)));
-      else inputs.push('-i', await storage.localPath(seg.key));
+      const src = seg.mezzanine ? await rawMezzanine(storage, seg.mezzanine, { ...plan, frames: seg.frames }) : await storage.cached(seg.key);
+      if (!src) throw new Error(`segment ${seg.key} is missing`);
+      pinned.push(src);
+      inputs.push(...(seg.mezzanine ? rawInputArgs(plan, src.path) : ['-i', src.path]));
     }
     let next = segs.length;
     for (const [k, seg] of segs.entries()) {
@@ -83,6 +87,7 @@ export async function drawPreviewGif(plan: TemplatePlan, data: Record<string, un
     }
     return gif;
   } finally {
+    for (const p of pinned) p.release();
     await rm(work, { recursive: true, force: true });
   }
 }

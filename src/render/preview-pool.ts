@@ -46,7 +46,7 @@ export class PreviewPool {
   private closed = false;
 
   constructor(
-    private readonly storageDir: string,
+    private readonly storage: PreviewProcessInit['storage'],
     private readonly fetchPolicy: ImageFetchPolicy,
     private readonly logLevel: LogLevel = 'info',
     private readonly size = 1,
@@ -97,8 +97,8 @@ export class PreviewPool {
 
   private spawn(): Slot {
     const file = fileURLToPath(new URL(`./preview-process${import.meta.url.endsWith('.ts') ? '.ts' : '.js'}`, import.meta.url));
-    const init: PreviewProcessInit = { storageDir: this.storageDir, fetchPolicy: this.fetchPolicy, logLevel: this.logLevel };
-    const child = fork(file, [JSON.stringify(init)], {
+    const init: PreviewProcessInit = { storage: this.storage, fetchPolicy: this.fetchPolicy, logLevel: this.logLevel };
+    const child = fork(file, [], {
       cwd: PROJECT_ROOT,
       // Running from TypeScript sources (tsx): the child needs the same loader. Not the
       // parent's own flags (e.g. --test under the test runner).
@@ -106,6 +106,8 @@ export class PreviewPool {
       // Buffers and structured data pass as with postMessage.
       serialization: 'advanced',
     });
+    // First message, before any task (the channel keeps order).
+    child.send({ init });
     const slot: Slot = { child, busy: null };
     const idle = () => {
       // An idle child must not keep a finishing API process alive.

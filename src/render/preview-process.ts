@@ -3,7 +3,9 @@
 // fonts and a second V8 heap cost ~100 MB. In a process of its own neither the
 // time nor the memory counts against the API. A person's poster, link card and
 // GIF are drawn here too. Started by preview-pool.ts with fork().
-import { LocalStorage } from '../storage/storage.ts';
+import { openStorage } from '../storage/open-storage.ts';
+import type { Storage } from '../storage/storage.ts';
+import type { Config } from '../config/index.ts';
 import type { ImageFetchPolicy } from '../overlays/index.ts';
 import type { TemplatePlan } from '../templates/plan.ts';
 import { drawContext } from './personalize.ts';
@@ -13,9 +15,9 @@ import { drawPreviewGif } from './preview-gif.ts';
 import { createLogger } from '../config/logger.ts';
 import type { LogLevel } from '../config/index.ts';
 
-/** Passed as the child's one argument, as JSON. */
+/** The child's first message (not an argument: storage settings may hold credentials, and argv is public). */
 export interface PreviewProcessInit {
-  storageDir: string;
+  storage: Pick<Config, 'storage' | 'cache'>;
   fetchPolicy: ImageFetchPolicy;
   /** The API's LOG_LEVEL: this process logs through the same pino setup (JSON lines on stdout). */
   logLevel?: LogLevel;
@@ -28,17 +30,25 @@ export interface PreviewTask {
   image?: StillVariant | 'gif';
 }
 
-const init = JSON.parse(process.argv[2]!) as PreviewProcessInit;
-const storage = new LocalStorage(init.storageDir);
+let init: PreviewProcessInit;
+let storage: Storage;
 const send = (m: unknown) => process.send!(m);
-const log = createLogger(init.logLevel ?? 'info', { name: 'preview' });
+// Replaced by one at the API's level when the init message arrives.
+let log = createLogger('info', { name: 'preview' });
 // A crash is one structured line, not a bare stack on stderr; error messages can quote drawn text, so only its kind.
 process.on('uncaughtException', (e) => {
   log.fatal({ err: { type: e.name } }, 'preview process failed');
   process.exit(1);
 });
 
-process.on('message', (task: PreviewTask) => {
+process.on('message', (msg: PreviewTask | { init: PreviewProcessInit }) => {
+  if ('init' in msg) {
+    init = msg.init;
+    log = createLogger(init.logLevel ?? 'info', { name: 'preview' });
+    storage = openStorage(init.storage);
+    return;
+  }
+  const task = msg;
   // Lets the pool tell a task this child died drawing from one it never got.
   send({ id: task.id, received: true });
   const t0 = performance.now();

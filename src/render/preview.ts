@@ -3,6 +3,7 @@
 // contact sheet. Base frames come from the lossless mezzanine and are cached.
 import { createCanvas, loadImage } from '@napi-rs/canvas';
 import type { Storage } from '../storage/storage.ts';
+import { rawMezzanine } from '../video/mezzanine.ts';
 import type { TemplatePlan } from '../templates/plan.ts';
 import { layerFrames, versionPrefix } from '../templates/plan.ts';
 import { runFfmpeg } from '../video/ffmpeg.ts';
@@ -26,9 +27,15 @@ async function baseFrame(plan: TemplatePlan, storage: Storage, frame: number): P
   if (cached) return cached;
   const seg = plan.segments.find((s) => frame >= s.startFrame && frame < s.startFrame + s.frames)!;
   // Dynamic segments have raw mezzanine frames; static ones are decoded from their shared segment.
-  const src = await storage.localPath(seg.mezzanine ?? seg.key);
-  const input = seg.mezzanine ? rawInputArgs(plan, src) : ['-i', src];
-  const { stdout } = await runFfmpeg(['-v', 'error', ...input, '-vf', `select=eq(n\\,${frame - seg.startFrame})`, '-frames:v', '1', '-f', 'image2', '-c:v', 'png', 'pipe:1'], { captureStdout: true, timeoutMs: 30_000 });
+  const src = seg.mezzanine ? await rawMezzanine(storage, seg.mezzanine, { ...plan, frames: seg.frames }) : await storage.cached(seg.key);
+  if (!src) throw new Error(`segment ${seg.key} is missing`);
+  const input = seg.mezzanine ? rawInputArgs(plan, src.path) : ['-i', src.path];
+  let stdout: Buffer;
+  try {
+    ({ stdout } = await runFfmpeg(['-v', 'error', ...input, '-vf', `select=eq(n\\,${frame - seg.startFrame})`, '-frames:v', '1', '-f', 'image2', '-c:v', 'png', 'pipe:1'], { captureStdout: true, timeoutMs: 30_000 }));
+  } finally {
+    src.release();
+  }
   await storage.put(key, stdout);
   return stdout;
 }

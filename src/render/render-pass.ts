@@ -1,11 +1,12 @@
 // Renders a person's segments: composite the overlay images onto each segment's
 // raw mezzanine frames, encode with the template's exact settings, and splice
 // the new video into the template segment (audio and PSI untouched).
-import { mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import type { TemplatePlan, SegmentInfo } from '../templates/plan.ts';
-import type { Storage } from '../storage/storage.ts';
+import type { CachedFile, Storage } from '../storage/storage.ts';
+import { rawFrameBytes, rawMezzanine } from '../video/mezzanine.ts';
 import { runFfmpeg } from '../video/ffmpeg.ts';
 import { forceKeyframesExpr, fpsValue, rawInputArgs, videoEncoderArgs } from '../video/encoder.ts';
 import { spliceSegment } from '../video/ts/splice.ts';
@@ -61,9 +62,7 @@ export interface PassSegment {
 }
 
 /** Bytes of one raw yuv420p mezzanine frame. */
-export function mezzanineFrameBytes(plan: Pick<TemplatePlan, 'width' | 'height'>): number {
-  return plan.width * plan.height + 2 * ((plan.width / 2) * (plan.height / 2));
-}
+export const mezzanineFrameBytes = (plan: Pick<TemplatePlan, 'width' | 'height'>): number => rawFrameBytes(plan);
 
 // Raw mezzanine input arguments are built next to the encoder's (the prepare self-check uses them too).
 export { rawInputArgs };
@@ -122,8 +121,10 @@ export async function renderPass(
 ): Promise<void> {
   if (!pass.length) return;
   const work = await mkdtemp(path.join(os.tmpdir(), 'kasane-pass-'));
+  // Pinned in this machine's cache until ffmpeg is done with them.
+  const mezzanines: CachedFile[] = [];
   try {
-    const args = ['-y', ...(await mezzanineInputArgs(plan, pass, storage))];
+    const args = ['-y', ...(await mezzanineInputArgs(plan, pass, storage, mezzanines, opts.signal))];
     const { inputArgs, graph } = await overlayGraph(pass, plan.fps, work);
     const { starts, total } = segmentStarts(pass);
     args.push(
@@ -137,21 +138,19 @@ export async function renderPass(
     );
     await encodeAndSplice(args, pass, storage, onSegment, opts.signal);
   } finally {
+    for (const m of mezzanines) m.release();
     await rm(work, { recursive: true, force: true });
   }
 }
 
-/** Inputs 0..n-1: each segment's raw mezzanine, checked to hold exactly its frames. */
-async function mezzanineInputArgs(plan: TemplatePlan, pass: PassSegment[], storage: Storage): Promise<string[]> {
-  const frameBytes = mezzanineFrameBytes(plan);
+/** Inputs 0..n-1: each segment's raw mezzanine (expanded into the cache, checked to hold exactly its frames), pinned in `pinned`. */
+async function mezzanineInputArgs(plan: TemplatePlan, pass: PassSegment[], storage: Storage, pinned: CachedFile[], signal?: AbortSignal): Promise<string[]> {
   const args: string[] = [];
   for (const { seg } of pass) {
     if (!seg.mezzanine) throw new Error(`segment ${seg.index} is static`);
-    const file = await storage.localPath(seg.mezzanine);
-    const size = (await stat(file).catch(() => null))?.size;
-    // A short or missing mezzanine would silently encode fewer frames; say which one is broken.
-    if (size !== seg.frames * frameBytes) throw new Error(`mezzanine of segment ${seg.index} has ${size ?? 0} bytes, expected ${seg.frames * frameBytes}`);
-    args.push(...rawInputArgs(plan, file));
+    const file = await rawMezzanine(storage, seg.mezzanine, { ...plan, frames: seg.frames }, signal);
+    pinned.push(file);
+    args.push(...rawInputArgs(plan, file.path));
   }
   return args;
 }

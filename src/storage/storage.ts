@@ -1,9 +1,8 @@
-// Object storage behind one small interface. Objects are immutable once
-// written; writes are atomic so a reader never sees a partial segment.
-import { createReadStream } from 'node:fs';
-import { copyFile, mkdir, readFile, rename, stat, writeFile, rm } from 'node:fs/promises';
-import path from 'node:path';
-import { randomBytes } from 'node:crypto';
+// Object storage behind one small interface, with two implementations: local disk
+// (local.ts, the default) and S3-compatible (s3.ts). Objects are immutable once
+// written; writes are atomic so a reader never sees a partial segment. Code outside
+// this folder never reads a stored object by path: tools that need a file (ffmpeg)
+// get a pinned copy in this machine's cache (cached(), derived()).
 import type { Readable } from 'node:stream';
 
 export interface StoredObject {
@@ -14,96 +13,53 @@ export interface StoredObject {
   mtime: Date;
 }
 
+/** A local file for tools like ffmpeg; the cache never evicts it before release(). */
+export interface CachedFile {
+  path: string;
+  release(): void;
+}
+
 export interface Storage {
   put(key: string, data: Buffer): Promise<void>;
-  /** Stores a local file (moved when possible; large mezzanines never pass through memory). */
+  /** Stores a local file and removes it (large mezzanines never pass through memory). */
   putFile(key: string, file: string): Promise<void>;
   get(key: string): Promise<Buffer | null>;
-  head(key: string): Promise<{ size: number } | null>;
+  head(key: string): Promise<{ size: number; mtime: Date } | null>;
   open(key: string): Promise<StoredObject | null>;
-  /** A local file path for tools like ffmpeg (remote stores download to a cache). */
-  localPath(key: string): Promise<string>;
+  /** Copies a stored object to a local file (packages, batch CSVs); false when there is none. */
+  download(key: string, file: string): Promise<boolean>;
+  /** A local copy of a stored object, pinned until release(); null when there is none. */
+  cached(key: string): Promise<CachedFile | null>;
+  /**
+   * A local file made from a stored object by `make(out, source)` (e.g. a mezzanine expanded
+   * to raw frames), made once per stored version on this machine, cached and pinned like
+   * cached(). `source()` gives the object as a local file (fetched only when called, so a
+   * maker that already has the result, like preparation, costs no download). `ext` names
+   * the made file's kind (e.g. '.yuv'). Null when the object does not exist.
+   */
+  derived(key: string, ext: string, make: (out: string, source: () => Promise<string>) => Promise<void>): Promise<CachedFile | null>;
   delete(key: string): Promise<void>;
+  /** Every key under `prefix` (a folder, e.g. 'templates/x/v1/'), in no promised order. */
+  list(prefix: string): AsyncIterable<string>;
   /** Cheap reachability check for /healthz. */
   ping(): Promise<void>;
+  /** A description safe to log (no credentials). */
+  readonly describe: string;
 }
 
 export class InvalidKeyError extends Error {}
 
-export class LocalStorage implements Storage {
-  constructor(readonly root: string) {}
-
-  private file(key: string): string {
-    // Keys are built by our code, but refuse anything that could escape the root.
-    if (!/^[A-Za-z0-9._-]+(\/[A-Za-z0-9._-]+)*$/.test(key) || key.split('/').some((p) => p === '..' || p === '.')) {
-      throw new InvalidKeyError(`invalid storage key: ${key}`);
-    }
-    return path.join(this.root, key);
+/** Keys are built by our code, but refuse anything that could escape a root or confuse a bucket. */
+export function checkKey(key: string): string {
+  if (!/^[A-Za-z0-9._-]+(\/[A-Za-z0-9._-]+)*$/.test(key) || key.split('/').some((p) => p === '..' || p === '.')) {
+    throw new InvalidKeyError(`invalid storage key: ${key}`);
   }
+  return key;
+}
 
-  async put(key: string, data: Buffer): Promise<void> {
-    const f = this.file(key);
-    await mkdir(path.dirname(f), { recursive: true });
-    // Write then rename: rename is atomic on one filesystem.
-    const tmp = `${f}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
-    await writeFile(tmp, data);
-    await rename(tmp, f);
-  }
-
-  async putFile(key: string, file: string): Promise<void> {
-    const f = this.file(key);
-    await mkdir(path.dirname(f), { recursive: true });
-    const tmp = `${f}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
-    try {
-      await rename(file, tmp);
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== 'EXDEV') throw e;
-      await copyFile(file, tmp); // another filesystem
-    }
-    await rename(tmp, f);
-  }
-
-  async get(key: string): Promise<Buffer | null> {
-    try {
-      return await readFile(this.file(key));
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return null;
-      throw e;
-    }
-  }
-
-  async head(key: string): Promise<{ size: number } | null> {
-    try {
-      const s = await stat(this.file(key));
-      return { size: s.size };
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return null;
-      throw e;
-    }
-  }
-
-  async open(key: string): Promise<StoredObject | null> {
-    const f = this.file(key);
-    let s;
-    try {
-      s = await stat(f);
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return null;
-      throw e;
-    }
-    return { size: s.size, mtime: s.mtime, stream: (range) => createReadStream(f, range) };
-  }
-
-  async localPath(key: string): Promise<string> {
-    return this.file(key);
-  }
-
-  async delete(key: string): Promise<void> {
-    await rm(this.file(key), { force: true });
-  }
-
-  async ping(): Promise<void> {
-    await mkdir(this.root, { recursive: true });
-    await stat(this.root);
-  }
+/** A list() prefix: '' (everything) or key characters, optionally ending in '/'. */
+export function checkPrefix(prefix: string): string {
+  if (prefix === '') return prefix;
+  checkKey(prefix.replace(/\/$/, ''));
+  return prefix;
 }

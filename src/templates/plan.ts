@@ -17,7 +17,7 @@ export interface SegmentInfo {
   layers: string[];
   /** Storage key of the single-pass segment (served as-is when static; splice source when dynamic). */
   key: string;
-  /** Storage key of the high-quality source frames of this segment (dynamic only). */
+  /** Storage key of this segment's source frames, lossless H.264 (dynamic only; video/mezzanine.ts expands it). */
   mezzanine?: string;
 }
 

@@ -10,6 +10,7 @@ import path from 'node:path';
 import { FfmpegError, ffmpegVersion, probe, runFfmpeg, type ProbeResult } from '../video/ffmpeg.ts';
 import { audioEncoderArgs, forceKeyframesExpr, fpsValue, toRational, tsMuxArgs, videoEncoderArgs, type EncoderSettings, type Rational } from '../video/encoder.ts';
 import { cutSegmentsFromFile } from '../video/ts/segmenter.ts';
+import { compressMezzanine, MEZZANINE_EXT, seedRawMezzanine } from '../video/mezzanine.ts';
 import { SpliceError } from '../video/ts/splice.ts';
 import { checkSpliceable } from '../video/splice-check.ts';
 import { validatePackage, blocking, MAX_DURATION_SEC } from './validate-package.ts';
@@ -21,7 +22,7 @@ import { layerFrames, planKey, versionPrefix, type SegmentInfo, type TemplatePla
 import { planSegments, type PlannedSegment, type Window } from './segment-plan.ts';
 
 /** Bump when the prepared layout changes, so old preparations are not reused. */
-const PREPARE_FORMAT = 6; // 5: rotated (phone) clips are prepared upright; 6: audio muxed one PES per AAC frame (short segments keep their sound)
+const PREPARE_FORMAT = 7; // 5: rotated (phone) clips are prepared upright; 6: audio muxed one PES per AAC frame (short segments keep their sound); 7: mezzanines stored as lossless H.264 (video/mezzanine.ts)
 
 export interface PrepareOptions {
   signal?: AbortSignal;
@@ -226,8 +227,13 @@ async function storeSegments(job: PrepareJob, planned: PlannedSegment[], fullTs:
         await spliceSelfCheck(c.bytes, mezzaninePath(work, i), { width, height, fps, frames: s.frames, encoder }, s.index, job.signal);
         job.log(`${manifest.id}: splice self-check passed on segment ${s.index}`);
       }
-      info.mezzanine = `${prefix}/mezz/${s.index}.yuv`;
-      await storage.putFile(info.mezzanine, mezzaninePath(work, i));
+      // Stored compact and lossless; each machine expands it to raw frames once (video/mezzanine.ts).
+      info.mezzanine = `${prefix}/mezz/${s.index}${MEZZANINE_EXT}`;
+      const compact = path.join(work, `mezz${i}${MEZZANINE_EXT}`);
+      await compressMezzanine(mezzaninePath(work, i), compact, { width, height, fps }, job.signal);
+      await storage.putFile(info.mezzanine, compact);
+      // The raw frames are at hand: this machine's first render skips the expansion.
+      await seedRawMezzanine(storage, info.mezzanine, mezzaninePath(work, i));
     }
     segments.push(info);
   }

@@ -2,7 +2,9 @@
 // <video src>): the same segments the playlist lists, in order, remuxed without
 // re-encoding. Written once to storage and served from there after.
 import { createHash, randomBytes } from 'node:crypto';
+import { createWriteStream } from 'node:fs';
 import { rm } from 'node:fs/promises';
+import { pipeline } from 'node:stream/promises';
 import os from 'node:os';
 import path from 'node:path';
 import type { Storage } from '../storage/storage.ts';
@@ -56,16 +58,22 @@ export async function ensureMp4(storage: Storage, segmentKeys: string[], key: st
 }
 
 async function remux(storage: Storage, segmentKeys: string[], key: string): Promise<void> {
-  const files = await Promise.all(segmentKeys.map((k) => storage.localPath(k)));
-  const tmp = path.join(os.tmpdir(), `kasane-mp4-${process.pid}-${randomBytes(6).toString('hex')}.mp4`);
+  const base = path.join(os.tmpdir(), `kasane-mp4-${process.pid}-${randomBytes(6).toString('hex')}`);
+  const [ts, tmp] = [`${base}.ts`, `${base}.mp4`];
   try {
+    // The segments are cut from one continuous MPEG-TS (timestamps and continuity counters
+    // run on), so their plain byte concatenation is that stream. Written to a temporary
+    // file, not this machine's cache: personal segments must not outlive their deletion.
+    const out = createWriteStream(ts);
+    for (const k of segmentKeys) {
+      const obj = await storage.open(k);
+      if (!obj) throw new Error(`segment ${k} is missing`);
+      await pipeline(obj.stream(), out, { end: false });
+    }
+    await new Promise<void>((resolve, reject) => out.end((e?: Error | null) => (e ? reject(e) : resolve())));
     await runFfmpeg(
       [
-        // The segments are cut from one continuous MPEG-TS (timestamps and continuity
-        // counters run on), so their plain byte concatenation is that stream: the concat
-        // protocol reads the files back to back, with no copy through this process.
-        // Storage keys are [A-Za-z0-9._/-] only, so no path can contain the "|" separator.
-        '-i', `concat:${files.join('|')}`,
+        '-i', ts,
         '-map', '0:v:0', '-map', '0:a:0?',
         '-c', 'copy',
         // ADTS headers (TS) → an AudioSpecificConfig in the MP4 sample description.
@@ -78,6 +86,7 @@ async function remux(storage: Storage, segmentKeys: string[], key: string): Prom
     );
     await storage.putFile(key, tmp);
   } finally {
+    await rm(ts, { force: true });
     await rm(tmp, { force: true });
   }
 }

@@ -11,10 +11,17 @@ export function segmentUri(index: number): string {
  * What a viewer's playlist (at /v/<token>/index.m3u8) points at. Shared (static) segments
  * are addressed by template version at /s/<template>/<version>/<n>.ts: the same bytes for
  * everyone, so a CDN can cache them by path, and a cache key can never mix two templates.
- * Personal segments stay relative, under the viewer's token.
+ * Personal segments stay relative, under the viewer's token. With a segment base URL
+ * (docs/storage.md) shared segments are absolute URLs on it instead.
  */
-export function viewerSegmentUri(plan: TemplatePlan): (index: number) => string {
-  return (index) => (plan.segments[index]?.kind === 'static' ? staticSegmentPath(plan.templateId, plan.version, index) : `${index}.ts`);
+export function viewerSegmentUri(plan: TemplatePlan, segmentBaseUrl?: string): (index: number) => string {
+  return (index) => {
+    const seg = plan.segments[index];
+    if (seg?.kind !== 'static') return `${index}.ts`;
+    // KASANE_SEGMENT_BASE_URL: a public bucket or CDN in front of storage serves the
+    // object itself (base + storage key), so shared bytes never pass through the API.
+    return segmentBaseUrl ? `${segmentBaseUrl}/${seg.key}` : staticSegmentPath(plan.templateId, plan.version, index);
+  };
 }
 
 export function staticSegmentPath(templateId: string, version: string, index: number): string {

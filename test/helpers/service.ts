@@ -10,6 +10,9 @@ import { PROJECT_ROOT } from '../../src/config/index.ts';
 
 // Under the checkout's var/ (git-ignored): a fresh clone prepares from scratch, reruns reuse it.
 export const SHARED_STORAGE = path.join(PROJECT_ROOT, 'var', 'test-storage');
+// Likewise the expanded mezzanines (keyed by the stored copy's size and time, so a test that
+// breaks a mezzanine still sees it broken): each test file's first render skips the decode.
+export const SHARED_CACHE = path.join(PROJECT_ROOT, 'var', 'test-cache');
 export const API_KEY = 'test-key-0123456789abcdef';
 
 /** The embedded Redis's socket of a service started with this var dir. */
@@ -37,6 +40,8 @@ export async function startTestService(opts: { worker?: boolean; env?: Record<st
     ...process.env,
     KASANE_VAR_DIR: varDir,
     KASANE_STORAGE_DIR: SHARED_STORAGE,
+    KASANE_CACHE_DIR: SHARED_CACHE,
+    KASANE_CACHE_MAX_GB: '6',
     KASANE_API_KEYS: API_KEY,
     KASANE_SIGNING_KEYS: 'k1:test-signing-secret-0123456789',
     KASANE_CONTENT_SECRET: 'test-content-secret-0123456789',

@@ -2,7 +2,7 @@
 // links out. The upload is streamed to a temp file and checked whole before
 // anything is accepted (the mapping against the header, the CSV's syntax), so
 // a wrong column or a broken quote is a 422 naming it; rows then run on a worker.
-import { createReadStream, createWriteStream } from 'node:fs';
+import { createWriteStream } from 'node:fs';
 import { mkdtemp, rm, stat } from 'node:fs/promises';
 import { pipeline } from 'node:stream/promises';
 import os from 'node:os';
@@ -196,8 +196,10 @@ async function checkCsv(file: string, spec: BatchSpec): Promise<number> {
 
 /** The result in the input's encoding: CP932 stays CP932; UTF-8 gets a BOM so Excel reads it as UTF-8. Streamed. */
 async function sendResult(ctx: ApiContext, reply: FastifyReply, id: string, encoding: CsvEncoding) {
-  const file = await ctx.storage.localPath(resultKey(id));
-  const body = encoding === 'cp932' ? createReadStream(file).pipe(iconv.decodeStream('utf8')).pipe(iconv.encodeStream('cp932')) : createReadStream(file).pipe(iconv.decodeStream('utf8')).pipe(iconv.encodeStream('utf8', { addBOM: true }));
+  const obj = await ctx.storage.open(resultKey(id));
+  if (!obj) throw new ApiError(404, 'batch_not_found', `the result of batch ${id} is no longer stored`);
+  const text = obj.stream().pipe(iconv.decodeStream('utf8'));
+  const body = encoding === 'cp932' ? text.pipe(iconv.encodeStream('cp932')) : text.pipe(iconv.encodeStream('utf8', { addBOM: true }));
   return reply
     .header('content-type', `text/csv; charset=${encoding === 'cp932' ? 'shift_jis' : 'utf-8'}`)
     .header('content-disposition', `attachment; filename="${id}-result.csv"`)

@@ -175,7 +175,7 @@ async function storeAndQueue(ctx: ApiContext, pkg: string, templateId: string, v
   const prefix = `uploads/${templateId}/${version}`;
   for (const rel of await packageFiles(pkg)) await ctx.storage.putFile(`${prefix}/${rel}`, path.join(pkg, rel));
   await ctx.registry.addVersion(templateId, version, 'upload', uploadedBy ?? undefined);
-  return ctx.prepareQueue.add('prepare', { dir: await ctx.storage.localPath(prefix), activate, source: 'upload', templateId, version }, { jobId: `prepare-${templateId}-${version}` });
+  return ctx.prepareQueue.add('prepare', { package: prefix, activate, source: 'upload', templateId, version }, { jobId: `prepare-${templateId}-${version}` });
 }
 
 async function preview(ctx: ApiContext, req: FastifyRequest<{ Params: { id: string }; Body: PreviewBody }>, reply: FastifyReply) {

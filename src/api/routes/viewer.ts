@@ -94,7 +94,7 @@ async function playlist(ctx: ApiContext, req: TokenRequest, reply: FastifyReply)
   await startIfLazy(ctx, meta);
   return reply
     .headers({ ...CORS, 'content-type': 'application/vnd.apple.mpegurl', 'cache-control': 'private, max-age=3600' })
-    .send(mediaPlaylist(plan, viewerSegmentUri(plan)));
+    .send(mediaPlaylist(plan, viewerSegmentUri(plan, ctx.config.segmentBaseUrl)));
 }
 
 async function sharedSegment(ctx: ApiContext, req: FastifyRequest<{ Params: { template: string; version: string; seg: string } }>, reply: FastifyReply) {

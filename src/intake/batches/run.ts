@@ -4,7 +4,9 @@
 // input order. A bad row gets status=error with its row, column and reason;
 // it never holds back the rows around it.
 import { createWriteStream } from 'node:fs';
-import { rename } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
 import { once } from 'node:events';
 import { stringify } from 'csv-stringify';
 import { ApiError } from '../../config/api-error.ts';
@@ -75,12 +77,24 @@ export async function runBatch(deps: BatchDeps, id: string, last: boolean): Prom
 }
 
 async function processFile(deps: BatchDeps, id: string, spec: BatchSpec): Promise<number> {
+  // The CSVs pass through a temporary folder: storage may be another machine's bucket.
+  const work = await mkdtemp(path.join(os.tmpdir(), 'kasane-batch-'));
+  try {
+    return await processIn(work, deps, id, spec);
+  } finally {
+    await rm(work, { recursive: true, force: true });
+  }
+}
+
+async function processIn(work: string, deps: BatchDeps, id: string, spec: BatchSpec): Promise<number> {
   const plan = await deps.registry.activePlan(spec.template);
   if (!plan) throw new ApiError(404, 'template_not_found', `template "${spec.template}" has no active version any more`);
   const connector = spec.connector ? await deps.connectors.get(spec.connector) : null;
   if (spec.connector && !connector) throw new ApiError(404, 'connector_not_found', `connector ${spec.connector} was deleted`);
-  const records = csvRecords(await deps.storage.localPath(inputKey(id)), spec.encoding);
-  const outPath = (await deps.storage.localPath(resultKey(id))) + '.part';
+  const inPath = path.join(work, 'input.csv');
+  if (!(await deps.storage.download(inputKey(id), inPath))) throw new ApiError(404, 'batch_not_found', `the CSV of batch ${id} is no longer stored`);
+  const records = csvRecords(inPath, spec.encoding);
+  const outPath = path.join(work, 'result.csv');
   // CRLF, as Excel writes and expects.
   const out = stringify({ record_delimiter: 'windows' });
   const file = out.pipe(createWriteStream(outPath));
@@ -122,7 +136,7 @@ async function processFile(deps: BatchDeps, id: string, spec: BatchSpec): Promis
   if (ctx && chunk.length) await flush();
   out.end();
   await fileDone;
-  await rename(outPath, await deps.storage.localPath(resultKey(id)));
+  await deps.storage.putFile(resultKey(id), outPath);
   return n;
 }
 
