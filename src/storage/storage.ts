@@ -1,7 +1,7 @@
 // Object storage behind one small interface. Objects are immutable once
 // written; writes are atomic so a reader never sees a partial segment.
 import { createReadStream } from 'node:fs';
-import { copyFile, mkdir, readFile, rename, stat, writeFile, rm } from 'node:fs/promises';
+import { copyFile, mkdir, readdir, readFile, rename, stat, writeFile, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import type { Readable } from 'node:stream';
@@ -24,6 +24,8 @@ export interface Storage {
   /** A local file path for tools like ffmpeg (remote stores download to a cache). */
   localPath(key: string): Promise<string>;
   delete(key: string): Promise<void>;
+  /** Every stored key starting with `prefix` (a plain string prefix, as S3's), in no set order. */
+  list(prefix: string): AsyncIterable<string>;
   /** Cheap reachability check for /healthz. */
   ping(): Promise<void>;
 }
@@ -100,6 +102,27 @@ export class LocalStorage implements Storage {
 
   async delete(key: string): Promise<void> {
     await rm(this.file(key), { force: true });
+  }
+
+  async *list(prefix: string): AsyncIterable<string> {
+    // Walk only the folder the prefix names; a half-written object (.tmp) is not an object yet.
+    const dir = prefix.includes('/') ? prefix.slice(0, prefix.lastIndexOf('/')) : '';
+    const walk = async function* (rel: string, abs: string): AsyncGenerator<string> {
+      let entries;
+      try {
+        entries = await readdir(abs, { withFileTypes: true });
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code === 'ENOENT' || (e as NodeJS.ErrnoException).code === 'ENOTDIR') return;
+        throw e;
+      }
+      for (const e of entries) {
+        const key = rel ? `${rel}/${e.name}` : e.name;
+        if (e.isDirectory()) {
+          if (key.startsWith(prefix) || prefix.startsWith(key + '/')) yield* walk(key, path.join(abs, e.name));
+        } else if (e.isFile() && key.startsWith(prefix) && !key.endsWith('.tmp')) yield key;
+      }
+    };
+    yield* walk(dir, dir ? path.join(this.root, dir) : this.root);
   }
 
   async ping(): Promise<void> {
