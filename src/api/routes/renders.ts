@@ -64,7 +64,6 @@ const DELETE_QUERY = {
   required: ['external_id'],
   additionalProperties: false,
   properties: { external_id: EXTERNAL_ID },
-  errorMessage: { required: { external_id: 'is required: DELETE /v1/renders?external_id=… (or DELETE /v1/renders/:id)' } },
 } as const;
 
 /** A job being rendered is waited for this long before a deletion answers 409. */
