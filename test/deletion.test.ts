@@ -5,7 +5,7 @@
 // person's live render stay until that render goes too. The sweep deletes an expired render.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { randomInt } from 'node:crypto';
@@ -227,6 +227,23 @@ test('the sweep deletes a render once its link expired and the grace period pass
   assert.deepEqual(await keysUnder(`templates/${TPL}/${r.version}/p/`), []);
   assert.equal(await redis.zscore(DUE, r.id), null);
   assert.deepEqual(await redisHits(needles(`期限${n}`)), []);
+});
+
+test('the sweep deletes campaign CSV files once their batch record has expired', async () => {
+  // Files of a batch whose record is gone (expired after 7 days), and of one uploaded just now.
+  const old = path.join(storageDir, 'batches', 'b_expiredBatch0001');
+  const fresh = path.join(storageDir, 'batches', 'b_justUploaded0001');
+  for (const dir of [old, fresh]) {
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(path.join(dir, 'input.csv'), 'name,amount\n削除次郎,9876543\n');
+  }
+  const weekAgo = new Date(Date.now() - 8 * 24 * 3600_000);
+  utimesSync(path.join(old, 'input.csv'), weekAgo, weekAgo);
+  for (const end = Date.now() + 10_000; existsSync(path.join(old, 'input.csv')); ) {
+    assert.ok(Date.now() < end, 'swept within 10 s');
+    await new Promise((res) => setTimeout(res, 100));
+  }
+  assert.ok(existsSync(path.join(fresh, 'input.csv')), 'a file younger than an hour stays (its record may be being written)');
 });
 
 test('GET /v1/renders lists recent renders newest first, filters and pages', async () => {

@@ -6,6 +6,7 @@ import { Queue, Worker, type ConnectionOptions } from 'bullmq';
 import type { Logger } from '../config/logger.ts';
 import { DUE } from '../render/render-index.ts';
 import { deleteRender, RenderBusyError, type DeletionDeps } from './delete-render.ts';
+import { BatchStore } from '../intake/batches/store.ts';
 
 export const RETENTION_QUEUE = 'kasane-retention';
 const SCHEDULER_ID = 'retention-sweep';
@@ -32,6 +33,29 @@ export async function sweepExpired(d: DeletionDeps, log: Logger, now = Math.floo
   }
 }
 
+/** A batch's files younger than this are never swept: its record is written just after its upload is stored. */
+const BATCH_FILE_MIN_AGE_MS = 3600_000;
+
+/**
+ * Campaign CSVs (whole rows of personal data) outlive nothing: once a batch's record has
+ * expired (7 days), its input and result files go too. Returns how many files.
+ */
+export async function sweepBatchFiles(d: DeletionDeps, now = Date.now()): Promise<number> {
+  const batches = new BatchStore(d.redis);
+  const known = new Map<string, boolean>();
+  let removed = 0;
+  for await (const key of d.storage.list('batches/')) {
+    const id = key.split('/')[1]!;
+    if (!known.has(id)) known.set(id, (await batches.get(id)) !== null);
+    if (known.get(id)) continue;
+    const obj = await d.storage.open(key);
+    if (!obj || now - obj.mtime.getTime() < BATCH_FILE_MIN_AGE_MS) continue;
+    await d.storage.delete(key);
+    removed++;
+  }
+  return removed;
+}
+
 export function startSweeper(d: DeletionDeps & { connection: ConnectionOptions; intervalMs: number; log: Logger }): { close(): Promise<void> } {
   const queue = new Queue(RETENTION_QUEUE, { connection: d.connection, defaultJobOptions: { removeOnComplete: { count: 20 }, removeOnFail: { count: 50 } } });
   const onError = (e: Error) => d.log.warn({ err: e.message.split('\n')[0]!.slice(0, 200) }, 'retention queue error (it reconnects)');
@@ -42,8 +66,9 @@ export function startSweeper(d: DeletionDeps & { connection: ConnectionOptions; 
     RETENTION_QUEUE,
     async () => {
       const swept = await sweepExpired(d, d.log);
-      if (swept) d.log.info({ swept }, 'retention sweep deleted expired renders');
-      return { swept };
+      const batchFiles = await sweepBatchFiles(d);
+      if (swept || batchFiles) d.log.info({ swept, batchFiles }, 'retention sweep deleted expired renders and batch files');
+      return { swept, batchFiles };
     },
     { connection: d.connection, concurrency: 1 },
   );
