@@ -6,7 +6,8 @@
 // external_id is indexed by its HMAC only.
 import { createHmac } from 'node:crypto';
 import type { Redis } from 'ioredis';
-import type { RenderMeta } from './records.ts';
+import { renderKey, type RenderMeta } from './records.ts';
+import type { Storage } from '../storage/storage.ts';
 
 /** Storage keys a render uses (personal segments from accept; images and MP4s once served). */
 export const objectsKey = (renderId: string) => `kasane:objects:${renderId}`;
@@ -53,9 +54,29 @@ export async function indexRender(redis: Redis, meta: RenderMeta, secret: Buffer
   await m.exec();
 }
 
-/** A derived object (poster, GIF, MP4) this render was served from: counted as its reference. */
-export async function addObjectRef(redis: Redis, renderId: string, storageKey: string): Promise<void> {
-  await redis.multi().sadd(objectsKey(renderId), storageKey).sadd(refsKey(storageKey), renderId).exec();
+// KEYS: render record, its objects set, the object's refs set. ARGV: storage key, render id.
+// Only while the record exists: a render deleted while its poster was being served
+// leaves no reference behind (which would keep the image for ever).
+const ADD_REF_LUA = `
+if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
+redis.call('SADD', KEYS[2], ARGV[1])
+redis.call('SADD', KEYS[3], ARGV[2])
+return 1`;
+
+type Scripted = Redis & { kasaneAddRef(record: string, objects: string, refs: string, storageKey: string, renderId: string): Promise<number> };
+
+/**
+ * A derived object (poster, GIF, MP4) this render was served from: counted as its reference.
+ * False when the render is gone (deleted meanwhile): then no render is left to count it.
+ */
+export async function addObjectRef(redis: Redis, renderId: string, storageKey: string): Promise<boolean> {
+  if (!('kasaneAddRef' in redis)) redis.defineCommand('kasaneAddRef', { numberOfKeys: 3, lua: ADD_REF_LUA });
+  return (await (redis as Scripted).kasaneAddRef(renderKey(renderId), objectsKey(renderId), refsKey(storageKey), storageKey, renderId)) === 1;
+}
+
+/** An object just made for a render that was deleted meanwhile: removed unless another render uses it. */
+export async function dropIfUnreferenced(redis: Redis, storage: Storage, storageKey: string): Promise<void> {
+  if (!(await redis.exists(refsKey(storageKey)))) await storage.delete(storageKey);
 }
 
 /** When the render was deleted (ISO time), or null. */
