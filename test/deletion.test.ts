@@ -211,6 +211,22 @@ test('segments shared with another live render are kept until the last one is de
   assert.equal(bad.body.error.problems[0].pointer, 'query:external_id');
 });
 
+test('a render deleted while queued or rendering leaves nothing behind: its job is cancelled or waited for', async () => {
+  const n = randomInt(10_000, 99_999);
+  const before = await keysUnder(`templates/${TPL}/`);
+  const r = await t.api('POST', '/v1/renders', { template: TPL, data: { name: `途中${n}`, amount: 5150 }, mode: 'eager' });
+  assert.equal(r.status, 201);
+  const del = await t.api('DELETE', `/v1/renders/${r.body.id}`);
+  assert.equal(del.status, 200, JSON.stringify(del.body));
+  assert.equal(del.body.deleted.jobs, 1);
+  // Whatever the worker was doing, nothing of this render appears afterwards.
+  await new Promise((res) => setTimeout(res, 1500));
+  assert.equal(await redis.exists(`kasane:render:${r.body.id}`), 0);
+  assert.equal(await redis.exists(`bull:kasane-render:${r.body.id}`), 0);
+  assert.deepEqual(await keysUnder(`templates/${TPL}/`), before);
+  assert.deepEqual(await redisHits(needles(`途中${n}`)), []);
+});
+
 test('the sweep deletes a render once its link expired and the grace period passed', async () => {
   const n = randomInt(10_000, 99_999);
   const r = await accept({ name: `期限${n}`, amount: 4242 }, { expires_in: 60 });
