@@ -79,7 +79,7 @@ export async function startService(opts: { api: boolean; worker: boolean; env?: 
     closers.push(() => deliveries.close());
     const b = startBatchWorker(connection, batchDeps(parts), logger.child({ name: 'batch' }));
     closers.push(() => b.close());
-    const sweeper = startSweeper({ connection, redis, storage, renderQueue: rq, contentSecret: config.contentSecret, intervalMs: config.retention.sweepIntervalMs, log: logger.child({ name: 'retention' }) });
+    const sweeper = startSweeper({ connection, redis, storage, renderQueue: rq, contentSecret: config.contentSecret, intervalMs: config.retention.sweepIntervalMs, graceSec: config.retention.graceSec, log: logger.child({ name: 'retention' }) });
     closers.push(() => sweeper.close());
   }
   const api = opts.api ? await startApi(parts, closers) : undefined;

@@ -14,6 +14,7 @@ import { startTestService, connectTestRedis, type TestService } from './helpers/
 import { writeTinyTemplate } from './helpers/tiny-template.ts';
 import { LocalStorage } from '../src/storage/storage.ts';
 import { DUE } from '../src/render/render-index.ts';
+import { indexExistingRenders } from '../src/retention/reindex.ts';
 
 const root = mkdtempSync(path.join(os.tmpdir(), 'kasane-deletion-'));
 const templates = path.join(root, 'templates');
@@ -225,6 +226,25 @@ test('a render deleted while queued or rendering leaves nothing behind: its job 
   assert.equal(await redis.exists(`bull:kasane-render:${r.body.id}`), 0);
   assert.deepEqual(await keysUnder(`templates/${TPL}/`), before);
   assert.deepEqual(await redisHits(needles(`途中${n}`)), []);
+});
+
+test('renders accepted before the index are indexed once, then found by external_id and deleted whole', async () => {
+  const n = randomInt(10_000, 99_999);
+  const r = await accept({ name: `旧式${n}`, amount: 7070 }, { external_id: `old${n}` });
+  // What a render from before this version looks like: its record only, no index keys.
+  const idxKeys = (await redis.keys(`kasane:*${r.id}*`)).filter((k) => k !== `kasane:render:${r.id}`);
+  await redis.del(...idxKeys);
+  for (const k of await redis.keys('kasane:refs:*')) await redis.srem(k, r.id);
+  for (const k of await redis.keys('kasane:renders:xid:*')) await redis.srem(k, r.id);
+  for (const k of [DUE, ...(await redis.keys('kasane:renders:recent*'))]) await redis.zrem(k, r.id);
+  assert.deepEqual((await t.api('GET', `/v1/renders?external_id=old${n}`)).body.items, []);
+  assert.equal(await indexExistingRenders(redis, Buffer.from('test-content-secret-0123456789'), 0, { force: true }), 1);
+  assert.equal(Number(await redis.zscore(DUE, r.id)), Date.parse(r.expires_at) / 1000);
+  const del = await t.api('DELETE', `/v1/renders?external_id=old${n}`);
+  assert.deepEqual(del.body.renders, [r.id]);
+  assert.ok(del.body.deleted.objects >= 1);
+  assert.deepEqual(await keysUnder(`templates/${TPL}/${r.version}/p/`), []);
+  assert.deepEqual(await redisHits(needles(`旧式${n}`)), []);
 });
 
 test('the sweep deletes a render once its link expired and the grace period passed', async () => {

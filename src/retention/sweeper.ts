@@ -7,6 +7,7 @@ import type { Logger } from '../config/logger.ts';
 import { DUE } from '../render/render-index.ts';
 import { deleteRender, RenderBusyError, type DeletionDeps } from './delete-render.ts';
 import { BatchStore } from '../intake/batches/store.ts';
+import { indexExistingRenders } from './reindex.ts';
 
 export const RETENTION_QUEUE = 'kasane-retention';
 const SCHEDULER_ID = 'retention-sweep';
@@ -56,7 +57,12 @@ export async function sweepBatchFiles(d: DeletionDeps, now = Date.now()): Promis
   return removed;
 }
 
-export function startSweeper(d: DeletionDeps & { connection: ConnectionOptions; intervalMs: number; log: Logger }): { close(): Promise<void> } {
+export function startSweeper(d: DeletionDeps & { connection: ConnectionOptions; intervalMs: number; graceSec: number; log: Logger }): { close(): Promise<void> } {
+  // Renders from before the index: made findable and sweepable once.
+  const indexed = indexExistingRenders(d.redis, d.contentSecret, d.graceSec).then(
+    (n) => void (n && d.log.info({ renders: n }, 'indexed renders accepted before the render index')),
+    (e: Error) => d.log.warn({ err: e.message.split('\n')[0]!.slice(0, 200) }, 'could not index earlier renders (next start tries again)'),
+  );
   const queue = new Queue(RETENTION_QUEUE, { connection: d.connection, defaultJobOptions: { removeOnComplete: { count: 20 }, removeOnFail: { count: 50 } } });
   const onError = (e: Error) => d.log.warn({ err: e.message.split('\n')[0]!.slice(0, 200) }, 'retention queue error (it reconnects)');
   queue.on('error', onError);
@@ -76,6 +82,7 @@ export function startSweeper(d: DeletionDeps & { connection: ConnectionOptions; 
   return {
     close: async () => {
       await scheduled;
+      await indexed;
       await worker.close();
       await queue.close();
     },
