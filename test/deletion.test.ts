@@ -148,7 +148,9 @@ test('DELETE removes every trace of the person from Redis and storage; the links
   assert.equal((await keysUnder('mp4/')).length, 1);
 
   assert.equal((await t.api('DELETE', `/v1/renders/${r.id}`, undefined, { authorization: '' })).status, 401);
+  const t0 = performance.now();
   const del = await t.api('DELETE', `/v1/renders/${r.id}`);
+  console.log(`# DELETE /v1/renders/:id ${(performance.now() - t0).toFixed(0)} ms: ${JSON.stringify(del.body.deleted)}`);
   assert.equal(del.status, 200, JSON.stringify(del.body));
   assert.equal(del.body.id, r.id);
   assert.ok(del.body.deleted.objects >= 1 + 4 + 1, JSON.stringify(del.body)); // personal segments, 4 images, the MP4
