@@ -99,7 +99,7 @@ export async function deleteRender(d: DeletionDeps, id: string, opts: { tombston
   if (opts.tombstone) {
     const now = Math.floor(Date.now() / 1000);
     // Kept a day past the link's own expiry, as the record would have been: then the token itself says 410.
-    t.set(tombstoneKey(id), JSON.stringify({ deleted_at: new Date().toISOString() }), 'EXAT', Math.max(meta?.expiresAt ?? now, now) + 24 * 3600);
+    t.set(tombstoneKey(id), JSON.stringify({ deleted_at: new Date().toISOString() }), 'EX', Math.max(meta?.expiresAt ?? now, now) - now + 24 * 3600);
   }
   const res = (await t.exec()) ?? [];
   const removedKeys = Number(res[0]?.[1] ?? 0);
