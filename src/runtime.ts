@@ -27,6 +27,7 @@ import { batchQueue, startBatchWorker, type BatchQueue } from './intake/batches/
 import { BatchStore } from './intake/batches/store.ts';
 import { CatalogStore } from './intake/catalog.ts';
 import { ConnectorStore } from './intake/connectors/store.ts';
+import { startSweeper } from './retention/sweeper.ts';
 
 export interface Service {
   config: Config;
@@ -87,6 +88,8 @@ export async function startService(opts: { api: boolean; worker: boolean; env?: 
     closers.push(() => deliveries.close());
     const b = startBatchWorker(connection, batchDeps(parts), logger.child({ name: 'batch' }));
     closers.push(() => b.close());
+    const sweeper = startSweeper({ connection, redis, storage, renderQueue: rq, contentSecret: config.contentSecret, intervalMs: config.retention.sweepIntervalMs, graceSec: config.retention.graceSec, log: logger.child({ name: 'retention' }) });
+    closers.push(() => sweeper.close());
   }
   const api = opts.api ? await startApi(parts, closers) : undefined;
   // Every process (a worker included, which has no API) can be scraped here without a key.

@@ -68,6 +68,8 @@ export interface Config {
   imageFetch: { allowHosts: string[]; allowPrivate: boolean; maxBytes: number; maxPixels: number; timeoutMs: number };
   /** Outbound events (webhooks, src/events): where they may go and how they are retried. */
   events: EventSettings;
+  /** Deletion and expiry (src/retention): how long past a link's expiry a render is kept, how often the sweep runs. */
+  retention: { graceSec: number; sweepIntervalMs: number };
 }
 
 export type StorageSettings =
@@ -297,6 +299,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       retryBaseMs: int(env, 'KASANE_EVENT_RETRY_BASE_MS', 5000, 10, 600_000),
       timeoutMs: int(env, 'KASANE_EVENT_TIMEOUT_MS', 10_000, 100, 60_000),
       disableAfterDays: int(env, 'KASANE_EVENT_DISABLE_AFTER_DAYS', 5, 1, 365),
+    },
+    retention: {
+      graceSec: int(env, 'KASANE_RETENTION_GRACE_HOURS', 24, 0, 24 * 365) * 3600,
+      sweepIntervalMs: int(env, 'KASANE_RETENTION_SWEEP_MS', 15 * 60_000, 100, 24 * 3600_000),
     },
   };
 }

@@ -29,13 +29,17 @@ export interface AttemptRecord {
 
 const MESSAGE_TTL_SEC = 7 * 24 * 3600;
 export const LOG_SIZE = 200;
-const msgKey = (id: string) => `kasane:wh:msg:${id}`;
+export const msgKey = (id: string) => `kasane:wh:msg:${id}`;
+/** The messages about one render (their bodies name its external_id and link): found and deleted with it. */
+export const renderMessagesKey = (renderId: string) => `kasane:wh:render:${renderId}`;
 
 export class DeliveryLog {
   constructor(private readonly redis: Redis) {}
 
-  async saveMessage(m: Message): Promise<void> {
-    await this.redis.set(msgKey(m.id), JSON.stringify(m), 'EX', MESSAGE_TTL_SEC);
+  async saveMessage(m: Message, renderId?: string): Promise<void> {
+    const t = this.redis.multi().set(msgKey(m.id), JSON.stringify(m), 'EX', MESSAGE_TTL_SEC);
+    if (renderId) t.sadd(renderMessagesKey(renderId), m.id).expire(renderMessagesKey(renderId), MESSAGE_TTL_SEC);
+    await t.exec();
   }
 
   async message(id: string): Promise<Message | null> {

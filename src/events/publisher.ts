@@ -36,7 +36,7 @@ export class EventPublisher {
     const body = JSON.stringify(eventPayload(type, meta, this.publicUrl(), extra));
     for (const e of targets) {
       const id = newMessageId();
-      await this.log.saveMessage({ id, endpointId: e.id, type, body });
+      await this.log.saveMessage({ id, endpointId: e.id, type, body }, meta.id);
       await this.queue.add(type, { messageId: id, endpointId: e.id }, { jobId: id });
     }
     return targets.length;

@@ -6,7 +6,7 @@
 // Nothing about the viewer is kept: no cookie, no address, no user agent.
 import type { Redis } from 'ioredis';
 import { renderKey, type RenderMeta } from '../render/records.ts';
-import type { ViewerEventType } from './types.ts';
+import { PROGRESS_MARKS, VIEWER_EVENTS, type ViewerEventType } from './types.ts';
 import { isCrawler } from './crawlers.ts';
 
 /** Funnel steps, in order; `issued` counts accepted renders, the others first sightings. */
@@ -22,6 +22,16 @@ const FORWARD_WINDOW_SEC = 60;
 const statsKey = (templateId: string) => `kasane:stats:${templateId}`;
 const rateKey = (renderId: string) => `kasane:beacon:rate:${renderId}`;
 const forwardKey = (renderId: string, type: string, percent?: number) => `kasane:wh:seen:${renderId}:${type}${percent !== undefined ? `:${percent}` : ''}`;
+
+/** A render's short-lived viewing keys outside its hash (beacon allowance, forward windows), for deletion. */
+export function renderViewKeys(renderId: string): string[] {
+  const keys = [rateKey(renderId)];
+  for (const type of VIEWER_EVENTS) {
+    if (type === 'video.progress') for (const p of PROGRESS_MARKS) keys.push(forwardKey(renderId, type, p));
+    else keys.push(forwardKey(renderId, type));
+  }
+  return keys;
+}
 
 // KEYS: render hash, stats hash, forward key. ARGV: step, now ms, version, percent reached ('' = none).
 // Returns {recorded 0|1, forward 0|1}; 0,0 when the render is gone (never recreate its hash).

@@ -12,6 +12,7 @@ import type { TemplatePlan } from '../templates/plan.ts';
 import type { TemplateRegistry } from '../templates/registry.ts';
 import { resolveInputs, segmentKeys, undrawableText } from '../render/personalize.ts';
 import type { RenderMeta, RenderMode, RenderStore } from '../render/records.ts';
+import { indexRender } from '../render/render-index.ts';
 import { countIssued } from '../events/index.ts';
 import { enqueueRender, PRIORITY, type RenderQueue } from '../queue/queues.ts';
 import { signToken } from '../viewer/signing.ts';
@@ -89,6 +90,8 @@ async function accept(deps: AcceptDeps, req: AcceptRequest): Promise<Accepted> {
     segKeys: segmentKeys(plan, resolveInputs(plan, value), deps.config.contentSecret),
   };
   const existing = await deps.store.createIfAbsent(meta, value, req.mode === 'lazy' ? 'lazy' : 'queued');
+  // Before queueing: a render being worked on is always findable by deletion (src/retention).
+  await indexRender(deps.redis, existing ?? meta, deps.config.contentSecret, deps.config.retention.graceSec);
   if (existing) {
     const state = await deps.store.state(existing.id);
     // A lost enqueue (crash between the two writes) heals on the client's retry.

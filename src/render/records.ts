@@ -64,7 +64,15 @@ const START_LAZY_LUA = `
 if redis.call('HGET', KEYS[1], 'state') == 'lazy' then redis.call('HSET', KEYS[1], 'state', 'queued') return 1 end
 return 0`;
 
+// Fields written after a job ended (a failure recorded from the worker's 'failed' event)
+// must not bring back a record deleted meanwhile (src/retention).
+const SET_IF_EXISTS_LUA = `
+if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
+redis.call('HSET', KEYS[1], unpack(ARGV))
+return 1`;
+
 type Scripted = Redis & {
+  kasaneSetIfExists(key: string, ...fieldValues: Array<string | number>): Promise<number>;
   kasaneCreateRender(key: string, meta: string, data: string, state: string, expireAt: string, renewBefore: string): Promise<[number, string] | null>;
   kasaneStartLazy(key: string): Promise<number>;
 };
@@ -77,6 +85,7 @@ export class RenderStore {
     if (!('kasaneCreateRender' in redis)) {
       redis.defineCommand('kasaneCreateRender', { numberOfKeys: 1, lua: CREATE_LUA });
       redis.defineCommand('kasaneStartLazy', { numberOfKeys: 1, lua: START_LAZY_LUA });
+      redis.defineCommand('kasaneSetIfExists', { numberOfKeys: 1, lua: SET_IF_EXISTS_LUA });
     }
     this.redis = redis as Scripted;
   }
@@ -159,6 +168,6 @@ export class RenderStore {
   }
 
   async markError(id: string, message: string, final: boolean): Promise<void> {
-    await this.redis.hset(key(id), 'error', message, ...(final ? ['state', 'failed', 'finishedAt', String(Date.now())] : ['state', 'queued']));
+    await this.redis.kasaneSetIfExists(key(id), 'error', message, ...(final ? ['state', 'failed', 'finishedAt', String(Date.now())] : ['state', 'queued']));
   }
 }

@@ -39,7 +39,7 @@ export interface Storage {
    */
   derived(key: string, ext: string, make: (out: string, source: () => Promise<string>) => Promise<void>): Promise<CachedFile | null>;
   delete(key: string): Promise<void>;
-  /** Every key under `prefix` (a folder, e.g. 'templates/x/v1/'), in no promised order. */
+  /** Every stored key starting with `prefix` (a plain string prefix, as S3's; '' for all), in no set order. */
   list(prefix: string): AsyncIterable<string>;
   /** Cheap reachability check for /healthz. */
   ping(): Promise<void>;

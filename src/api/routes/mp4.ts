@@ -9,6 +9,7 @@ import { params } from '../schemas.ts';
 import { parseRange } from '../byte-range.ts';
 import { authorize, CORS, waitForRender } from './viewer.ts';
 import { ensureMp4, LINE_MAX_BYTES, mp4Key, stitchedKeys } from '../../viewer/mp4.ts';
+import { addObjectRef, dropIfUnreferenced } from '../../render/render-index.ts';
 
 const TOKEN = { type: 'string', maxLength: 100 } as const;
 const MP4_CORS = { ...CORS, 'access-control-expose-headers': 'content-length, content-range, accept-ranges, etag' };
@@ -41,6 +42,11 @@ async function mp4(ctx: ApiContext, req: TokenRequest, reply: FastifyReply) {
   const present = fallback ? new Set(personal.filter((k) => !missing.includes(k))) : undefined;
   const keys = stitchedKeys(plan, meta, (k) => !present || present.has(k));
   const key = await ensureMp4(ctx.storage, keys, mp4Key(keys));
+  // Deleted with the render (or with the last render sharing it).
+  if (!(await addObjectRef(ctx.redis, meta.id, key))) {
+    await dropIfUnreferenced(ctx.redis, ctx.storage, key);
+    throw new ApiError(410, 'link_expired', 'this video is no longer available', undefined, CORS);
+  }
   const obj = await ctx.storage.open(key);
   if (!obj) throw new ApiError(404, 'not_found', 'video missing', undefined, CORS);
   // Still served (downloads, browsers), but a LINE video message with it would be refused.

@@ -3,10 +3,13 @@ import type { ApiContext } from '../context.ts';
 import { ApiError } from '../errors.ts';
 import { params, RENDER_ID, TEMPLATE_ID } from '../schemas.ts';
 import { settleLostFailure } from '../../queue/queues.ts';
-import type { RenderMeta, RenderMode, RenderRecord } from '../../render/records.ts';
+import type { RenderMeta, RenderMode, RenderRecord, RenderState } from '../../render/records.ts';
 import { acceptRender, renderUrls } from '../../intake/accept.ts';
 import type { TemplatePlan } from '../../templates/plan.ts';
 import { readRenderViews, type RenderViews } from '../../events/index.ts';
+import { deletedAt } from '../../render/render-index.ts';
+import { deleteByExternalId, deleteRender, type DeletionDeps } from '../../retention/delete-render.ts';
+import { CURSOR_PATTERN, listRenders } from '../../retention/list-renders.ts';
 
 interface RenderBody {
   template: string;
@@ -31,6 +34,39 @@ function renderBodySchema(maxExpires: number) {
     },
   } as const;
 }
+
+const RENDER_STATES = ['lazy', 'queued', 'rendering', 'done', 'failed'] as const;
+const EXTERNAL_ID = { type: 'string', minLength: 1, maxLength: 200, errorMessage: 'must be a string of 1-200 characters' } as const;
+
+interface ListQuery {
+  external_id?: string;
+  template?: string;
+  state?: RenderState;
+  limit?: string;
+  cursor?: string;
+}
+
+const LIST_QUERY = {
+  type: 'object',
+  additionalProperties: false,
+  properties: {
+    external_id: EXTERNAL_ID,
+    template: TEMPLATE_ID,
+    state: { type: 'string', enum: RENDER_STATES, errorMessage: `must be one of ${RENDER_STATES.join(', ')}` },
+    limit: { type: 'string', pattern: '^(100|[1-9][0-9]?)$', errorMessage: 'must be a number from 1 to 100' },
+    cursor: { type: 'string', pattern: CURSOR_PATTERN, errorMessage: 'must be a next_cursor from a previous page' },
+  },
+} as const;
+
+const DELETE_QUERY = {
+  type: 'object',
+  required: ['external_id'],
+  additionalProperties: false,
+  properties: { external_id: EXTERNAL_ID },
+} as const;
+
+/** A job being rendered is waited for this long before a deletion answers 409. */
+const DELETE_WAIT_MS = 20_000;
 
 export function urlsFor(ctx: ApiContext, meta: RenderMeta) {
   return renderUrls(ctx.config.publicUrl, meta);
@@ -83,10 +119,53 @@ export function renderRoutes(app: FastifyInstance, ctx: ApiContext) {
 
   app.get<{ Params: { id: string } }>('/v1/renders/:id', { config: { scope: ['render', 'template'] }, schema: { params: params({ id: RENDER_ID }) } }, async (req) => {
     let r = await ctx.store.get(req.params.id);
-    if (!r) throw new ApiError(404, 'render_not_found', 'no such render (it may have expired)');
+    if (!r) throw await goneOrNotFound(ctx, req.params.id);
     // The worker records a failure after BullMQ does; if that write was lost, the job's own state tells.
     const settled = await settleLostFailure(ctx.store, ctx.renderQueue, r.id, r.state, r.part);
     if (settled.state === 'failed' && r.state !== 'failed') r = { ...r, state: 'failed', error: settled.error };
     return status(ctx, r, await ctx.registry.plan(r.templateId, r.version), await readRenderViews(ctx.redis, r.id));
   });
+
+  // Recent renders, newest first (the console's list and its search by external_id).
+  app.get<{ Querystring: ListQuery }>('/v1/renders', { config: { scope: ['render', 'template'] }, schema: { querystring: LIST_QUERY } }, async (req) => {
+    const q = req.query;
+    const page = await listRenders(ctx.redis, ctx.store, ctx.config.contentSecret, { externalId: q.external_id, template: q.template, state: q.state, limit: Number(q.limit ?? 20), cursor: q.cursor });
+    return { items: page.items.map((r) => listItem(ctx, r)), next_cursor: page.next_cursor };
+  });
+
+  // Deletion on request (APPI / GDPR; docs/privacy.md). A repeat answers 200 with zero counts.
+  app.delete<{ Params: { id: string } }>('/v1/renders/:id', { config: { scope: 'admin' }, schema: { params: params({ id: RENDER_ID }) } }, async (req) => {
+    const deleted = await deleteRender(deletionDeps(ctx), req.params.id, { tombstone: true, waitActiveMs: DELETE_WAIT_MS });
+    if (!deleted) throw new ApiError(404, 'render_not_found', 'no such render (it may have expired and been swept)');
+    req.log.info({ renderId: req.params.id, ...deleted }, 'render deleted on request');
+    return { id: req.params.id, deleted };
+  });
+
+  app.delete<{ Querystring: { external_id: string } }>('/v1/renders', { config: { scope: 'admin' }, schema: { querystring: DELETE_QUERY } }, async (req) => {
+    const r = await deleteByExternalId(deletionDeps(ctx), req.query.external_id, { waitActiveMs: DELETE_WAIT_MS });
+    // The render ids only: external_id may be personal.
+    req.log.info({ renders: r.renders, ...r.deleted }, 'renders deleted on request (by external_id)');
+    return r;
+  });
+}
+
+function deletionDeps(ctx: ApiContext): DeletionDeps {
+  return { redis: ctx.redis, storage: ctx.storage, renderQueue: ctx.renderQueue, contentSecret: ctx.config.contentSecret };
+}
+
+/** 410 for a render deleted on request (until its link would have expired), else 404. */
+async function goneOrNotFound(ctx: ApiContext, id: string): Promise<ApiError> {
+  const at = await deletedAt(ctx.redis, id);
+  if (at) return new ApiError(410, 'render_deleted', `this render was deleted at ${at}`);
+  return new ApiError(404, 'render_not_found', 'no such render (it may have expired)');
+}
+
+/** A lean item of GET /v1/renders: what a list shows; GET /v1/renders/:id has the rest. */
+function listItem(ctx: ApiContext, r: RenderRecord) {
+  const total = Object.keys(r.segKeys).length;
+  return {
+    ...describe(ctx, r, r.state),
+    progress: { ready: Math.min(total, Object.keys(r.readySegments).length), total },
+    error: r.error ?? null,
+  };
 }

@@ -15,6 +15,7 @@ import { versionPrefix, type TemplatePlan } from '../../templates/plan.ts';
 import type { RenderMeta } from '../../render/records.ts';
 import { IMAGE_VERSION, posterFrame, segmentAt, type StillVariant } from '../../render/poster.ts';
 import { gifSegments } from '../../render/preview-gif.ts';
+import { addObjectRef, dropIfUnreferenced } from '../../render/render-index.ts';
 
 const TOKEN = { type: 'string', maxLength: 100 } as const;
 const PLAY_QUERY = {
@@ -59,6 +60,11 @@ async function image(ctx: ApiContext, req: FastifyRequest<{ Params: { token: str
     if (!data) throw new ApiError(410, 'link_expired', 'this video is no longer available');
     bytes = await ctx.previews.image(plan, data, kind);
     await ctx.storage.put(key, bytes);
+  }
+  // It shows the person: deleted with the render (or with the last render sharing it).
+  if (!(await addObjectRef(ctx.redis, meta.id, key))) {
+    await dropIfUnreferenced(ctx.redis, ctx.storage, key);
+    throw new ApiError(410, 'link_expired', 'this video is no longer available');
   }
   // Personal: browsers may keep it until the link dies, shared caches never.
   const maxAge = Math.max(0, Math.min(86_400, meta.expiresAt - Math.floor(Date.now() / 1000)));
