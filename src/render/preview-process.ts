@@ -2,7 +2,7 @@
 // synchronous and take up to ~0.5 s (seconds for a GIF), and Skia canvases,
 // fonts and a second V8 heap cost ~100 MB. In a process of its own neither the
 // time nor the memory counts against the API. A person's poster, link card and
-// GIF are drawn here too. Started by preview-pool.ts with fork().
+// GIF, and the layer images of the watch page's browser composite, are drawn here too. Started by preview-pool.ts with fork().
 import { LocalStorage } from '../storage/storage.ts';
 import type { ImageFetchPolicy } from '../overlays/index.ts';
 import type { TemplatePlan } from '../templates/plan.ts';
@@ -10,6 +10,7 @@ import { drawContext } from './personalize.ts';
 import { contactSheet, previewStills } from './preview.ts';
 import { drawStill, type StillVariant } from './poster.ts';
 import { drawPreviewGif } from './preview-gif.ts';
+import { drawLayerImage } from './layer-image.ts';
 
 /** Passed as the child's one argument, as JSON. */
 export interface PreviewProcessInit {
@@ -22,6 +23,8 @@ export interface PreviewTask {
   plan: TemplatePlan;
   data: Record<string, unknown>;
   image?: StillVariant | 'gif';
+  /** One layer's overlay image (PNG, box size) for this person: the watch page's browser composite. */
+  layer?: number;
 }
 
 const init = JSON.parse(process.argv[2]!) as PreviewProcessInit;
@@ -33,6 +36,11 @@ process.on('message', (task: PreviewTask) => {
   send({ id: task.id, received: true });
   void (async () => {
     try {
+      if (task.layer !== undefined) {
+        const image = await drawLayerImage(task.plan, task.data, storage, drawContext(task.plan, storage, init.fetchPolicy), task.layer);
+        send({ id: task.id, ok: true, image });
+        return;
+      }
       if (task.image) {
         const ctx = drawContext(task.plan, storage, init.fetchPolicy);
         const image = task.image === 'gif' ? await drawPreviewGif(task.plan, task.data, storage, ctx) : await drawStill(task.plan, task.data, storage, ctx, task.image);
