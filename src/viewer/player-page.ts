@@ -120,11 +120,10 @@ button:focus-visible,.cta:focus-visible{outline:3px solid #ffd400;outline-offset
     // The browser composite: overlays.json, every layer image decoded, the template rendition
     // playable; only then play, so nothing pops in late and playback starts without a wait.
     fetch('overlays.json').then(function (r) { if (!r.ok) throw new Error(r.status); return r.json(); }).then(function (p) {
-      if (p.ready) throw new Error('ready');
       return Promise.all(p.layers.map(function (l) {
         var img = new Image();
         img.src = l.image;
-        return (img.decode ? img.decode() : new Promise(function (ok, no) { img.onload = ok; img.onerror = no; })).then(function () { l.img = img; });
+        return (img.decode ? img.decode() : new Promise(function (ok, no) { img.onload = ok; img.onerror = no; })).then(function () { l.img = asEncoded(img); });
       })).then(function () { return p; });
     }).then(function (p) {
       startComposite(p);
@@ -133,6 +132,23 @@ button:focus-visible,.cta:focus-visible{outline:3px solid #ffd400;outline-offset
         v.addEventListener('canplay', function go() { v.removeEventListener('canplay', go); then(); });
       });
     }, function () { composite = false; attachSource(src, then); });
+  }
+  // The server turns overlay RGB into video with BT.601 (ffmpeg's default) and the stream is
+  // untagged, which browsers show as BT.709: the stitched stream's overlay colours are shifted
+  // by that round trip. The same shift here, once per image, so both composites look alike.
+  function asEncoded(img) {
+    var c = document.createElement('canvas'), g = c.getContext('2d');
+    c.width = img.naturalWidth; c.height = img.naturalHeight;
+    g.drawImage(img, 0, 0);
+    var d = g.getImageData(0, 0, c.width, c.height), px = d.data;
+    for (var i = 0; i < px.length; i += 4) {
+      if (!px[i + 3]) continue;
+      var r = px[i] / 255, gr = px[i + 1] / 255, b = px[i + 2] / 255;
+      var y = 0.299 * r + 0.587 * gr + 0.114 * b, pb = (b - y) / 1.772, pr = (r - y) / 1.402;
+      px[i] = 255 * (y + 1.5748 * pr); px[i + 1] = 255 * (y - 0.1873 * pb - 0.4681 * pr); px[i + 2] = 255 * (y + 1.8556 * pb);
+    }
+    g.putImageData(d, 0, 0);
+    return c;
   }
   function attachSource(url, then) {
     stage.setAttribute('data-playlist', url);
