@@ -80,9 +80,17 @@ async function accept(t: TestService, template: string, name: string, mode: 'eag
 }
 
 /** Opens the page with listeners installed before any script: media events and requested URLs. */
-async function openPage(url: string, viewport: { width: number; height: number }) {
+async function openPage(url: string, viewport: { width: number; height: number }, opts: { noNativeHls?: boolean } = {}) {
   const ctx = await browser.newContext({ viewport });
   const page = await ctx.newPage();
+  // This Chromium plays HLS natively; without it (older Chrome, Firefox) the page uses hls.js.
+  if (opts.noNativeHls)
+    await page.addInitScript(() => {
+      const can = HTMLMediaElement.prototype.canPlayType;
+      HTMLMediaElement.prototype.canPlayType = function (type: string) {
+        return /mpegurl/i.test(type) ? '' : can.call(this, type);
+      };
+    });
   const requests: string[] = [];
   page.on('request', (r) => requests.push(r.url()));
   const errors: string[] = [];
@@ -97,20 +105,21 @@ async function openPage(url: string, viewport: { width: number; height: number }
   return { ctx, page, requests, errors };
 }
 
-/** Pauses at frame `f` and waits until the video shows it and the overlay canvas has drawn it. */
-async function showFrame(page: Page, f: number): Promise<void> {
+/**
+ * Pauses at `seconds` and waits until the video shows the frame there and the overlay canvas
+ * has drawn; returns the frame the canvas says it drew (the pixel checks then prove it is the
+ * frame on screen: a canvas on another frame than the video fails them).
+ */
+async function showFrame(page: Page, seconds: number): Promise<number> {
   await page.evaluate((t) => {
     const v = document.querySelector('video')!;
     v.pause();
     v.currentTime = t;
-  }, (f + 0.5) / FPS);
-  await page.waitForFunction((f) => {
-    const v = document.querySelector('video')!;
-    const c = document.getElementById('overlays')!;
-    return !v.seeking && v.readyState >= 2 && (c.hidden || c.getAttribute('data-frame') === String(f));
-  }, f, { timeout: 20_000 });
-  // One more painted frame, so the screenshot holds both the video frame and the canvas.
-  await page.evaluate(() => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r))));
+  }, seconds);
+  await page.waitForFunction(() => !document.querySelector('video')!.seeking && document.querySelector('video')!.readyState >= 2, null, { timeout: 20_000 });
+  // Two painted frames: the seeked frame presented and the canvas drawn for it.
+  await page.evaluate(() => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(() => requestAnimationFrame(r)))));
+  return page.evaluate(() => Number(document.getElementById('overlays')!.getAttribute('data-frame') ?? -1));
 }
 
 /** Controls, captions and buttons off: only the picture is compared. */
@@ -252,11 +261,12 @@ async function rgbComposite(plan: TemplatePlan, f: number, png: Buffer, x: numbe
   return c;
 }
 
-test('with the worker stopped: a fresh link plays the template rendition from the first frame without waiting, with this person\'s overlay on its frames', async () => {
-  const NAME = `花子${RUN}`;
+for (const player of ['native HLS', 'hls.js'] as const)
+test(`with the worker stopped (${player}): a fresh link plays the template rendition from the first frame without waiting, with this person's overlay on its frames`, async () => {
+  const NAME = `花子${player === 'hls.js' ? 'h' : 'n'}${RUN}`;
   const { width: W, height: H } = { width: 320, height: 180 };
   const r = await accept(stopped, TEMPLATES.landscape.id, NAME);
-  const { ctx, page, requests, errors } = await openPage(r.page, VIEWPORTS.phone);
+  const { ctx, page, requests, errors } = await openPage(r.page, VIEWPORTS.phone, { noNativeHls: player === 'hls.js' });
   await page.waitForFunction(() => document.querySelector('video')!.currentTime > 2.9 || document.querySelector('video')!.ended, null, { timeout: 30_000 });
   const media = await page.evaluate(() => (window as unknown as { media: Array<[string, number]> }).media);
   assert.deepEqual(media.filter(([t]) => t === 'waiting' || t === 'stalled'), [], `no waiting: ${JSON.stringify(media)}`);
@@ -264,6 +274,7 @@ test('with the worker stopped: a fresh link plays the template rendition from th
   assert.ok(media[0]![1] < 0.5 / FPS, `playback starts at the first frame (${media[0]![1]} s)`);
   const base = `${stopped.url}/v/${r.token}/base.m3u8`;
   assert.ok(requests.includes(base), 'the template rendition was loaded');
+  assert.equal(requests.includes(`${stopped.url}/player/hls.min.js`), player === 'hls.js');
   assert.ok(!requests.some((u) => u.endsWith('/index.m3u8') || /\/v\/[^/]+\/\d+\.ts$/.test(u)), `nothing personal from the server stream: ${requests.join(' ')}`);
   assert.equal((await stopped.api('GET', `/v1/renders/${r.id}`)).body.state, 'queued', 'no worker rendered anything');
 
@@ -277,34 +288,37 @@ test('with the worker stopped: a fresh link plays the template rendition from th
   assert.ok(Buffer.from(px(got)).equals(Buffer.from(px(want))), 'layers/0.png is the layer drawn with this person\'s name');
 
   // On screen at the layer's midpoint: the base frame with that image in its box, and nothing else changed.
-  await showFrame(page, MID);
+  const F = await showFrame(page, (MID + 0.5) / FPS);
+  assert.ok(F >= MID - 3 && F <= MID, `the frame at ${MID} frames' time (${F}; players may start the video a few frames in)`);
   await hideUi(page);
-  const shot = await page.screenshot({ path: path.join(shots, 'stopped-landscape-phone.png') });
+  const shot = await page.screenshot({ path: path.join(shots, `stopped-landscape-phone-${player}.png`) });
   const box = await pictureBox(page);
   const [dw, dh] = [Math.round(box.w), Math.round(box.h)];
   const baseFile = path.join(root, 'base.ts');
   const plan = planOf(TEMPLATES.landscape.id, await fetchStream(base, baseFile));
-  const baseFrame = await decodeFrame(['-i', baseFile], MID, W, H);
+  const baseFrame = await decodeFrame(['-i', baseFile], F, W, H);
   // The page's arithmetic on the lossless mezzanine frame: what the screen must show but for the template encode's noise.
-  const composed = await rgbComposite(plan, MID, png, 10, 20);
+  const composed = await rgbComposite(plan, F, png, 10, 20);
   const screen = await screenshotPicture(shot, box, dw, dh);
   const s = dw / W;
   const rect = { x0: Math.ceil(10 * s) + 1, y0: Math.ceil(20 * s) + 1, x1: Math.floor((W - 10) * s) - 1, y1: Math.floor(80 * s) - 1 };
   const inBox = compare(screen, scaled(composed, dw, dh), dw, rect, true);
   const withoutOverlay = compare(screen, scaled(baseFrame, dw, dh), dw, rect, true);
   const outside = compare(screen, scaled(baseFrame, dw, dh), dw, { x0: rect.x0 - 3, y0: rect.y0 - 3, x1: rect.x1 + 3, y1: rect.y1 + 3 }, false);
-  console.log(`# stopped worker, landscape at phone: box vs expected MAD ${inBox.mad.toFixed(2)}, box vs bare base ${withoutOverlay.mad.toFixed(2)}, outside vs base ${outside.mad.toFixed(2)}`);
+  console.log(`# stopped worker, ${player}, landscape at phone: box vs expected MAD ${inBox.mad.toFixed(2)}, box vs bare base ${withoutOverlay.mad.toFixed(2)}, outside vs base ${outside.mad.toFixed(2)}`);
   assert.ok(inBox.mad < 3, `the overlay box shows the layer image (MAD ${inBox.mad.toFixed(2)})`);
   assert.ok(withoutOverlay.mad > 20, `and differs from the bare base frame there (MAD ${withoutOverlay.mad.toFixed(2)})`);
   assert.ok(outside.mad < 3, `outside the box the picture is the base video (MAD ${outside.mad.toFixed(2)})`);
-  // Before the window and after it: no overlay drawn.
-  for (const f of [5, 70]) {
-    await showFrame(page, f);
-    const blank = await page.evaluate(() => {
+  // Frame-exact window (13..62) and fade: nothing on frame 12 nor on frame 13 (the fade's
+  // alpha is 0 on the first frame, as ffmpeg's), something from 14 to 62, nothing on 63.
+  const lead = MID - F; // frames the player's timeline puts the video in (proven by the pixels above)
+  for (const [f, drawn] of [[5, false], [12, false], [13, false], [14, true], [62, true], [63, false], [70, false]] as const) {
+    assert.equal(await showFrame(page, (f + lead + 0.5) / FPS), f);
+    const maxAlpha = await page.evaluate(() => {
       const c = document.getElementById('overlays') as HTMLCanvasElement;
-      return c.getContext('2d')!.getImageData(0, 0, c.width, c.height).data.every((v, i) => i % 4 !== 3 || v === 0);
+      return c.getContext('2d')!.getImageData(0, 0, c.width, c.height).data.reduce((m, v, i) => (i % 4 === 3 && v > m ? v : m), 0);
     });
-    assert.ok(blank, `no overlay at frame ${f}`);
+    assert.equal(maxAlpha > 0, drawn, `overlay at frame ${f}: max alpha ${maxAlpha}`);
   }
   assert.deepEqual(errors, []);
   await ctx.close();
@@ -362,7 +376,8 @@ test('fidelity: the browser composite at a layer\'s midpoint against the stitche
       const { ctx, page, requests } = await openPage(r.page, vp);
       await page.waitForFunction(() => document.querySelector('video')!.currentTime > 0.2, null, { timeout: 30_000 });
       assert.ok(requests.some((u) => u.endsWith('/base.m3u8')), `${kind} ${vpName}: composite`);
-      await showFrame(page, MID);
+      const F = await showFrame(page, (MID + 0.5) / FPS);
+      assert.ok(F >= MID - 3 && F <= MID, `${kind} ${vpName}: frame ${F}`);
       await hideUi(page);
       const shot = await page.screenshot({ path: path.join(shots, `fidelity-${kind}-${vpName}.png`) });
       const box = await pictureBox(page);
@@ -373,9 +388,9 @@ test('fidelity: the browser composite at a layer\'s midpoint against the stitche
       await fetchStream(`${running.url}/v/${r.token}/index.m3u8`, stitchedFile);
       const baseUris = await fetchStream(`${running.url}/v/${r.token}/base.m3u8`, path.join(root, 'b.ts'));
       const plan = planOf(id, baseUris);
-      const stitched = scaled(await decodeFrame(['-i', stitchedFile], MID, W, H), dw, dh);
+      const stitched = scaled(await decodeFrame(['-i', stitchedFile], F, W, H), dw, dh);
       const png = Buffer.from(await (await fetch(`${running.url}/v/${r.token}/layers/0.png`)).arrayBuffer());
-      const raw = scaled(await rawComposite(plan, MID, png, 10, 20), dw, dh);
+      const raw = scaled(await rawComposite(plan, F, png, 10, 20), dw, dh);
       const s = dw / W;
       const rect = { x0: Math.floor(10 * s), y0: Math.floor(20 * s), x1: Math.ceil((W - 10) * s), y1: Math.ceil(80 * s) };
       const all = { x0: 0, y0: 0, x1: dw, y1: dh };
@@ -384,13 +399,13 @@ test('fidelity: the browser composite at a layer\'s midpoint against the stitche
       const again = await openPage(r.page, vp);
       await again.page.waitForFunction(() => document.querySelector('video')!.currentTime > 0.2, null, { timeout: 30_000 });
       assert.ok(again.requests.some((u) => u.endsWith('/index.m3u8')), `${kind} ${vpName}: stitched once done`);
-      await showFrame(again.page, MID);
+      await showFrame(again.page, (MID + 0.5) / FPS);
       await hideUi(again.page);
       const stitchedShot = await screenshotPicture(await again.page.screenshot({ path: path.join(shots, `stitched-${kind}-${vpName}.png`) }), await pictureBox(again.page), dw, dh);
       await again.ctx.close();
       const client = { box: compare(screen, stitched, dw, rect, true), frame: compare(screen, stitched, dw, all, true) };
       const noise = { box: compare(stitched, raw, dw, rect, true), frame: compare(stitched, raw, dw, all, true) };
-      const rgb = scaled(await rgbComposite(plan, MID, png, 10, 20), dw, dh);
+      const rgb = scaled(await rgbComposite(plan, F, png, 10, 20), dw, dh);
       const blend = { box: compare(rgb, raw, dw, rect, true), frame: compare(rgb, raw, dw, all, true) };
       const onScreen = { box: compare(screen, stitchedShot, dw, rect, true), frame: compare(screen, stitchedShot, dw, all, true) };
       const f = (m: { mad: number; psnr: number }) => `${m.mad.toFixed(2)} / ${m.psnr.toFixed(1)} dB`;

@@ -177,7 +177,18 @@ button:focus-visible,.cta:focus-visible{outline:3px solid #ffd400;outline-offset
       canvas.width = Math.round(w * dpr); canvas.height = Math.round(h * dpr);
       shown = -1; draw(frameOf(v.currentTime, false));
     }
-    function frameOf(t, exact) { return Math.max(0, Math.min(p.frameCount - 1, exact ? Math.round(t * rate) : Math.floor(t * rate + 1e-6))); }
+    // Where frame 0 sits on the media timeline: players put the stream's earliest sample at 0,
+    // and with audio first (hls.js) the video starts a few frames later. The earliest frame
+    // presented says where; until then the buffered start, which is not before it.
+    var origin = null;
+    function start0() {
+      if (origin === null && v.buffered.length) origin = v.buffered.start(0);
+      return origin || 0;
+    }
+    function frameOf(t, exact) {
+      var n = (t - start0()) * rate;
+      return Math.max(0, Math.min(p.frameCount - 1, exact ? Math.round(n) : Math.floor(n + 1e-6)));
+    }
     function shift(edge, off, pos) {
       if (edge === 'left') pos.x -= off; if (edge === 'right') pos.x += off;
       if (edge === 'top') pos.y -= off; if (edge === 'bottom') pos.y += off;
@@ -207,7 +218,11 @@ button:focus-visible,.cta:focus-visible{outline:3px solid #ffd400;outline-offset
     }
     // The video's own clock: each presented frame's media time where the browser says it.
     if (v.requestVideoFrameCallback) {
-      var onFrame = function (now, m) { draw(frameOf(m.mediaTime, true)); v.requestVideoFrameCallback(onFrame); };
+      var onFrame = function (now, m) {
+        if (origin === null || m.mediaTime < origin) { origin = m.mediaTime; shown = -1; }
+        draw(frameOf(m.mediaTime, true));
+        v.requestVideoFrameCallback(onFrame);
+      };
       v.requestVideoFrameCallback(onFrame);
     } else {
       var tick = function () { draw(frameOf(v.currentTime, false)); requestAnimationFrame(tick); };
