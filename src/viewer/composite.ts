@@ -22,7 +22,8 @@ export interface CompositeLayer {
   /**
    * Fades in seconds, with the frames they apply to: ffmpeg fades each segment on its own,
    * so a fade-in is applied only inside the segment the layer starts in (frames before
-   * `inUntilFrame`), a fade-out only inside the one it ends in (frames from `outFromFrame`).
+   * `inUntilFrame`), a fade-out only inside the one it ends in (frames from `outFromFrame`,
+   * and never starting before that frame: ffmpeg's start time is clamped at the segment start).
    */
   fade: { in: number; out: number; inUntilFrame: number; outFromFrame: number };
   slide: NonNullable<Animation['slide']> | null;

@@ -204,7 +204,8 @@ button:focus-visible,.cta:focus-visible{outline:3px solid #ffd400;outline-offset
         var since = (f - l.startFrame) / rate, until = (l.endFrame - f) / rate, a = 1, pos = { x: l.x, y: l.y };
         // Alpha ramps as ffmpeg's fade filter: 0 on the first frame, 1/rate/d on the last.
         if (l.fade.in && f < l.fade.inUntilFrame) a = Math.min(a, since / l.fade.in);
-        if (l.fade.out && f >= l.fade.outFromFrame) a = Math.min(a, until / l.fade.out);
+        // The fade-out starts d seconds before the end, but never before its segment's start (ffmpeg's st=max(0, …)).
+        if (l.fade.out && f >= l.fade.outFromFrame) a = Math.min(a, 1 - ((f - l.fade.outFromFrame) / rate - Math.max(0, (l.endFrame - l.fade.outFromFrame) / rate - l.fade.out)) / l.fade.out);
         var si = l.slide && l.slide.in, so = l.slide && l.slide.out;
         if (si && si.duration > 0) shift(si.from, (si.distance == null ? 80 : si.distance) * Math.max(0, 1 - since / si.duration), pos);
         if (so && so.duration > 0) shift(so.to, (so.distance == null ? 80 : so.distance) * Math.max(0, 1 - until / so.duration), pos);
