@@ -134,7 +134,7 @@ test('DELETE removes every trace of the person from Redis and storage; the links
   const token = new URL(r.playlist_url).pathname.split('/')[2]!;
   const base = `${t.url}/v/${token}`;
   // Everything a viewer can make the service store or record.
-  for (const u of [`${base}/poster.jpg`, `${base}/poster.jpg?play=1`, `${base}/og.jpg`, `${base}/preview.gif`, `${base}/captions.vtt`, `${base}/video.mp4`, `${base}/`]) assert.equal(await status(u), 200, u);
+  for (const u of [`${base}/poster.jpg`, `${base}/poster.jpg?play=1`, `${base}/og.jpg`, `${base}/preview.gif`, `${base}/captions.vtt`, `${base}/video.mp4`, `${base}/overlays.json`, `${base}/layers/0.png`, `${base}/base.m3u8`, `${base}/`]) assert.equal(await status(u), 200, u);
   const segs = await segmentUrls(r.playlist_url);
   for (const u of segs) assert.equal(await status(u), 200, u);
   assert.equal(await status(`${base}/events`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ type: 'video.started' }) }), 204);
@@ -164,7 +164,7 @@ test('DELETE removes every trace of the person from Redis and storage; the links
   assert.deepEqual(await keysUnder(`templates/${TPL}/${r.version}/img/`), []);
   assert.deepEqual(await keysUnder('mp4/'), []);
 
-  for (const u of [r.playlist_url, ...segs.filter((s) => s.includes('/v/')), `${base}/poster.jpg`, `${base}/og.jpg`, `${base}/preview.gif`, `${base}/captions.vtt`, `${base}/video.mp4`, `${base}/`]) {
+  for (const u of [r.playlist_url, ...segs.filter((s) => s.includes('/v/')), `${base}/poster.jpg`, `${base}/og.jpg`, `${base}/preview.gif`, `${base}/captions.vtt`, `${base}/video.mp4`, `${base}/overlays.json`, `${base}/layers/0.png`, `${base}/`]) {
     assert.equal(await status(u), 410, u);
   }
   const gone = await t.api('GET', `/v1/renders/${r.id}`);

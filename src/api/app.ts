@@ -15,6 +15,7 @@ import { statsRoutes } from './routes/stats.ts';
 import { viewerRoutes } from './routes/viewer.ts';
 import { mp4Routes } from './routes/mp4.ts';
 import { viewerImageRoutes } from './routes/viewer-images.ts';
+import { viewerFallbackRoutes } from './routes/viewer-fallback.ts';
 import { webhookEndpointRoutes } from './routes/webhook-endpoints.ts';
 import { connectorRoutes } from './routes/connectors.ts';
 import { catalogRoutes } from './routes/catalog.ts';
@@ -82,6 +83,7 @@ export async function buildApp(ctx: ApiContext, opts: { logger?: Logger } = {}):
   viewerRoutes(app, ctx);
   mp4Routes(app, ctx);
   viewerImageRoutes(app, ctx);
+  viewerFallbackRoutes(app, ctx);
   const connectors = new ConnectorStore(ctx.redis);
   const catalogs = new CatalogStore(ctx.redis);
   connectorRoutes(app, ctx, connectors);

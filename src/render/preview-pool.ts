@@ -62,6 +62,11 @@ export class PreviewPool {
     return buf(((await this.run({ id: this.nextId++, plan, data, image })) as { image: Uint8Array }).image);
   }
 
+  /** One layer's overlay PNG for this person (layer-image.ts), exactly what the renderer composites. */
+  async layerImage(plan: TemplatePlan, data: Record<string, unknown>, layer: number): Promise<Buffer> {
+    return buf(((await this.run({ id: this.nextId++, plan, data, layer })) as { image: Uint8Array }).image);
+  }
+
   private run(task: PreviewTask): Promise<Done> {
     if (this.closed) return Promise.reject(new Error('preview pool closed'));
     return new Promise((resolve, reject) => {

@@ -2,7 +2,7 @@
 // synchronous and take up to ~0.5 s (seconds for a GIF), and Skia canvases,
 // fonts and a second V8 heap cost ~100 MB. In a process of its own neither the
 // time nor the memory counts against the API. A person's poster, link card and
-// GIF are drawn here too. Started by preview-pool.ts with fork().
+// GIF, and the layer images of the watch page's browser composite, are drawn here too. Started by preview-pool.ts with fork().
 import { openStorage } from '../storage/open-storage.ts';
 import type { Storage } from '../storage/storage.ts';
 import type { Config } from '../config/index.ts';
@@ -14,6 +14,7 @@ import { drawStill, type StillVariant } from './poster.ts';
 import { drawPreviewGif } from './preview-gif.ts';
 import { createLogger } from '../config/logger.ts';
 import type { LogLevel } from '../config/index.ts';
+import { drawLayerImage } from './layer-image.ts';
 
 /** The child's first message (not an argument: storage settings may hold credentials, and argv is public). */
 export interface PreviewProcessInit {
@@ -28,6 +29,8 @@ export interface PreviewTask {
   plan: TemplatePlan;
   data: Record<string, unknown>;
   image?: StillVariant | 'gif';
+  /** One layer's overlay image (PNG, box size) for this person: the watch page's browser composite. */
+  layer?: number;
 }
 
 let init: PreviewProcessInit;
@@ -56,6 +59,11 @@ process.on('message', (msg: PreviewTask | { init: PreviewProcessInit }) => {
   const about = { task: task.id, template: task.plan.templateId, version: task.plan.version, image: task.image ?? 'preview' };
   void (async () => {
     try {
+      if (task.layer !== undefined) {
+        const image = await drawLayerImage(task.plan, task.data, storage, drawContext(task.plan, storage, init.fetchPolicy), task.layer);
+        send({ id: task.id, ok: true, image });
+        return;
+      }
       if (task.image) {
         const ctx = drawContext(task.plan, storage, init.fetchPolicy);
         const image = task.image === 'gif' ? await drawPreviewGif(task.plan, task.data, storage, ctx) : await drawStill(task.plan, task.data, storage, ctx, task.image);

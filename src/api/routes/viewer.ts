@@ -12,6 +12,7 @@ import { mediaPlaylist, viewerSegmentUri } from '../../viewer/playlist.ts';
 import { bumpRender, enqueueRender, PRIORITY, settleLostFailure } from '../../queue/queues.ts';
 import { params, SEGMENT_FILE, TEMPLATE_ID, VERSION_ID } from '../schemas.ts';
 import type { RenderMeta } from '../../render/records.ts';
+import type { TemplatePlan } from '../../templates/plan.ts';
 import { playerPage } from '../../viewer/player-page.ts';
 import { acceptBeacon, beaconGate, PROGRESS_MARKS, recordOpen, VIEWER_EVENTS, type ViewerEventType } from '../../events/index.ts';
 import { captionsVtt } from '../../viewer/captions.ts';
@@ -77,6 +78,17 @@ export async function startIfLazy(ctx: ApiContext, meta: RenderMeta): Promise<vo
     // Someone is watching right now: render ahead of eager work.
     await enqueueRender(ctx.renderQueue, meta.id, PRIORITY.viewer);
   }
+}
+
+/**
+ * Whether this person's first personalized segment is stored: the stitched stream then
+ * starts without waiting on the encoder. When it is not, the watch page composites the
+ * overlays itself over the template rendition (viewer-fallback.ts).
+ */
+export async function firstPersonalReady(ctx: ApiContext, meta: RenderMeta, plan: TemplatePlan): Promise<boolean> {
+  const first = plan.segments.find((s) => s.kind === 'dynamic');
+  const key = first && meta.segKeys[String(first.index)];
+  return !first || (!!key && !!(await ctx.storage.head(key)));
 }
 
 async function sendObject(ctx: ApiContext, reply: FastifyReply, key: string, cache: string) {
@@ -152,6 +164,7 @@ async function player(ctx: ApiContext, req: TokenRequest, reply: FastifyReply) {
   const watch = plan?.manifest.watch;
   // The CTA is filled in with this person's data here, so the page carries no data beyond it.
   const data = plan && watch?.cta ? await ctx.store.data(meta.id) : null;
+  const ready = plan ? await firstPersonalReady(ctx, meta, plan) : true;
   return reply
     .headers({ 'content-type': 'text/html; charset=utf-8', 'cache-control': 'private, no-cache', 'referrer-policy': 'no-referrer' })
     .send(
@@ -162,6 +175,7 @@ async function player(ctx: ApiContext, req: TokenRequest, reply: FastifyReply) {
         width: plan?.width ?? 16,
         height: plan?.height ?? 9,
         lang: watch?.lang,
+        ready,
         cta: plan && data ? ctaLink(plan.manifest, data, { templateId: meta.templateId, renderId: meta.id }) : null,
       }),
     );

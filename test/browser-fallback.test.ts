@@ -1,0 +1,423 @@
+// The watch page's browser composite (issue 13 §1), in real Chromium against a real
+// Kasane. With the worker stopped, a fresh link plays the template rendition from its
+// first frame without a `waiting` event and the page draws this person's overlay on
+// its frames; with the worker running and the render done, the stitched stream plays.
+// Fidelity: the page's composite at a layer's midpoint against the stitched frame
+// (ffmpeg-decoded, scaled to the displayed size), next to the encoder's own noise, in
+// portrait and landscape at phone and desktop sizes (figures in bench/README.md).
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { open } from 'node:fs/promises';
+import os from 'node:os';
+import { spawn } from 'node:child_process';
+import path from 'node:path';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { createCanvas, ImageData, loadImage, type Canvas } from '@napi-rs/canvas';
+import { SHARED_STORAGE, startTestService, type TestService } from './helpers/service.ts';
+import { writeTinyTemplate } from './helpers/tiny-template.ts';
+import { CHROMIUM_ARGS, CHROMIUM_PATH } from './support/player.ts';
+import { runFfmpeg } from '../src/video/ffmpeg.ts';
+import { PROJECT_ROOT } from '../src/config/index.ts';
+import { signToken } from '../src/viewer/signing.ts';
+import { drawLayer, ensureFonts } from '../src/overlays/index.ts';
+import type { Layer } from '../src/overlays/types.ts';
+import type { TemplatePlan } from '../src/templates/plan.ts';
+
+const root = mkdtempSync(path.join(os.tmpdir(), 'kasane-fallback-'));
+const shots = mkdtempSync(path.join(os.tmpdir(), 'kasane-fallback-shots-'));
+const FIELDS = { name: { type: 'string', required: true, maxLength: 10, example: '山田' } };
+const FPS = 25;
+/** Frames 13..62 (0.5 s to 2.5 s, rounded as the plan rounds), faded and slid in, faded out: the midpoint (frame 37) shows it whole. */
+const layerOf = (w: number): Layer =>
+  ({
+    id: 'hi', type: 'text', start: 0.5, end: 2.5, box: { x: 10, y: 20, width: w - 20, height: 60 }, text: '{{name}}様',
+    style: { fontSize: 26, color: '#ffffff', background: { color: '#d0204080', radius: 8, padding: 4 } },
+    fade: { in: 0.3, out: 0.3 }, slide: { in: { from: 'left', duration: 0.4 } },
+  }) as unknown as Layer;
+const MID = 38;
+const VIEWPORTS = { phone: { width: 390, height: 844 }, desktop: { width: 1280, height: 800 } };
+const TEMPLATES = { landscape: { id: 'fb-land', size: [320, 180] }, portrait: { id: 'fb-port', size: [180, 320] } } as const;
+
+/** Names unique to this run: personal segments are shared by content across runs (the shared test storage). */
+const RUN = String(Date.now() % 100000);
+let stopped: TestService; // API only: nothing renders
+let running: TestService; // API and worker
+let browser: Browser;
+
+before(async () => {
+  const templates = path.join(root, 'templates');
+  for (const { id, size } of Object.values(TEMPLATES)) {
+    await writeTinyTemplate(templates, { id, name: id, size: `${size[0]}x${size[1]}`, seconds: 3, fields: FIELDS, layers: [layerOf(size[0])] });
+  }
+  stopped = await startTestService({ worker: false, env: { KASANE_TEMPLATES_DIR: templates } });
+  // Preparing needs a worker: one in a child process, stopped once the templates are ready.
+  const w = spawn(process.execPath, [path.join(PROJECT_ROOT, 'bin/kasane.js'), 'worker'], { env: stopped.env, stdio: ['ignore', 'ignore', 'inherit'] });
+  try {
+    await stopped.svc.prepareBundled();
+  } finally {
+    const gone = new Promise((r) => w.once('exit', r));
+    w.kill('SIGKILL');
+    await gone;
+  }
+  running = await startTestService({ env: { KASANE_TEMPLATES_DIR: templates } });
+  await running.svc.prepareBundled();
+  browser = await chromium.launch({ executablePath: CHROMIUM_PATH, args: CHROMIUM_ARGS });
+});
+
+after(async () => {
+  await browser?.close();
+  await stopped?.close();
+  await running?.close();
+  rmSync(root, { recursive: true, force: true });
+  console.log(`# fallback screenshots: ${shots}`);
+});
+
+async function accept(t: TestService, template: string, name: string, mode: 'eager' | 'lazy' = 'eager') {
+  const r = await t.api('POST', '/v1/renders', { template, data: { name }, mode });
+  assert.ok(r.status === 201 || r.status === 200, JSON.stringify(r.body));
+  return { id: r.body.id as string, page: r.body.player_url as string, token: r.body.player_url.split('/v/')[1].replace(/\/$/, '') as string };
+}
+
+/** Opens the page with listeners installed before any script: media events and requested URLs. */
+async function openPage(url: string, viewport: { width: number; height: number }, opts: { noNativeHls?: boolean } = {}) {
+  const ctx = await browser.newContext({ viewport });
+  const page = await ctx.newPage();
+  // This Chromium plays HLS natively; without it (older Chrome, Firefox) the page uses hls.js.
+  if (opts.noNativeHls)
+    await page.addInitScript(() => {
+      const can = HTMLMediaElement.prototype.canPlayType;
+      HTMLMediaElement.prototype.canPlayType = function (type: string) {
+        return /mpegurl/i.test(type) ? '' : can.call(this, type);
+      };
+    });
+  const requests: string[] = [];
+  page.on('request', (r) => requests.push(r.url()));
+  const errors: string[] = [];
+  page.on('pageerror', (e) => errors.push(e.message));
+  await page.addInitScript(() => {
+    const w = window as unknown as { media: Array<[string, number]> };
+    w.media = [];
+    for (const type of ['waiting', 'playing', 'stalled', 'seeking'])
+      document.addEventListener(type, (e) => w.media.push([type, (e.target as HTMLVideoElement).currentTime]), true);
+  });
+  await page.goto(url, { waitUntil: 'load' });
+  return { ctx, page, requests, errors };
+}
+
+/**
+ * Pauses at `seconds` and waits until the video shows the frame there and the overlay canvas
+ * has drawn; returns the frame the canvas says it drew (the pixel checks then prove it is the
+ * frame on screen: a canvas on another frame than the video fails them).
+ */
+async function showFrame(page: Page, seconds: number): Promise<number> {
+  await page.evaluate((t) => {
+    const v = document.querySelector('video')!;
+    v.pause();
+    v.currentTime = t;
+  }, seconds);
+  await page.waitForFunction(() => !document.querySelector('video')!.seeking && document.querySelector('video')!.readyState >= 2, null, { timeout: 20_000 });
+  // Two painted frames: the seeked frame presented and the canvas drawn for it.
+  await page.evaluate(() => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(() => requestAnimationFrame(r)))));
+  return page.evaluate(() => Number(document.getElementById('overlays')!.getAttribute('data-frame') ?? -1));
+}
+
+/** Controls, captions and buttons off: only the picture is compared. */
+async function hideUi(page: Page): Promise<void> {
+  await page.evaluate(() => {
+    const v = document.querySelector('video')!;
+    v.controls = false;
+    for (const t of Array.from(v.textTracks)) t.mode = 'hidden';
+    for (const b of Array.from(document.querySelectorAll('.ui'))) (b as HTMLElement).style.visibility = 'hidden';
+  });
+  await page.evaluate(() => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r))));
+}
+
+/** The video's picture on the page (object-fit: contain), in CSS pixels. */
+async function pictureBox(page: Page) {
+  return page.evaluate(() => {
+    const v = document.querySelector('video')!;
+    const r = v.getBoundingClientRect();
+    const s = Math.min(r.width / v.videoWidth, r.height / v.videoHeight);
+    return { x: r.x + (r.width - v.videoWidth * s) / 2, y: r.y + (r.height - v.videoHeight * s) / 2, w: v.videoWidth * s, h: v.videoHeight * s };
+  });
+}
+
+/** Concatenates a playlist's segments (absolute or relative URIs) into one MPEG-TS file. */
+async function fetchStream(playlistUrl: string, file: string): Promise<string[]> {
+  const text = await (await fetch(playlistUrl)).text();
+  const uris = text.split('\n').filter((l) => l && !l.startsWith('#'));
+  const parts: Buffer[] = [];
+  for (const u of uris) {
+    const res = await fetch(new URL(u, playlistUrl));
+    assert.equal(res.status, 200, u);
+    parts.push(Buffer.from(await res.arrayBuffer()));
+  }
+  (await import('node:fs')).writeFileSync(file, Buffer.concat(parts));
+  return uris;
+}
+
+/**
+ * YUV to RGB as Chromium shows this untagged video: BT.709, limited range (measured: the
+ * page's screenshot matches it to ~1.5 levels outside overlays; ffmpeg's default BT.601 is ~8 off).
+ */
+const AS_BROWSER = 'scale=in_color_matrix=bt709:in_range=tv:out_range=pc,format=rgba';
+
+/** Frame `f` of a video file as an RGBA canvas of the template's size, as the browser shows it. */
+async function decodeFrame(input: string[], f: number, w: number, h: number): Promise<Canvas> {
+  const { stdout } = await runFfmpeg(['-v', 'error', ...input, '-vf', `select=eq(n\\,${f}),${AS_BROWSER}`, '-frames:v', '1', '-f', 'rawvideo', '-pix_fmt', 'rgba', 'pipe:1'], { captureStdout: true, timeoutMs: 30_000 });
+  assert.equal(stdout.length, w * h * 4, 'one decoded frame');
+  return rgbaCanvas(stdout, w, h);
+}
+
+function rgbaCanvas(rgba: Buffer, w: number, h: number): Canvas {
+  const c = createCanvas(w, h);
+  c.getContext('2d').putImageData(new ImageData(new Uint8ClampedArray(rgba.buffer, rgba.byteOffset, w * h * 4), w, h), 0, 0);
+  return c;
+}
+
+/** A frame-sized canvas scaled to the displayed picture size (bilinear, as the browser scales video). */
+function scaled(src: Canvas, w: number, h: number): Uint8ClampedArray {
+  const c = createCanvas(w, h);
+  const g = c.getContext('2d');
+  g.imageSmoothingEnabled = true;
+  g.drawImage(src, 0, 0, w, h);
+  return g.getImageData(0, 0, w, h).data;
+}
+
+/** The screenshot's picture area as RGBA at w×h. */
+async function screenshotPicture(png: Buffer, box: { x: number; y: number }, w: number, h: number): Promise<Uint8ClampedArray> {
+  const img = await loadImage(png);
+  const c = createCanvas(w, h);
+  c.getContext('2d').drawImage(img, -Math.round(box.x), -Math.round(box.y));
+  return c.getContext('2d').getImageData(0, 0, w, h).data;
+}
+
+/** Mean absolute difference (0-255, over RGB) and PSNR (dB) of two RGBA images in a region (inside or outside a rect). */
+function compare(a: Uint8ClampedArray, b: Uint8ClampedArray, w: number, rect: { x0: number; y0: number; x1: number; y1: number }, inside: boolean): { mad: number; psnr: number } {
+  let sum = 0, sq = 0, n = 0;
+  for (let i = 0; i < a.length; i += 4) {
+    const px = (i / 4) % w, py = Math.floor(i / 4 / w);
+    const within = px >= rect.x0 && px < rect.x1 && py >= rect.y0 && py < rect.y1;
+    if (within !== inside) continue;
+    for (let k = 0; k < 3; k++) {
+      const d = a[i + k]! - b[i + k]!;
+      sum += Math.abs(d);
+      sq += d * d;
+    }
+    n += 3;
+  }
+  return { mad: sum / n, psnr: 10 * Math.log10((255 * 255) / Math.max(1e-9, sq / n)) };
+}
+
+function planOf(templateId: string, baseUris: string[]): TemplatePlan {
+  const version = baseUris[0]!.split('/')[3]!;
+  return JSON.parse(readFileSync(path.join(SHARED_STORAGE, 'templates', templateId, version, 'plan.json'), 'utf8'));
+}
+
+/** What the server composites before encoding: the mezzanine frame with the overlay, through ffmpeg's overlay in 4:2:0 (render-pass.ts). */
+async function rawComposite(plan: TemplatePlan, f: number, png: Buffer, x: number, y: number): Promise<Canvas> {
+  const seg = plan.segments.find((s) => f >= s.startFrame && f < s.startFrame + s.frames)!;
+  const bytes = plan.width * plan.height * 1.5;
+  const fh = await open(path.join(SHARED_STORAGE, seg.mezzanine!), 'r');
+  const raw = Buffer.alloc(bytes);
+  await fh.read(raw, 0, bytes, (f - seg.startFrame) * bytes).finally(() => fh.close());
+  const pngFile = path.join(root, `ov-${plan.templateId}.png`);
+  (await import('node:fs')).writeFileSync(pngFile, png);
+  const { stdout } = await runFfmpeg(
+    ['-v', 'error', '-f', 'rawvideo', '-pix_fmt', 'yuv420p', '-s', `${plan.width}x${plan.height}`, '-i', 'pipe:0', '-i', pngFile,
+      '-filter_complex', `[1:v]format=yuva420p[o];[0:v][o]overlay=x=${x}:y=${y},format=yuv420p,${AS_BROWSER}`, '-frames:v', '1', '-f', 'rawvideo', '-pix_fmt', 'rgba', 'pipe:1'],
+    { input: raw, captureStdout: true, timeoutMs: 30_000 },
+  );
+  return rgbaCanvas(stdout, plan.width, plan.height);
+}
+
+/**
+ * The page's own arithmetic on the same lossless inputs: the mezzanine frame as the browser
+ * shows it (BT.709, out-of-gamut colours clipped) with the layer image, colour-shifted as the
+ * page shifts it (BT.601 in, BT.709 out), blended in RGB. Against rawComposite this isolates
+ * what blending in RGB instead of 4:2:0 YUV costs, with no encoder involved.
+ */
+async function rgbComposite(plan: TemplatePlan, f: number, png: Buffer, x: number, y: number): Promise<Canvas> {
+  const seg = plan.segments.find((s) => f >= s.startFrame && f < s.startFrame + s.frames)!;
+  const bytes = plan.width * plan.height * 1.5;
+  const fh = await open(path.join(SHARED_STORAGE, seg.mezzanine!), 'r');
+  const raw = Buffer.alloc(bytes);
+  await fh.read(raw, 0, bytes, (f - seg.startFrame) * bytes).finally(() => fh.close());
+  const { stdout } = await runFfmpeg(['-v', 'error', '-f', 'rawvideo', '-pix_fmt', 'yuv420p', '-s', `${plan.width}x${plan.height}`, '-i', 'pipe:0', '-vf', AS_BROWSER, '-frames:v', '1', '-f', 'rawvideo', '-pix_fmt', 'rgba', 'pipe:1'], { input: raw, captureStdout: true, timeoutMs: 30_000 });
+  const c = rgbaCanvas(stdout, plan.width, plan.height);
+  const img = await loadImage(png);
+  const o = createCanvas(img.width, img.height);
+  o.getContext('2d').drawImage(img, 0, 0);
+  const d = o.getContext('2d').getImageData(0, 0, img.width, img.height);
+  const px = d.data;
+  for (let i = 0; i < px.length; i += 4) {
+    const [r, g, b] = [px[i]! / 255, px[i + 1]! / 255, px[i + 2]! / 255];
+    const yy = 0.299 * r + 0.587 * g + 0.114 * b, pb = (b - yy) / 1.772, pr = (r - yy) / 1.402;
+    [px[i], px[i + 1], px[i + 2]] = [255 * (yy + 1.5748 * pr), 255 * (yy - 0.1873 * pb - 0.4681 * pr), 255 * (yy + 1.8556 * pb)];
+  }
+  o.getContext('2d').putImageData(d, 0, 0);
+  c.getContext('2d').drawImage(o, x, y);
+  return c;
+}
+
+for (const player of ['native HLS', 'hls.js'] as const)
+test(`with the worker stopped (${player}): a fresh link plays the template rendition from the first frame without waiting, with this person's overlay on its frames`, async () => {
+  const NAME = `花子${player === 'hls.js' ? 'h' : 'n'}${RUN}`;
+  const { width: W, height: H } = { width: 320, height: 180 };
+  const r = await accept(stopped, TEMPLATES.landscape.id, NAME);
+  const { ctx, page, requests, errors } = await openPage(r.page, VIEWPORTS.phone, { noNativeHls: player === 'hls.js' });
+  await page.waitForFunction(() => document.querySelector('video')!.currentTime > 2.9 || document.querySelector('video')!.ended, null, { timeout: 30_000 });
+  const media = await page.evaluate(() => (window as unknown as { media: Array<[string, number]> }).media);
+  assert.deepEqual(media.filter(([t]) => t === 'waiting' || t === 'stalled'), [], `no waiting: ${JSON.stringify(media)}`);
+  assert.equal(media[0]?.[0], 'playing');
+  assert.ok(media[0]![1] < 0.5 / FPS, `playback starts at the first frame (${media[0]![1]} s)`);
+  const base = `${stopped.url}/v/${r.token}/base.m3u8`;
+  assert.ok(requests.includes(base), 'the template rendition was loaded');
+  assert.equal(requests.includes(`${stopped.url}/player/hls.min.js`), player === 'hls.js');
+  assert.ok(!requests.some((u) => u.endsWith('/index.m3u8') || /\/v\/[^/]+\/\d+\.ts$/.test(u)), `nothing personal from the server stream: ${requests.join(' ')}`);
+  assert.equal((await stopped.api('GET', `/v1/renders/${r.id}`)).body.state, 'queued', 'no worker rendered anything');
+
+  // The layer image is this person's: the renderer's own drawing of the layer with their name.
+  const png = Buffer.from(await (await fetch(`${stopped.url}/v/${r.token}/layers/0.png`)).arrayBuffer());
+  ensureFonts();
+  const expectedPng = (await drawLayer(layerOf(W), { name: NAME }, { assets: { read: async () => Buffer.alloc(0) }, fetchPolicy: { allowHosts: [], allowPrivate: false, maxBytes: 0, maxPixels: 0, timeoutMs: 0 } })).png;
+  const [got, want] = [await loadImage(png), await loadImage(expectedPng)];
+  const px = (i: typeof got) => { const c = createCanvas(i.width, i.height); c.getContext('2d').drawImage(i, 0, 0); return c.getContext('2d').getImageData(0, 0, i.width, i.height).data; };
+  assert.deepEqual([got.width, got.height], [want.width, want.height]);
+  assert.ok(Buffer.from(px(got)).equals(Buffer.from(px(want))), 'layers/0.png is the layer drawn with this person\'s name');
+
+  // On screen at the layer's midpoint: the base frame with that image in its box, and nothing else changed.
+  const F = await showFrame(page, (MID + 0.5) / FPS);
+  assert.ok(F >= MID - 3 && F <= MID, `the frame at ${MID} frames' time (${F}; players may start the video a few frames in)`);
+  await hideUi(page);
+  const shot = await page.screenshot({ path: path.join(shots, `stopped-landscape-phone-${player}.png`) });
+  const box = await pictureBox(page);
+  const [dw, dh] = [Math.round(box.w), Math.round(box.h)];
+  const baseFile = path.join(root, 'base.ts');
+  const plan = planOf(TEMPLATES.landscape.id, await fetchStream(base, baseFile));
+  const baseFrame = await decodeFrame(['-i', baseFile], F, W, H);
+  // The page's arithmetic on the lossless mezzanine frame: what the screen must show but for the template encode's noise.
+  const composed = await rgbComposite(plan, F, png, 10, 20);
+  const screen = await screenshotPicture(shot, box, dw, dh);
+  const s = dw / W;
+  const rect = { x0: Math.ceil(10 * s) + 1, y0: Math.ceil(20 * s) + 1, x1: Math.floor((W - 10) * s) - 1, y1: Math.floor(80 * s) - 1 };
+  const inBox = compare(screen, scaled(composed, dw, dh), dw, rect, true);
+  const withoutOverlay = compare(screen, scaled(baseFrame, dw, dh), dw, rect, true);
+  const outside = compare(screen, scaled(baseFrame, dw, dh), dw, { x0: rect.x0 - 3, y0: rect.y0 - 3, x1: rect.x1 + 3, y1: rect.y1 + 3 }, false);
+  console.log(`# stopped worker, ${player}, landscape at phone: box vs expected MAD ${inBox.mad.toFixed(2)}, box vs bare base ${withoutOverlay.mad.toFixed(2)}, outside vs base ${outside.mad.toFixed(2)}`);
+  assert.ok(inBox.mad < 3, `the overlay box shows the layer image (MAD ${inBox.mad.toFixed(2)})`);
+  assert.ok(withoutOverlay.mad > 20, `and differs from the bare base frame there (MAD ${withoutOverlay.mad.toFixed(2)})`);
+  assert.ok(outside.mad < 3, `outside the box the picture is the base video (MAD ${outside.mad.toFixed(2)})`);
+  // Frame-exact window (13..62) and fade: nothing on frame 12 nor on frame 13 (the fade's
+  // alpha is 0 on the first frame, as ffmpeg's), something from 14 to 62, nothing on 63.
+  const lead = MID - F; // frames the player's timeline puts the video in (proven by the pixels above)
+  for (const [f, drawn] of [[5, false], [12, false], [13, false], [14, true], [62, true], [63, false], [70, false]] as const) {
+    assert.equal(await showFrame(page, (f + lead + 0.5) / FPS), f);
+    const maxAlpha = await page.evaluate(() => {
+      const c = document.getElementById('overlays') as HTMLCanvasElement;
+      return c.getContext('2d')!.getImageData(0, 0, c.width, c.height).data.reduce((m, v, i) => (i % 4 === 3 && v > m ? v : m), 0);
+    });
+    assert.equal(maxAlpha > 0, drawn, `overlay at frame ${f}: max alpha ${maxAlpha}`);
+  }
+  assert.deepEqual(errors, []);
+  await ctx.close();
+});
+
+test('overlays.json, layer images and base.m3u8 answer only under a valid token; the template rendition carries nothing personal', async () => {
+  const t = stopped;
+  const r = await accept(t, TEMPLATES.portrait.id, `太郎${RUN}`);
+  const res = await fetch(`${t.url}/v/${r.token}/overlays.json`);
+  assert.equal(res.status, 200);
+  assert.match(res.headers.get('cache-control') ?? '', /no-store/);
+  const body = await res.json();
+  assert.deepEqual(body, {
+    ready: false, width: 180, height: 320, fps: { num: 25, den: 1 }, frameCount: 75, base: `/v/${r.token}/base.m3u8`,
+    layers: [{ id: 'hi', image: `/v/${r.token}/layers/0.png`, x: 10, y: 20, width: 160, height: 60, startFrame: 13, endFrame: 63,
+      fade: { in: 0.3, out: 0.3, inUntilFrame: body.layers[0].fade.inUntilFrame, outFromFrame: body.layers[0].fade.outFromFrame }, slide: { in: { from: 'left', duration: 0.4 } } }],
+  });
+  const m3u8 = await (await fetch(`${t.url}/v/${r.token}/base.m3u8`)).text();
+  const uris = m3u8.split('\n').filter((l) => l && !l.startsWith('#'));
+  assert.equal(uris.length, (await (await fetch(`${t.url}/v/${r.token}/index.m3u8`)).text()).split('\n').filter((l) => l && !l.startsWith('#')).length);
+  assert.ok(uris.every((u) => u.startsWith(`/s/${TEMPLATES.portrait.id}/`)), `only shared template segments: ${uris.join(' ')}`);
+  const dyn = uris.find((u) => u.includes('/template/'))!;
+  assert.ok(dyn, 'a personalized position plays its template original');
+  assert.equal((await fetch(t.url + dyn)).status, 200);
+  assert.equal((await fetch(`${t.url}/v/${r.token}/layers/1.png`)).status, 404);
+  const bad = await fetch(`${t.url}/v/${r.token}/layers/x.png`);
+  assert.equal(bad.status, 400);
+  const expired = signToken([{ id: 'k1', secret: Buffer.from('test-signing-secret-0123456789') }], r.id, Math.floor(Date.now() / 1000) - 5);
+  for (const p of ['overlays.json', 'layers/0.png', 'base.m3u8']) {
+    assert.equal((await fetch(`${t.url}/v/${expired}/${p}`)).status, 410, p);
+    assert.equal((await fetch(`${t.url}/v/x${r.token.slice(1)}/${p}`)).status, 403, p);
+  }
+});
+
+test('with the worker running and the render done, the page plays the stitched stream', async () => {
+  const r = await accept(running, TEMPLATES.landscape.id, `次郎${RUN}`);
+  await running.waitState(r.id, ['done'], 90_000);
+  const { ctx, page, requests, errors } = await openPage(r.page, VIEWPORTS.desktop);
+  await page.waitForFunction(() => document.querySelector('video')!.currentTime > 0.5, null, { timeout: 30_000 });
+  assert.ok(requests.includes(`${running.url}/v/${r.token}/index.m3u8`), 'the stitched playlist');
+  assert.ok(!requests.some((u) => u.endsWith('/base.m3u8') || u.endsWith('/overlays.json')), 'no composite');
+  assert.equal(await page.isVisible('#overlays'), false);
+  assert.deepEqual(errors, []);
+  await ctx.close();
+});
+
+test('fidelity: the browser composite at a layer\'s midpoint against the stitched frame, next to the encoder\'s own noise (portrait and landscape, phone and desktop)', async () => {
+  const rows: string[] = [];
+  let n = 0;
+  for (const [kind, { id, size }] of Object.entries(TEMPLATES)) {
+    const [W, H] = size;
+    for (const [vpName, vp] of Object.entries(VIEWPORTS)) {
+      // Lazy and fresh: not ready when the page opens, so the page composites; the worker renders meanwhile.
+      const r = await accept(running, id, `忠実${n++}${RUN}`, 'lazy');
+      const { ctx, page, requests } = await openPage(r.page, vp);
+      await page.waitForFunction(() => document.querySelector('video')!.currentTime > 0.2, null, { timeout: 30_000 });
+      assert.ok(requests.some((u) => u.endsWith('/base.m3u8')), `${kind} ${vpName}: composite`);
+      const F = await showFrame(page, (MID + 0.5) / FPS);
+      assert.ok(F >= MID - 3 && F <= MID, `${kind} ${vpName}: frame ${F}`);
+      await hideUi(page);
+      const shot = await page.screenshot({ path: path.join(shots, `fidelity-${kind}-${vpName}.png`) });
+      const box = await pictureBox(page);
+      await ctx.close();
+      await running.waitState(r.id, ['done'], 90_000);
+      const [dw, dh] = [Math.round(box.w), Math.round(box.h)];
+      const stitchedFile = path.join(root, `stitched-${kind}-${vpName}.ts`);
+      await fetchStream(`${running.url}/v/${r.token}/index.m3u8`, stitchedFile);
+      const baseUris = await fetchStream(`${running.url}/v/${r.token}/base.m3u8`, path.join(root, 'b.ts'));
+      const plan = planOf(id, baseUris);
+      const stitched = scaled(await decodeFrame(['-i', stitchedFile], F, W, H), dw, dh);
+      const png = Buffer.from(await (await fetch(`${running.url}/v/${r.token}/layers/0.png`)).arrayBuffer());
+      const raw = scaled(await rawComposite(plan, F, png, 10, 20), dw, dh);
+      const s = dw / W;
+      const rect = { x0: Math.floor(10 * s), y0: Math.floor(20 * s), x1: Math.ceil((W - 10) * s), y1: Math.ceil(80 * s) };
+      const all = { x0: 0, y0: 0, x1: dw, y1: dh };
+      const screen = await screenshotPicture(shot, box, dw, dh);
+      // The same link now plays the stitched stream: what this viewer would have seen from the server.
+      const again = await openPage(r.page, vp);
+      await again.page.waitForFunction(() => document.querySelector('video')!.currentTime > 0.2, null, { timeout: 30_000 });
+      assert.ok(again.requests.some((u) => u.endsWith('/index.m3u8')), `${kind} ${vpName}: stitched once done`);
+      await showFrame(again.page, (MID + 0.5) / FPS);
+      await hideUi(again.page);
+      const stitchedShot = await screenshotPicture(await again.page.screenshot({ path: path.join(shots, `stitched-${kind}-${vpName}.png`) }), await pictureBox(again.page), dw, dh);
+      await again.ctx.close();
+      const client = { box: compare(screen, stitched, dw, rect, true), frame: compare(screen, stitched, dw, all, true) };
+      const noise = { box: compare(stitched, raw, dw, rect, true), frame: compare(stitched, raw, dw, all, true) };
+      const rgb = scaled(await rgbComposite(plan, F, png, 10, 20), dw, dh);
+      const blend = { box: compare(rgb, raw, dw, rect, true), frame: compare(rgb, raw, dw, all, true) };
+      const onScreen = { box: compare(screen, stitchedShot, dw, rect, true), frame: compare(screen, stitchedShot, dw, all, true) };
+      const f = (m: { mad: number; psnr: number }) => `${m.mad.toFixed(2)} / ${m.psnr.toFixed(1)} dB`;
+      rows.push(`| ${kind} ${W}×${H} | ${vpName} ${vp.width}×${vp.height} (picture ${dw}×${dh}) | ${f(client.box)} | ${f(client.frame)} | ${f(onScreen.box)} | ${f(onScreen.frame)} | ${f(noise.box)} | ${f(noise.frame)} | ${f(blend.box)} | ${f(blend.frame)} |`);
+      // The page's composite is the template's encode with the overlay on top; the stitched frame
+      // another encode of the overlay composited in 4:2:0. So at most: the encoder's own noise twice
+      // (template encode, personal encode), plus what blending in RGB instead of YUV costs on these
+      // very pixels (measured above without any encoder), plus a margin of 0.5 levels (scaling).
+      const bounds = { box: 2 * noise.box.mad + blend.box.mad + 0.5, frame: 2 * noise.frame.mad + blend.frame.mad + 0.5 };
+      assert.ok(client.box.mad <= bounds.box, `${kind} at ${vpName}: composite vs stitched in the box, MAD ${client.box.mad.toFixed(2)} > ${bounds.box.toFixed(2)} (encoder noise ${noise.box.mad.toFixed(2)}, blending ${blend.box.mad.toFixed(2)})`);
+      assert.ok(client.frame.mad <= bounds.frame, `${kind} at ${vpName}: composite vs stitched over the picture, MAD ${client.frame.mad.toFixed(2)} > ${bounds.frame.toFixed(2)} (encoder noise ${noise.frame.mad.toFixed(2)}, blending ${blend.frame.mad.toFixed(2)})`);
+    }
+  }
+  console.log(['# | template | viewport | composite vs stitched frame (ffmpeg), box: MAD / PSNR | whole picture | composite vs stitched page (screenshots), box | whole picture | encoder noise (stitched vs raw composite), box | whole picture | RGB vs YUV blending (no encoder), box | whole picture |', ...rows.map((r) => `# ${r}`)].join('\n'));
+});
