@@ -5,9 +5,10 @@
 // Fidelity: the page's composite at a layer's midpoint against the stitched frame
 // (ffmpeg-decoded, scaled to the displayed size), next to the encoder's own noise, in
 // portrait and landscape at phone and desktop sizes (figures in bench/README.md).
+import { expandMezzanine } from '../src/video/mezzanine.ts';
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { open } from 'node:fs/promises';
 import os from 'node:os';
 import { spawn } from 'node:child_process';
@@ -215,11 +216,18 @@ function planOf(templateId: string, baseUris: string[]): TemplatePlan {
   return JSON.parse(readFileSync(path.join(SHARED_STORAGE, 'templates', templateId, version, 'plan.json'), 'utf8'));
 }
 
+/** A stored mezzanine (lossless H.264) as raw yuv420p frames, expanded the way a worker expands it. */
+async function expandedMezzanine(key: string): Promise<string> {
+  const out = path.join(root, `${key.replace(/\W/g, '_')}.yuv`);
+  if (!existsSync(out)) await expandMezzanine(path.join(SHARED_STORAGE, key), out);
+  return out;
+}
+
 /** What the server composites before encoding: the mezzanine frame with the overlay, through ffmpeg's overlay in 4:2:0 (render-pass.ts). */
 async function rawComposite(plan: TemplatePlan, f: number, png: Buffer, x: number, y: number): Promise<Canvas> {
   const seg = plan.segments.find((s) => f >= s.startFrame && f < s.startFrame + s.frames)!;
   const bytes = plan.width * plan.height * 1.5;
-  const fh = await open(path.join(SHARED_STORAGE, seg.mezzanine!), 'r');
+  const fh = await open(await expandedMezzanine(seg.mezzanine!), 'r');
   const raw = Buffer.alloc(bytes);
   await fh.read(raw, 0, bytes, (f - seg.startFrame) * bytes).finally(() => fh.close());
   const pngFile = path.join(root, `ov-${plan.templateId}.png`);
@@ -241,7 +249,7 @@ async function rawComposite(plan: TemplatePlan, f: number, png: Buffer, x: numbe
 async function rgbComposite(plan: TemplatePlan, f: number, png: Buffer, x: number, y: number): Promise<Canvas> {
   const seg = plan.segments.find((s) => f >= s.startFrame && f < s.startFrame + s.frames)!;
   const bytes = plan.width * plan.height * 1.5;
-  const fh = await open(path.join(SHARED_STORAGE, seg.mezzanine!), 'r');
+  const fh = await open(await expandedMezzanine(seg.mezzanine!), 'r');
   const raw = Buffer.alloc(bytes);
   await fh.read(raw, 0, bytes, (f - seg.startFrame) * bytes).finally(() => fh.close());
   const { stdout } = await runFfmpeg(['-v', 'error', '-f', 'rawvideo', '-pix_fmt', 'yuv420p', '-s', `${plan.width}x${plan.height}`, '-i', 'pipe:0', '-vf', AS_BROWSER, '-frames:v', '1', '-f', 'rawvideo', '-pix_fmt', 'rgba', 'pipe:1'], { input: raw, captureStdout: true, timeoutMs: 30_000 });
