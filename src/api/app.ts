@@ -21,6 +21,7 @@ import { ConnectorStore } from '../intake/connectors/store.ts';
 import { CatalogStore } from '../intake/catalog.ts';
 import { batchRoutes } from './routes/batches.ts';
 import { BatchStore } from '../intake/batches/store.ts';
+import { consoleRoutes } from './routes/console.ts';
 
 // A CommonJS module whose typings describe only its ESM shape: at run time the default import is the plugin.
 const ajvErrors = ajvErrorsModule as unknown as Plugin<unknown>;
@@ -77,5 +78,6 @@ export function buildApp(ctx: ApiContext, opts: { logger?: Logger } = {}): Fasti
   catalogRoutes(app, ctx, catalogs, auth);
   hookRoutes(app, ctx, { ...ctx, connectors, catalogs });
   batchRoutes(app, ctx, new BatchStore(ctx.redis), connectors, auth);
+  consoleRoutes(app);
   return app;
 }
