@@ -22,6 +22,7 @@ import { CatalogStore } from '../intake/catalog.ts';
 import { batchRoutes } from './routes/batches.ts';
 import { BatchStore } from '../intake/batches/store.ts';
 import { consoleRoutes } from './routes/console.ts';
+import { keysSelfTempRoute } from './routes/keys-self-temp.ts';
 
 // A CommonJS module whose typings describe only its ESM shape: at run time the default import is the plugin.
 const ajvErrors = ajvErrorsModule as unknown as Plugin<unknown>;
@@ -79,5 +80,6 @@ export function buildApp(ctx: ApiContext, opts: { logger?: Logger } = {}): Fasti
   hookRoutes(app, ctx, { ...ctx, connectors, catalogs });
   batchRoutes(app, ctx, new BatchStore(ctx.redis), connectors, auth);
   consoleRoutes(app);
+  keysSelfTempRoute(app, auth);
   return app;
 }
