@@ -155,7 +155,12 @@ function prepareProcessor(d: WorkerDeps): Processor<PrepareJobData> {
   return async (job, _token, signal) => {
     const { templateId, version } = job.data;
     try {
-      const plan = await prepareTemplate(job.data.dir, d.storage, { signal, log: (m) => d.log.info({ job: job.id }, m) });
+      // Each step is also the job's progress, so GET …/versions/:version (and the console) can show it.
+      const log = (m: string) => {
+        d.log.info({ job: job.id }, m);
+        void job.updateProgress({ step: m.replace(/^[a-z0-9-]+: /, '') }).catch(() => {});
+      };
+      const plan = await prepareTemplate(job.data.dir, d.storage, { signal, log });
       await d.registry.addVersion(plan.templateId, plan.version, job.data.source);
       const activate = job.data.activate === 'unless-uploaded' ? !(await d.registry.uploadIsActive(plan.templateId)) : job.data.activate;
       if (activate) await d.registry.activate(plan);
