@@ -164,7 +164,7 @@ function Upload(p: { onDone: () => void }) {
         setS({ phase: 'problems', name, problems: v.problems?.length ? v.problems : [{ message: v.error ?? 'failed', message_ja: L('準備に失敗しました: ', 'Preparation failed: ') + (v.error ?? '') }], message: v.error ?? '' });
         return;
       }
-      setS({ phase: 'preparing', name, template, version, since, step: v.prepare?.step, done: v.prepare?.done, total: v.prepare?.total });
+      setS({ phase: 'preparing', name, template, version, since, step: v.prepare?.step ?? undefined, done: v.prepare?.done, total: v.prepare?.total });
       await sleep(1000);
     }
   };

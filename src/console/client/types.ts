@@ -46,7 +46,7 @@ export interface VersionInfo {
   error?: string;
   uploaded_by?: { id: string; name: string } | null;
   summary?: TemplateSummary;
-  prepare?: { state: string; step?: string; done?: number; total?: number } | null;
+  prepare?: { state: string; step?: string | null; done?: number; total?: number } | null;
 }
 
 export interface Segment {
