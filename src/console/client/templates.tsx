@@ -6,6 +6,7 @@ import { api, ApiFailure, postForm, sleep, type Problem } from './api.ts';
 import { formatBytes, L, seconds } from './i18n.ts';
 import type { Stats, TemplateSummary, VersionInfo } from './types.ts';
 import { ErrorBox, ProblemList, Progress, StateBadge } from './ui.tsx';
+import { layerNamesOf } from './zip-manifest.ts';
 
 interface Row {
   t: TemplateSummary;
@@ -124,7 +125,7 @@ type UploadState =
   | { phase: 'uploading'; name: string; sent: number; total: number }
   | { phase: 'preparing'; name: string; template: string; version: string; since: number; step?: string; done?: number; total?: number }
   | { phase: 'ready'; name: string; template: string; version: string; active: boolean }
-  | { phase: 'problems'; name: string; problems: Problem[]; message: string }
+  | { phase: 'problems'; name: string; problems: Problem[]; message: string; layers?: string[] }
   | { phase: 'error'; name: string; error: unknown };
 
 function Upload(p: { onDone: () => void }) {
@@ -143,15 +144,15 @@ function Upload(p: { onDone: () => void }) {
     form.append('package', file, name);
     try {
       const up = await postForm<{ template: string; version: string; state: string }>('/v1/templates', form, (sent, total) => setS({ phase: 'uploading', name, sent, total }));
-      await watchPreparation(name, up.template, up.version);
+      await watchPreparation(name, up.template, up.version, file);
     } catch (e) {
-      if (e instanceof ApiFailure && e.status === 422 && e.problems.length) setS({ phase: 'problems', name, problems: e.problems, message: e.message });
+      if (e instanceof ApiFailure && e.status === 422 && e.problems.length) setS({ phase: 'problems', name, problems: e.problems, message: e.message, layers: (await layerNamesOf(file)) ?? undefined });
       else setS({ phase: 'error', name, error: e });
     }
   };
 
   /** Polls the version until it is ready or failed; the active version is untouched until then. */
-  const watchPreparation = async (name: string, template: string, version: string) => {
+  const watchPreparation = async (name: string, template: string, version: string, file: File) => {
     const since = Date.now();
     for (;;) {
       const v = await api<VersionInfo>('GET', `/v1/templates/${template}/versions/${version}`);
@@ -161,7 +162,8 @@ function Upload(p: { onDone: () => void }) {
         return;
       }
       if (v.state === 'failed') {
-        setS({ phase: 'problems', name, problems: v.problems?.length ? v.problems : [{ message: v.error ?? 'failed', message_ja: L('準備に失敗しました: ', 'Preparation failed: ') + (v.error ?? '') }], message: v.error ?? '' });
+        const problems = v.problems?.length ? v.problems : [{ message: `preparation failed: ${v.error ?? ''}`, message_ja: `準備に失敗しました: ${v.error ?? ''}` }];
+        setS({ phase: 'problems', name, problems, message: v.error ?? '', layers: (await layerNamesOf(file)) ?? undefined });
         return;
       }
       setS({ phase: 'preparing', name, template, version, since, step: v.prepare?.step ?? undefined, done: v.prepare?.done, total: v.prepare?.total });
@@ -226,7 +228,7 @@ function Upload(p: { onDone: () => void }) {
               {L(`${s.name} に ${s.problems.length} 件の問題があります。直してからもう一度アップロードしてください。公開中のバージョンはそのままです。`, `${s.name} has ${s.problems.length} problem(s). Fix them and upload again; the active version is unchanged.`)}
             </p>
             {s.problems.length === 0 && <p>{s.message}</p>}
-            <ProblemList problems={s.problems} />
+            <ProblemList problems={s.problems} layerNames={s.layers} />
           </div>
         )}
         {s.phase === 'error' && <ErrorBox error={s.error} />}

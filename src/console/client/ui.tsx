@@ -1,6 +1,6 @@
 // Small shared pieces: progress bars, a confirmation dialog, error and problem lists.
 import type { ComponentChildren } from 'preact';
-import { useEffect, useRef } from 'preact/hooks';
+import { useEffect, useId, useRef } from 'preact/hooks';
 import { ApiFailure, type Problem } from './api.ts';
 import { currentLang, L } from './i18n.ts';
 
@@ -17,6 +17,7 @@ export function Progress(p: { value?: number; max?: number; label: string }) {
 /** A modal <dialog>: focus moves into it, Esc closes it, the page behind is inert. */
 export function Dialog(p: { title: string; open: boolean; onClose: () => void; children: ComponentChildren; wide?: boolean }) {
   const ref = useRef<HTMLDialogElement>(null);
+  const titleId = useId();
   useEffect(() => {
     const d = ref.current;
     if (!d) return;
@@ -24,8 +25,8 @@ export function Dialog(p: { title: string; open: boolean; onClose: () => void; c
     if (!p.open && d.open) d.close();
   }, [p.open]);
   return (
-    <dialog ref={ref} class={p.wide ? 'wide' : ''} aria-labelledby="dialog-title" onClose={p.onClose}>
-      <h2 id="dialog-title">{p.title}</h2>
+    <dialog ref={ref} class={p.wide ? 'wide' : ''} aria-labelledby={titleId} onClose={p.onClose}>
+      <h2 id={titleId}>{p.title}</h2>
       {p.children}
     </dialog>
   );
