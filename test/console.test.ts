@@ -32,6 +32,8 @@ let context: BrowserContext;
 let page: Page;
 const zips: Record<'v1' | 'v2' | 'bad', string> = {} as never;
 const requests: string[] = [];
+/** Script errors and Content-Security-Policy refusals seen in the page. */
+const problems: string[] = [];
 const AXE = readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8');
 
 async function zipTemplate(name: keyof typeof zips, spec: Parameters<typeof writeTinyTemplate>[1], edit?: (m: Record<string, unknown>, dir: string) => void) {
@@ -86,7 +88,10 @@ before(async () => {
   context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
   page = await context.newPage();
   page.on('request', (r) => requests.push(r.url()));
-  page.on('pageerror', (e) => requests.push(`pageerror: ${e.message}`));
+  page.on('pageerror', (e) => problems.push(`pageerror: ${e.message}`));
+  page.on('console', (m) => {
+    if (/Content.Security.Policy/i.test(m.text())) problems.push(`CSP: ${m.text()}`);
+  });
 });
 
 after(async () => {
@@ -261,7 +266,8 @@ test('recent renders, integrations, English, tablet width: each screen clean', a
   assert.equal(await page.evaluate(() => document.activeElement?.id), 'main');
 });
 
-test('the page asked no other origin', () => {
+test('the page asked no other origin, threw nothing, and broke none of its CSP', () => {
+  assert.deepEqual(problems, []);
   const origin = new URL(t.url).origin;
   const foreign = requests.filter((u) => !u.startsWith(origin) && !u.startsWith('data:') && !u.startsWith('blob:'));
   assert.deepEqual(foreign, []);
