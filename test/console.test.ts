@@ -287,3 +287,20 @@ test('an MA-only (render scope) key cannot open the console', async (tc) => {
   await screen('12-ma-key-refused', p);
   await p.close();
 });
+
+test('the API tells where a preparation is (what the console shows while a version prepares)', async () => {
+  // No worker: the prepare job stays queued, so the answer is deterministic.
+  const s = await startTestService({ worker: false, env: { KASANE_TEMPLATES_DIR: path.join(root, 'none') } });
+  try {
+    const form = new FormData();
+    form.append('package', new Blob([readFileSync(zips.v1)], { type: 'application/zip' }), 'v1.zip');
+    const up = await fetch(`${s.url}/v1/templates`, { method: 'POST', headers: { authorization: `Bearer ${API_KEY}` }, body: form });
+    assert.equal(up.status, 202);
+    const { version } = (await up.json()) as { version: string };
+    const v = await s.api('GET', `/v1/templates/${ID}/versions/${version}`);
+    assert.equal(v.body.state, 'preparing');
+    assert.deepEqual(v.body.prepare, { state: 'waiting', step: null });
+  } finally {
+    await s.close();
+  }
+});
