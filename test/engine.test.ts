@@ -52,7 +52,8 @@ test('templates are listed with their fields and example data', async () => {
   assert.equal(r.status, 200);
   assert.deepEqual(Object.keys(r.body.fields).sort(), ['name', 'savings']);
   assert.equal(r.body.example.savings, 12000);
-  assert.deepEqual(r.body.segments, { total: plan.segments.length, personalized: 2 });
+  const dynamic = plan.segments.filter((s) => s.kind === 'dynamic');
+  assert.deepEqual(r.body.segments, { total: plan.segments.length, personalized: 2, personalized_seconds: Number(dynamic.reduce((a, s) => a + s.duration, 0).toFixed(3)) });
   assert.equal((await t.api('GET', '/v1/templates/none')).status, 404);
   assert.equal((await t.api('GET', '/v1/templates', undefined, { authorization: 'Bearer wrong-key-0123456789' })).status, 401);
 });

@@ -28,6 +28,7 @@ import { registerOpenApi } from './openapi.ts';
 import { docsRoutes } from './routes/docs.ts';
 import { metricsRoutes } from './routes/metrics.ts';
 import { queueDashboardRoutes } from './routes/queue-dashboard.ts';
+import { consoleRoutes } from './routes/console.ts';
 
 // A CommonJS module whose typings describe only its ESM shape: at run time the default import is the plugin.
 const ajvErrors = ajvErrorsModule as unknown as Plugin<unknown>;
@@ -93,5 +94,6 @@ export async function buildApp(ctx: ApiContext, opts: { logger?: Logger } = {}):
   metricsRoutes(app);
   queueDashboardRoutes(app, [ctx.renderQueue, ctx.prepareQueue, ctx.deliveryQueue, ctx.batchQueue]);
   docsRoutes(app);
+  consoleRoutes(app);
   return app;
 }

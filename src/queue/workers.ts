@@ -165,7 +165,12 @@ function prepareProcessor(d: WorkerDeps): Processor<PrepareJobData> {
     if (job.attemptsMade === 0) queueWaitSeconds.observe({ queue: 'prepare' }, queueWait(job));
     const log = d.log.child({ jobId: job.id, ...(templateId ? { template: templateId, version } : {}) });
     try {
-      const plan = await withPackageDir(d.storage, job.data, (dir) => prepareTemplate(dir, d.storage, { signal, log: (m) => log.info(m) }));
+      // Each step is also the job's progress, so GET …/versions/:version (and the console) can show it.
+      const step = (m: string) => {
+        log.info(m);
+        void job.updateProgress({ step: m.replace(/^[a-z0-9-]+: /, '') }).catch(() => {});
+      };
+      const plan = await withPackageDir(d.storage, job.data, (dir) => prepareTemplate(dir, d.storage, { signal, log: step }));
       await d.registry.addVersion(plan.templateId, plan.version, job.data.source);
       const activate = job.data.activate === 'unless-uploaded' ? !(await d.registry.uploadIsActive(plan.templateId)) : job.data.activate;
       if (activate) await d.registry.activate(plan);

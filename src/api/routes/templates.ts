@@ -30,7 +30,12 @@ function summary(p: TemplatePlan) {
     fields: p.manifest.fields,
     example: exampleData(p.manifest.fields),
     layers: p.manifest.layers.map((l) => ({ id: l.id, type: l.type, start: l.start, end: l.end })),
-    segments: { total: p.segments.length, personalized: p.segments.filter((s) => s.kind === 'dynamic').length },
+    segments: {
+      total: p.segments.length,
+      personalized: p.segments.filter((s) => s.kind === 'dynamic').length,
+      // Seconds of video that are made per person (whole segments around each overlay).
+      personalized_seconds: Number(p.segments.filter((s) => s.kind === 'dynamic').reduce((a, s) => a + s.duration, 0).toFixed(3)),
+    },
   };
 }
 
@@ -101,7 +106,15 @@ async function getVersion(ctx: ApiContext, req: FastifyRequest<{ Params: { id: s
   const info = await ctx.registry.versionInfo(req.params.id, req.params.version);
   if (!info) throw new ApiError(404, 'version_not_found', `template "${req.params.id}" has no version "${req.params.version}"`);
   const plan = info.state === 'ready' ? await ctx.registry.plan(req.params.id, req.params.version) : null;
-  return { template: req.params.id, ...info, ...(plan ? { summary: summary(plan) } : {}) };
+  return { template: req.params.id, ...info, ...(plan ? { summary: summary(plan) } : {}), ...(info.state === 'preparing' ? { prepare: await prepareProgress(ctx, req.params.id, req.params.version) } : {}) };
+}
+
+/** Where a version's preparation is: its job's state (waiting, active…) and the step it last reported. */
+async function prepareProgress(ctx: ApiContext, id: string, version: string) {
+  const job = await ctx.prepareQueue.getJob(`prepare-${id}-${version}`);
+  if (!job) return null;
+  const p = job.progress as { step?: unknown } | number | undefined;
+  return { state: await job.getState(), step: typeof p === 'object' && typeof p.step === 'string' ? p.step : null };
 }
 
 async function activate(ctx: ApiContext, req: FastifyRequest<{ Params: { id: string }; Body: { version: string } }>) {

@@ -111,7 +111,7 @@ export const MESSAGES = {
   font_unreadable: (p: { detail: string }) => ({ en: `cannot read font: ${p.detail}`, ja: `フォントを読み込めません: ${p.detail}` }),
   glyphs_missing: (p: { chars: string[]; data: 'example' | 'worst-case' }) => ({
     en: `the font lacks ${p.chars.map((c) => `"${c}" (${codepoint(c)})`).join(', ')} needed with ${p.data} data`,
-    ja: `${p.data === 'example' ? '例' : '最悪ケース'}データで使う文字「${p.chars.join('')}」がフォントにありません`,
+    ja: `${p.data === 'example' ? '例' : '最悪ケース'}データで使う文字がフォントにありません: ${p.chars.map((c) => `${c} (${codepoint(c)})`).join('、')}`,
   }),
   text_overflow: (p: { w: number; h: number; size: number; truncated: boolean }) => ({
     en: `with worst-case data the text does not fit its ${p.w}x${p.h} box (font ${p.size}px${p.truncated ? ', cut with …' : ''}); enlarge the box, allow wrap, or lower the field's maxLength`,
