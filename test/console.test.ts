@@ -232,6 +232,8 @@ test('recent renders, integrations, English, tablet width: each screen clean', a
   await page.getByRole('link', { name: '最近の動画' }).click();
   await page.getByRole('heading', { name: '最近の動画', level: 1 }).waitFor();
   await page.getByRole('button', { name: '検索' }).waitFor();
+  // The render made on the "try it" screen is listed (GET /v1/renders), with its template and state.
+  await page.locator('table tbody tr', { hasText: ID }).first().waitFor();
   await screen('09-renders');
   await page.getByRole('link', { name: '連携' }).click();
   await page.getByRole('heading', { name: 'キャンペーン CSV' }).waitFor();

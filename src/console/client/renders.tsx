@@ -1,7 +1,7 @@
 // Recent renders: search by external_id (or open one by its id), state, progress
 // per personalized segment, and the failure reason.
 import { useEffect, useState } from 'preact/hooks';
-import { api, ApiFailure } from './api.ts';
+import { api } from './api.ts';
 import { formatDate, L } from './i18n.ts';
 import type { Render } from './types.ts';
 import { ErrorBox, Progress, StateBadge } from './ui.tsx';
@@ -110,7 +110,6 @@ export function RendersScreen() {
   const [externalId, setExternalId] = useState('');
   const [renderId, setRenderId] = useState('');
   const [list, setList] = useState<Render[] | null>(null);
-  const [unavailable, setUnavailable] = useState(false);
   const [error, setError] = useState<unknown>(null);
   const search = async (e?: Event) => {
     e?.preventDefault();
@@ -118,10 +117,9 @@ export function RendersScreen() {
     try {
       const q = new URLSearchParams({ limit: '50' });
       if (externalId.trim()) q.set('external_id', externalId.trim());
-      setList((await api<{ renders: Render[] }>('GET', `/v1/renders?${q}`)).renders);
+      setList((await api<{ items: Render[] }>('GET', `/v1/renders?${q}`)).items);
     } catch (err) {
-      if (err instanceof ApiFailure && err.status === 404 && err.code === 'not_found') setUnavailable(true);
-      else setError(err);
+      setError(err);
     }
   };
   const byId = async (e: Event) => {
@@ -155,7 +153,6 @@ export function RendersScreen() {
           </div>
         </form>
       </div>
-      {unavailable && <p class="sub">{L('このサーバーでは動画の一覧をまだ取得できません。動画 ID で開いてください。', 'This server cannot list renders yet; open one by its id.')}</p>}
       <ErrorBox error={error} />
       {list && <RenderList renders={list} />}
     </>

@@ -1,7 +1,7 @@
 // One template: preview (example, worst case, or the form's data), try it (a real
 // render played in the page), its versions (activate / roll back), recent renders.
 import { useEffect, useState } from 'preact/hooks';
-import { api, ApiFailure } from './api.ts';
+import { api } from './api.ts';
 import { formatDate, L, seconds } from './i18n.ts';
 import type { FieldSpec, Render, TemplateSummary, VersionInfo } from './types.ts';
 import { Confirm, Dialog, ErrorBox, ProblemList, StateBadge } from './ui.tsx';
@@ -25,7 +25,7 @@ interface PreviewAnswer {
 export function TemplateScreen(p: { id: string }) {
   const [t, setT] = useState<TemplateSummary | null>(null);
   const [error, setError] = useState<unknown>(null);
-  const [renders, setRenders] = useState<Render[] | null | 'unavailable'>(null);
+  const [renders, setRenders] = useState<Render[] | null>(null);
   const load = async () => {
     try {
       setT(await api<TemplateSummary>('GET', `/v1/templates/${p.id}`));
@@ -35,9 +35,10 @@ export function TemplateScreen(p: { id: string }) {
   };
   const loadRenders = async () => {
     try {
-      setRenders((await api<{ renders: Render[] }>('GET', `/v1/renders?template=${encodeURIComponent(p.id)}&limit=20`)).renders);
+      setRenders((await api<{ items: Render[] }>('GET', `/v1/renders?template=${encodeURIComponent(p.id)}&limit=20`)).items);
     } catch (e) {
-      setRenders(e instanceof ApiFailure && e.status === 404 ? 'unavailable' : null);
+      setRenders(null);
+      setError(e);
     }
   };
   useEffect(() => {
@@ -60,7 +61,7 @@ export function TemplateScreen(p: { id: string }) {
       <Versions t={t} renders={Array.isArray(renders) ? renders : []} onChange={load} />
       <section aria-labelledby="recent-title">
         <h2 id="recent-title">{L('このテンプレートの最近の動画', 'Recent renders of this template')}</h2>
-        {renders === 'unavailable' ? <p class="sub">{L('このサーバーでは動画の一覧をまだ取得できません。', 'This server cannot list renders yet.')}</p> : <RenderList renders={renders ?? []} />}
+        <RenderList renders={renders ?? []} />
       </section>
     </>
   );
