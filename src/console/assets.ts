@@ -1,13 +1,13 @@
 // The operator console's browser files, made once per process in memory: the
-// Preact client bundled by esbuild (content-hashed names, so they can be cached
-// for a year), its CSS with the Japanese web font's @font-face rules, and the
-// font files themselves from @fontsource/noto-sans-jp — the page asks no other origin.
-import { createHash } from 'node:crypto';
+// Preact client bundled by esbuild (viewer/browser-bundle.ts: content-hashed names,
+// so they can be cached for a year), its CSS with the Japanese web font's @font-face
+// rules, and the font files themselves from @fontsource/noto-sans-jp — the page asks
+// no other origin.
 import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import path from 'node:path';
-import { build } from 'esbuild';
 import { PROJECT_ROOT } from '../config/index.ts';
+import { bundleBrowserEntry, contentHash, madeOnce, SCRIPT_TYPE, STYLE_TYPE } from '../viewer/browser-bundle.ts';
 
 const require = createRequire(import.meta.url);
 /** Sources stay .tsx under src/ (also in the Docker image): esbuild reads them at run time. */
@@ -24,40 +24,17 @@ export interface ConsoleAssets {
   style: string;
 }
 
-let made: Promise<ConsoleAssets> | null = null;
-
 /** Bundled on the first request (≈ 100 ms), then kept; a failed bundle is retried next time. */
-export function consoleAssets(): Promise<ConsoleAssets> {
-  made ??= makeAssets().catch((e: unknown) => {
-    made = null;
-    throw e;
-  });
-  return made;
-}
+export const consoleAssets = madeOnce(makeAssets);
 
 async function makeAssets(): Promise<ConsoleAssets> {
-  const out = await build({
-    entryPoints: [path.join(CLIENT_DIR, 'main.tsx')],
-    bundle: true,
-    write: false,
-    outdir: 'out',
-    format: 'esm',
-    target: 'es2022',
-    minify: true,
-    jsx: 'automatic',
-    jsxImportSource: 'preact',
-    legalComments: 'none',
-    logLevel: 'silent',
-  });
-  const js = out.outputFiles.find((f) => f.path.endsWith('.js'));
-  const css = out.outputFiles.find((f) => f.path.endsWith('.css'));
-  if (!js) throw new Error('console bundle produced no script');
-  const style = Buffer.concat([Buffer.from(await fontFaces()), Buffer.from(css?.contents ?? new Uint8Array())]);
+  const { js, css } = await bundleBrowserEntry(path.join(CLIENT_DIR, 'main.tsx'), { format: 'esm', target: ['es2022'], jsxImportSource: 'preact' });
+  const style = Buffer.concat([Buffer.from(await fontFaces()), css ?? Buffer.alloc(0)]);
   const files = new Map<string, { body: Buffer; type: string }>();
-  const script = `${URL_PREFIX}/app-${hash(js.contents)}.js`;
-  const styleUrl = `${URL_PREFIX}/app-${hash(style)}.css`;
-  files.set(script, { body: Buffer.from(js.contents), type: 'text/javascript; charset=utf-8' });
-  files.set(styleUrl, { body: style, type: 'text/css; charset=utf-8' });
+  const script = `${URL_PREFIX}/app-${contentHash(js)}.js`;
+  const styleUrl = `${URL_PREFIX}/app-${contentHash(style)}.css`;
+  files.set(script, { body: js, type: SCRIPT_TYPE });
+  files.set(styleUrl, { body: style, type: STYLE_TYPE });
   return { files, script, style: styleUrl };
 }
 
@@ -73,10 +50,6 @@ async function fontFaces(): Promise<string> {
 export async function fontFile(name: string): Promise<Buffer | null> {
   if (!FONT_FILE.test(name)) return null;
   return readFile(path.join(FONT_DIR, name)).catch(() => null);
-}
-
-function hash(b: Uint8Array): string {
-  return createHash('sha256').update(b).digest('hex').slice(0, 12);
 }
 
 /** The one HTML page; the client draws every screen (hash routes). */

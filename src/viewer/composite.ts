@@ -6,40 +6,7 @@
 // truncated to even pixels as ffmpeg's overlay filter does on yuv420p.
 import type { TemplatePlan } from '../templates/plan.ts';
 import { layerFrames } from '../templates/plan.ts';
-import type { Animation } from '../overlays/types.ts';
-
-export interface CompositeLayer {
-  id: string;
-  /** The layer's overlay PNG for this person (box-sized, with alpha), under the viewer's token. */
-  image: string;
-  x: number;
-  y: number;
-  width: number;
-  height: number;
-  /** Template frames, end exclusive: shown on frames startFrame..endFrame-1. */
-  startFrame: number;
-  endFrame: number;
-  /**
-   * Fades in seconds, with the frames they apply to: ffmpeg fades each segment on its own,
-   * so a fade-in is applied only inside the segment the layer starts in (frames before
-   * `inUntilFrame`), a fade-out only inside the one it ends in (frames from `outFromFrame`,
-   * and never starting before that frame: ffmpeg's start time is clamped at the segment start).
-   */
-  fade: { in: number; out: number; inUntilFrame: number; outFromFrame: number };
-  slide: NonNullable<Animation['slide']> | null;
-}
-
-export interface CompositePlan {
-  /** True when this person's first personalized segment is stored: the stitched stream plays without waiting. */
-  ready: boolean;
-  width: number;
-  height: number;
-  fps: { num: number; den: number };
-  frameCount: number;
-  /** The template rendition: shared segments only, no personal data. */
-  base: string;
-  layers: CompositeLayer[];
-}
+import type { CompositePlan } from './page/contract.ts';
 
 /** The template's own segment at every position (a personalized position's original, before the splice). */
 export function templateSegmentPath(templateId: string, version: string, index: number): string {

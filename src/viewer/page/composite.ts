@@ -1,0 +1,99 @@
+// The browser composite: this person's overlays drawn on a canvas over the template
+// rendition, frame by frame as the server's compositor would (src/viewer/composite.ts).
+import type { CompositeLayer, CompositePlan } from './contract.ts';
+import { byId } from './dom.ts';
+import { frameClock, type FrameClock } from './frame-clock.ts';
+import { layerPose } from './layer-pose.ts';
+
+export interface LoadedLayer extends CompositeLayer {
+  /** The layer's image, decoded and colour-shifted (colour.ts). */
+  img: CanvasImageSource;
+}
+export type LoadedPlan = Omit<CompositePlan, 'layers'> & { layers: LoadedLayer[] };
+
+interface Painter {
+  /** Draws frame f's overlays unless they are already on the canvas. */
+  draw(f: number): void;
+  /** The canvas changed size or the clock moved: the next draw paints again. */
+  invalidate(): void;
+}
+
+function painter(canvas: HTMLCanvasElement, p: LoadedPlan): Painter {
+  const g = canvas.getContext('2d');
+  if (!g) throw new Error('no 2d canvas');
+  const rate = p.fps.num / p.fps.den;
+  let shown = -1;
+  return {
+    invalidate: () => void (shown = -1),
+    draw(f) {
+      if (f === shown) return;
+      shown = f;
+      g.setTransform(1, 0, 0, 1, 0, 0);
+      g.clearRect(0, 0, canvas.width, canvas.height);
+      g.setTransform(canvas.width / p.width, 0, 0, canvas.height / p.height, 0, 0);
+      for (const l of p.layers) {
+        const pose = layerPose(l, f, rate);
+        if (!pose) continue;
+        g.globalAlpha = pose.alpha;
+        g.drawImage(l.img, pose.x, pose.y);
+      }
+      g.globalAlpha = 1;
+      canvas.setAttribute('data-frame', String(f));
+    },
+  };
+}
+
+/** The video's picture inside its element (object-fit: contain): the canvas covers exactly that. */
+function fitCanvas(canvas: HTMLCanvasElement, v: HTMLVideoElement, p: CompositePlan): void {
+  const r = v.getBoundingClientRect();
+  const s = Math.min(r.width / p.width, r.height / p.height), w = p.width * s, h = p.height * s;
+  const dpr = window.devicePixelRatio || 1;
+  canvas.style.left = `${(r.width - w) / 2}px`;
+  canvas.style.top = `${(r.height - h) / 2}px`;
+  canvas.style.width = `${w}px`;
+  canvas.style.height = `${h}px`;
+  canvas.width = Math.round(w * dpr);
+  canvas.height = Math.round(h * dpr);
+}
+
+/** Each presented frame's media time where the browser says it (requestVideoFrameCallback), else every animation frame. */
+function followVideo(v: HTMLVideoElement, clock: FrameClock, paint: Painter): void {
+  if (typeof v.requestVideoFrameCallback === 'function') {
+    const onFrame: VideoFrameRequestCallback = (_now, m) => {
+      if (clock.presented(m.mediaTime)) paint.invalidate();
+      paint.draw(clock.frameOf(m.mediaTime, true));
+      v.requestVideoFrameCallback(onFrame);
+    };
+    v.requestVideoFrameCallback(onFrame);
+  } else {
+    const tick = () => {
+      paint.draw(clock.frameOf(v.currentTime, false));
+      requestAnimationFrame(tick);
+    };
+    requestAnimationFrame(tick);
+  }
+}
+
+export function startComposite(v: HTMLVideoElement, stage: HTMLElement, p: LoadedPlan): void {
+  const canvas = byId('overlays', HTMLCanvasElement);
+  const clock = frameClock(v, p);
+  const paint = painter(canvas, p);
+  const drawNow = () => paint.draw(clock.frameOf(v.currentTime, false));
+  const fit = () => {
+    fitCanvas(canvas, v, p);
+    paint.invalidate();
+    drawNow();
+  };
+  canvas.hidden = false;
+  stage.setAttribute('data-composite', '');
+  followVideo(v, clock, paint);
+  v.addEventListener('seeked', drawNow);
+  window.addEventListener('resize', fit);
+  v.addEventListener('loadedmetadata', fit);
+  // Fullscreen of the video element alone would leave the canvas behind: the stage goes fullscreen instead.
+  document.addEventListener('fullscreenchange', () => {
+    if (document.fullscreenElement === v && typeof stage.requestFullscreen === 'function')
+      document.exitFullscreen().then(() => stage.requestFullscreen()).catch(() => {});
+  });
+  fit();
+}
