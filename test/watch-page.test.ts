@@ -16,6 +16,7 @@ import { textLayer, writeTinyTemplate } from './helpers/tiny-template.ts';
 import { CHROMIUM_ARGS, CHROMIUM_PATH } from './support/player.ts';
 import { signToken } from '../src/viewer/signing.ts';
 import { validatePackage } from '../src/templates/validate-package.ts';
+import { jsonIsland } from '../src/viewer/player-page.ts';
 
 const require = createRequire(import.meta.url);
 const root = mkdtempSync(path.join(os.tmpdir(), 'kasane-watch-'));
@@ -125,6 +126,28 @@ test('the page carries link-card tags with an absolute og:image, noindex, the CT
   assert.match(html, new RegExp(`${NAME}様の特典を見る`));
   assert.match(html, /<track kind="captions" srclang="ja"[^>]* src="captions\.vtt" default>/);
   assert.match(html, /<noscript><a class="nojs" href="video\.mp4"><img src="poster\.jpg"/);
+});
+
+test('the page\'s script is one deferred file from here, named by its content and cached for a year; the render\'s options come as JSON, no behaviour inline', async () => {
+  const html = await (await fetch(tokens.landscape.page)).text();
+  const src = /<head>[\s\S]*<script defer src="(\/player\/watch\.[0-9a-f]{12}\.js)"><\/script>[\s\S]*<\/head>/.exec(html)?.[1];
+  assert.ok(src, 'a deferred script in the head at a content-hashed URL');
+  const res = await fetch(`${t.url}${src}`);
+  assert.equal(res.status, 200);
+  assert.match(res.headers.get('content-type') ?? '', /^text\/javascript/);
+  assert.equal(res.headers.get('cache-control'), 'public, max-age=31536000, immutable');
+  assert.ok((await res.text()).includes('requestVideoFrameCallback'), 'the bundled page script');
+  assert.equal((await fetch(`${t.url}/player/watch.000000000000.js`)).status, 404, 'another content hash is not this file');
+  const island = /<script type="application\/json" id="watch-config">([^<]*)<\/script>/.exec(html)?.[1];
+  assert.deepEqual(JSON.parse(island ?? 'null'), { ready: true, ctaAt: WATCH.cta.at });
+  // Only the class that shows the player runs inline (before the first paint).
+  assert.deepEqual([...html.matchAll(/<script>([\s\S]*?)<\/script>/g)].map((m) => m[1]), ["document.documentElement.className = 'js';"]);
+  // What a data island carries cannot end its element or open a comment.
+  const hostile = { s: '</script><script>alert(1)</script><!--' };
+  const el = jsonIsland('x', hostile);
+  assert.equal(el.match(/<\/script>/gi)?.length, 1);
+  assert.ok(!el.slice(1, -'</script>'.length).includes('<', el.indexOf('>')));
+  assert.deepEqual(JSON.parse(/^<script type="application\/json" id="x">(.*)<\/script>$/.exec(el)![1]!), hostile);
 });
 
 test('captions.vtt holds the person\'s text at its layer\'s times; an expired link gets 410', async () => {

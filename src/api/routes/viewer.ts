@@ -14,9 +14,11 @@ import { params, SEGMENT_FILE, TEMPLATE_ID, VERSION_ID } from '../schemas.ts';
 import type { RenderMeta } from '../../render/records.ts';
 import type { TemplatePlan } from '../../templates/plan.ts';
 import { playerPage } from '../../viewer/player-page.ts';
+import { WATCH_SCRIPT_FILE, watchScript } from '../../viewer/watch-script.ts';
 import { acceptBeacon, beaconGate, PROGRESS_MARKS, recordOpen, VIEWER_EVENTS, type ViewerEventType } from '../../events/index.ts';
 import { captionsVtt } from '../../viewer/captions.ts';
 import { ctaLink } from '../../templates/watch-link.ts';
+import { SCRIPT_TYPE } from '../../viewer/browser-bundle.ts';
 import { jitUnavailableTotal, jitWaitSeconds } from '../../metrics/index.ts';
 
 const require = createRequire(import.meta.url);
@@ -26,6 +28,7 @@ export const CORS = { 'access-control-allow-origin': '*', 'access-control-expose
 /** Tokens are checked (403 / 410) by verifyToken; the schema only bounds what reaches it. */
 const TOKEN = { type: 'string', maxLength: 100 } as const;
 const IMMUTABLE = 'public, max-age=31536000, immutable';
+const PLAYER_FILE = { type: 'string', pattern: WATCH_SCRIPT_FILE.source, errorMessage: 'must be watch.<hash>.js' } as const;
 /** A beacon is a few dozen bytes; anything much bigger is not one. */
 const BEACON_BYTES = 1024;
 
@@ -58,8 +61,16 @@ export function viewerRoutes(app: FastifyInstance, ctx: ApiContext) {
   );
   app.get('/player/hls.min.js', { config: { scope: 'public' } }, async (_req, reply) => {
     hlsJs ??= readFileSync(require.resolve('hls.js/dist/hls.min.js'));
-    return reply.headers({ 'content-type': 'text/javascript; charset=utf-8', 'cache-control': 'public, max-age=86400' }).send(hlsJs);
+    return reply.headers({ 'content-type': SCRIPT_TYPE, 'cache-control': 'public, max-age=86400' }).send(hlsJs);
   });
+  // The watch page's own script, named by its content: cached for a year.
+  app.get<{ Params: { file: string } }>('/player/:file', { config: { scope: 'public' }, schema: { params: params({ file: PLAYER_FILE }) } }, async (req, reply) => {
+    const s = await watchScript();
+    if (s.url !== `/player/${req.params.file}`) throw new ApiError(404, 'not_found', 'no such player file');
+    return reply.headers({ 'content-type': SCRIPT_TYPE, 'cache-control': IMMUTABLE, 'x-content-type-options': 'nosniff' }).send(s.body);
+  });
+  // Bundled now (≈ 50 ms), so the first viewer's page does not wait for it; a failure is retried on use.
+  watchScript().catch(() => {});
 }
 
 export async function authorize(ctx: ApiContext, token: string): Promise<RenderMeta> {
@@ -165,6 +176,7 @@ async function player(ctx: ApiContext, req: TokenRequest, reply: FastifyReply) {
   // The CTA is filled in with this person's data here, so the page carries no data beyond it.
   const data = plan && watch?.cta ? await ctx.store.data(meta.id) : null;
   const ready = plan ? await firstPersonalReady(ctx, meta, plan) : true;
+  const { url: script } = await watchScript();
   return reply
     .headers({ 'content-type': 'text/html; charset=utf-8', 'cache-control': 'private, no-cache', 'referrer-policy': 'no-referrer' })
     .send(
@@ -177,6 +189,7 @@ async function player(ctx: ApiContext, req: TokenRequest, reply: FastifyReply) {
         lang: watch?.lang,
         ready,
         cta: plan && data ? ctaLink(plan.manifest, data, { templateId: meta.templateId, renderId: meta.id }) : null,
+        script,
       }),
     );
 }
