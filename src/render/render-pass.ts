@@ -110,8 +110,9 @@ export function overlayChain(
  * Renders personalized segments in one ffmpeg process: each segment's raw
  * mezzanine frames with its overlays, concatenated in the given order and
  * encoded once with the template's settings (plus the cheaper, header-neutral
- * analysis of personalVideoEncoderArgs), keyframe on each segment start. The output is cut while it streams, so each segment is spliced into
- * its template segment and handed to `onSegment` as soon as it is encoded.
+ * analysis of personalVideoEncoderArgs), keyframe on each segment start. The
+ * output is cut while it streams, so each segment is spliced into its template
+ * segment and handed to `onSegment` as soon as it is encoded.
  */
 export async function renderPass(
   plan: TemplatePlan,
