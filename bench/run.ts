@@ -4,7 +4,8 @@
 // The API and the worker run as separate `kasane` processes (embedded Redis,
 // local storage); this process is only the client and the stopwatch. Templates
 // are uploaded through the API like an operator would (bench/fixtures.ts).
-// Options: --quick (fewer repetitions, shorter load; for trying changes, not for the table)
+// Options: --quick (fewer repetitions, shorter load; for trying changes, not for the table),
+// --only encode|campaign (bench/encode.ts or bench/campaign.ts alone; issue 13)
 import { mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -20,11 +21,19 @@ import { ffmpegVersion } from '../src/video/ffmpeg.ts';
 import { benchItemSet, makeBenchTemplates } from './fixtures.ts';
 import { decodeToRaw, floorEncode, fullRerender, ssimPerFrame } from './lib/baselines.ts';
 import type { LoadResult } from './lib/load.ts';
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { peakRssMb, startKasane, treeRssSampler, type Proc } from './lib/procs.ts';
 import { median, pct, round, sleep } from './lib/stats.ts';
 
-const { values: opt } = parseArgs({ options: { quick: { type: 'boolean', default: false }, rps: { type: 'string', default: '1000' }, seconds: { type: 'string', default: '30' } } });
+const { values: opt } = parseArgs({ options: { quick: { type: 'boolean', default: false }, rps: { type: 'string', default: '1000' }, seconds: { type: 'string', default: '30' }, only: { type: 'string' } }, strict: false });
+// `--only encode|campaign`: one issue-13 scenario on its own (its own options after `--`, e.g.
+// `npm run bench -- --only campaign -- --workers 1`), instead of the whole table.
+if (typeof opt.only === 'string') {
+  if (!['encode', 'campaign'].includes(opt.only)) throw new Error(`--only: encode or campaign, not ${opt.only}`);
+  const rest = process.argv.slice(process.argv.indexOf('--', process.argv.indexOf('--only')) + 1 || process.argv.length);
+  const r = spawnSync(process.execPath, ['--import', 'tsx', path.join(PROJECT_ROOT, `bench/${opt.only}.ts`), ...rest], { cwd: PROJECT_ROOT, stdio: 'inherit' });
+  process.exit(r.status ?? 1);
+}
 const QUICK = opt.quick!;
 const REPS = QUICK ? 2 : 5;
 

@@ -9,7 +9,7 @@ import path from 'node:path';
 import type { TemplatePlan } from '../../src/templates/plan.ts';
 import { overlayChain, rawInputArgs, type PlacedOverlay } from '../../src/render/render-pass.ts';
 import { runFfmpeg } from '../../src/video/ffmpeg.ts';
-import { audioEncoderArgs, forceKeyframesExpr, videoEncoderArgs } from '../../src/video/encoder.ts';
+import { audioEncoderArgs, forceKeyframesExpr, personalVideoEncoderArgs, videoEncoderArgs } from '../../src/video/encoder.ts';
 
 /**
  * The base video with every overlay composited on the whole timeline, as a filter
@@ -43,7 +43,7 @@ export async function decodeToRaw(tsFiles: string[], out: string): Promise<void>
   await runFfmpeg(['-y', '-i', `concat:${tsFiles.join('|')}`, '-map', '0:v:0', '-vsync', '0', '-f', 'rawvideo', '-pix_fmt', 'yuv420p', out], { timeoutMs: 300_000 });
 }
 
-/** The floor: encode exactly these raw frames, keyframe at each segment start, same settings. */
+/** The floor: encode exactly these raw frames, keyframe at each segment start, with the render's own (personal) settings. */
 export async function floorEncode(plan: TemplatePlan, raw: string, segmentFrames: number[], out: string): Promise<void> {
   const starts: number[] = [];
   let total = 0;
@@ -53,7 +53,7 @@ export async function floorEncode(plan: TemplatePlan, raw: string, segmentFrames
   }
   await runFfmpeg(
     ['-y', ...rawInputArgs(plan, raw),
-      '-an', ...videoEncoderArgs(plan.encoder, plan.fps), '-force_key_frames', forceKeyframesExpr(starts), '-frames:v', String(total), '-f', 'mpegts', out],
+      '-an', ...personalVideoEncoderArgs(plan.encoder, plan.fps), '-force_key_frames', forceKeyframesExpr(starts), '-frames:v', String(total), '-f', 'mpegts', out],
     { timeoutMs: 600_000 },
   );
 }

@@ -8,7 +8,7 @@ import type { TemplatePlan, SegmentInfo } from '../templates/plan.ts';
 import type { CachedFile, Storage } from '../storage/storage.ts';
 import { rawFrameBytes, rawMezzanine } from '../video/mezzanine.ts';
 import { runFfmpeg } from '../video/ffmpeg.ts';
-import { forceKeyframesExpr, fpsValue, rawInputArgs, videoEncoderArgs } from '../video/encoder.ts';
+import { forceKeyframesExpr, fpsValue, personalVideoEncoderArgs, rawInputArgs } from '../video/encoder.ts';
 import { spliceSegment } from '../video/ts/splice.ts';
 import { StreamCutter } from '../video/ts/stream-cutter.ts';
 import type { Animation } from '../overlays/types.ts';
@@ -108,9 +108,10 @@ export function overlayChain(
 /**
  * Renders personalized segments in one ffmpeg process: each segment's raw
  * mezzanine frames with its overlays, concatenated in the given order and
- * encoded once with the template's exact settings, keyframe on each segment
- * start. The output is cut while it streams, so each segment is spliced into
- * its template segment and handed to `onSegment` as soon as it is encoded.
+ * encoded once with the template's settings (plus the cheaper, header-neutral
+ * analysis of personalVideoEncoderArgs), keyframe on each segment start. The
+ * output is cut while it streams, so each segment is spliced into its template
+ * segment and handed to `onSegment` as soon as it is encoded.
  */
 export async function renderPass(
   plan: TemplatePlan,
@@ -131,7 +132,7 @@ export async function renderPass(
       ...inputArgs,
       '-filter_complex', graph,
       '-map', '[v]', '-an',
-      ...videoEncoderArgs(plan.encoder, plan.fps),
+      ...personalVideoEncoderArgs(plan.encoder, plan.fps),
       '-force_key_frames', forceKeyframesExpr(starts),
       '-frames:v', String(total),
       '-f', 'mpegts', 'pipe:1',

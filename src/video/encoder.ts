@@ -53,6 +53,32 @@ export function videoEncoderArgs(s: EncoderSettings, fps: Rational): string[] {
   ];
 }
 
+/**
+ * x264 choices for personal segments that cost less CPU and never reach the SPS/PPS:
+ * motion search, subpel refinement and partition choices live in slice data. The
+ * lookahead and mb-tree stay: without them x264 spends ~2× the bits at the same CRF,
+ * which costs more than they save. Per template preset, since what is header-neutral
+ * depends on it: a subme below 6 switches psy-rd off, which changes the PPS chroma QP
+ * offset for presets from `fast` up. Presets not listed encode personal segments
+ * exactly like the template. Measured in bench/encode.ts (bench/README.md, "Issue 13");
+ * the prepare self-check refuses a version whose personal encode carries other headers.
+ */
+const PERSONAL_X264: Partial<Record<string, string>> = {
+  veryfast: 'me=dia:subme=1:partitions=i8x8,i4x4',
+  faster: 'me=dia:subme=1:partitions=i8x8,i4x4',
+};
+
+/** The `-x264-params` a personal encode adds to a template preset, or null when it adds none. */
+export function personalX264Params(preset: string): string | null {
+  return PERSONAL_X264[preset] ?? null;
+}
+
+/** Encoder arguments of a personalized segment: the template's, plus the header-neutral cheaper choices. */
+export function personalVideoEncoderArgs(s: EncoderSettings, fps: Rational): string[] {
+  const extra = personalX264Params(s.preset);
+  return [...videoEncoderArgs(s, fps), ...(extra ? ['-x264-params', extra] : [])];
+}
+
 export function audioEncoderArgs(s: EncoderSettings): string[] {
   return ['-c:a', 'aac', '-b:a', `${s.audioBitrateKbps}k`, '-ar', '48000', '-ac', '2'];
 }
