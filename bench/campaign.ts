@@ -316,7 +316,7 @@ function peakPerMinute(times: number[]): number {
 // Frames per segment of bench-ref, for counting what was encoded (from its plan).
 const FRAMES: Record<number, number> = {};
 {
-  const { LocalStorage } = await import('../src/storage/storage.ts');
+  const { LocalStorage } = await import('../src/storage/local.ts');
   const { PROJECT_ROOT } = await import('../src/config/index.ts');
   const { readdirSync } = await import('node:fs');
   const store = new LocalStorage(`${PROJECT_ROOT}/bench/.cache/storage`);

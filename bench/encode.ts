@@ -11,16 +11,17 @@
 //
 // Prepares the bundled templates into --storage when they are not there yet.
 import { spawn } from 'node:child_process';
-import { mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { PROJECT_ROOT, loadConfig } from '../src/config/index.ts';
-import { LocalStorage } from '../src/storage/storage.ts';
+import { LocalStorage } from '../src/storage/local.ts';
+import { rawMezzanine } from '../src/video/mezzanine.ts';
 import { prepareTemplate } from '../src/templates/prepare.ts';
 import type { SegmentInfo, TemplatePlan } from '../src/templates/plan.ts';
 import { drawContext, overlaysFor, registerPackageFonts } from '../src/render/personalize.ts';
-import { mezzanineFrameBytes, overlayChain, rawInputArgs } from '../src/render/render-pass.ts';
+import { overlayChain, rawInputArgs } from '../src/render/render-pass.ts';
 import { ensureFonts } from '../src/overlays/index.ts';
 import { ffmpegPath, ffmpegVersion } from '../src/video/ffmpeg.ts';
 import { forceKeyframesExpr, personalX264Params, videoEncoderArgs, type EncoderSettings } from '../src/video/encoder.ts';
@@ -41,6 +42,8 @@ const { values: opt } = parseArgs({
 });
 const REPS = Number(opt.reps);
 const storage = new LocalStorage(path.resolve(opt.storage!));
+/** A segment's mezzanine as raw frames in the local cache (stored as lossless H.264; expanded on first use). */
+const rawFrames = async (plan: TemplatePlan, s: { mezzanine?: string; frames: number }) => (await rawMezzanine(storage, s.mezzanine!, { ...plan, frames: s.frames })).path;
 const work = path.join(os.tmpdir(), `kasane-bench-encode-${process.pid}`);
 mkdirSync(work, { recursive: true });
 
@@ -110,7 +113,7 @@ async function composite(plan: TemplatePlan, segs: SegmentInfo[], out: string): 
   const ctx = drawContext(plan, storage, loadConfig(process.env).imageFetch);
   const data = exampleData(plan);
   const args: string[] = ['-y'];
-  for (const s of segs) args.push(...rawInputArgs(plan, await storage.localPath(s.mezzanine!)));
+  for (const s of segs) args.push(...rawInputArgs(plan, await rawFrames(plan, s)));
   const chains: string[] = [];
   let next = segs.length;
   for (let k = 0; k < segs.length; k++) {
@@ -220,7 +223,7 @@ function videoBytes(ts: Buffer): number {
 async function staticSsim(job: Job): Promise<number> {
   const vals: number[] = [];
   for (const s of job.segs) {
-    const raw = await storage.localPath(s.mezzanine!);
+    const raw = await rawFrames(job.plan, s);
     const seg = path.join(work, 'static.ts');
     writeFileSync(seg, (await storage.get(s.key))!);
     const { stderr } = await timedFfmpeg(['-i', seg, ...rawInputArgs(job.plan, raw), '-lavfi', '[0:v]setpts=PTS-STARTPTS[a];[1:v]setpts=PTS-STARTPTS[b];[a][b]ssim', '-f', 'null', '-']);
@@ -245,8 +248,7 @@ interface Row {
 async function benchTemplate(id: string): Promise<{ rows: Row[]; staticSsim: number; cap: number; frames: number; size: string }> {
   const plan = await prepareTemplate(path.join(PROJECT_ROOT, 'templates', id), storage, { log: (m) => console.error(m) });
   const segs = plan.segments.filter((s) => s.kind === 'dynamic' && s.mezzanine).slice(0, Number(opt.segments));
-  const frameBytes = mezzanineFrameBytes(plan);
-  for (const s of segs) if (statSync(await storage.localPath(s.mezzanine!)).size !== s.frames * frameBytes) throw new Error(`mezzanine ${s.index} has the wrong size`);
+  for (const s of segs) await rawFrames(plan, s); // expanded once, and checked to hold exactly its frames
   const raw = path.join(work, `${id}.yuv`);
   await composite(plan, segs, raw);
   const job: Job = { plan, segs, raw, frames: segs.reduce((n, s) => n + s.frames, 0) };

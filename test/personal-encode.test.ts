@@ -8,7 +8,7 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import os from 'node:os';
 import path from 'node:path';
 import { runFfmpeg } from '../src/video/ffmpeg.ts';
-import { LocalStorage } from '../src/storage/storage.ts';
+import { LocalStorage } from '../src/storage/local.ts';
 import { prepareTemplate } from '../src/templates/prepare.ts';
 import { drawContext, renderPersonalSegments, resolveInputs, segmentKeys } from '../src/render/personalize.ts';
 import { mediaPlaylist } from '../src/viewer/playlist.ts';
@@ -70,7 +70,7 @@ test('a veryfast template: personal segments use the cheaper analysis, carry its
     assert.deepEqual(headers(personal), headers(template), `segment ${s.index}: SPS/PPS bytes`);
   }
   const files: string[] = [];
-  for (const s of plan.segments) files.push(await storage.localPath(s.kind === 'dynamic' ? keys[s.index]! : s.key));
+  for (const s of plan.segments) files.push((await storage.cached(s.kind === 'dynamic' ? keys[s.index]! : s.key))!.path);
   const playlist = path.join(root, 'veryfast.m3u8');
   writeFileSync(playlist, mediaPlaylist(plan, (i) => files[i]!));
   const check = await runFfmpeg(['-nostats', '-v', 'warning', '-i', playlist, '-map', '0', '-f', 'null', '-'], { timeoutMs: 60_000 });
