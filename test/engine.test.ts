@@ -264,7 +264,10 @@ test('the player page and health check answer', async () => {
   const res = await t.api('POST', '/v1/renders', { template: TEMPLATE, data: person(), mode: 'lazy' });
   const page = await fetch(res.body.player_url);
   assert.equal(page.status, 200);
-  assert.match(await page.text(), /index\.m3u8/);
+  // The page's script (one content-hashed file) plays the stitched stream.
+  const script = /<script defer src="(\/player\/watch\.[0-9a-f]+\.js)">/.exec(await page.text())?.[1];
+  assert.ok(script, 'the page loads its script');
+  assert.match(await (await fetch(new URL(script, res.body.player_url))).text(), /index\.m3u8/);
   const js = await fetch(`${t.url}/player/hls.min.js`);
   assert.equal(js.status, 200);
   assert.ok((await js.text()).length > 100_000);

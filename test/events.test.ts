@@ -323,7 +323,9 @@ test('viewer beacons become video.* events, each once per render however often t
   assert.equal(pre.headers.get('access-control-allow-origin'), '*');
   // The player page reports them.
   const page = await (await fetch(r.player_url)).text();
-  assert.match(page, /fetch\('events'/);
+  const script = /<script defer src="(\/player\/watch\.[0-9a-f]+\.js)">/.exec(page)?.[1];
+  assert.ok(script, 'the page loads its script');
+  assert.match(await (await fetch(new URL(script, r.player_url))).text(), /sendBeacon\(["']events["']/);
   await api('DELETE', `/v1/webhook-endpoints/${e.id}`);
   await api('DELETE', `/v1/webhook-endpoints/${off.id}`);
 });
