@@ -10,7 +10,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { createRequire } from 'node:module';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
-import { startTestService, API_KEY, type TestService } from './helpers/service.ts';
+import { connectTestRedis, startTestService, API_KEY, type TestService } from './helpers/service.ts';
 import { textLayer, writeTinyTemplate } from './helpers/tiny-template.ts';
 import { CHROMIUM_ARGS, CHROMIUM_PATH } from './support/player.ts';
 import { zipFiles } from '../src/templates/package/zip-writer.ts';
@@ -226,6 +226,25 @@ test('versions: a second upload goes live, then roll back with a confirmation', 
   assert.equal(await activeRow(), v1);
   assert.equal((await t.api('GET', `/v1/templates/${ID}`)).body.version, v1, 'the API agrees');
   await screen('08-versions');
+});
+
+test('the templates list shows the last 30 days of views, labelled so, not all-time numbers', async () => {
+  // Links issued long ago are in the all-time counters (kept forever), not in any recent day's.
+  const { version } = (await t.api('GET', `/v1/templates/${ID}`)).body;
+  const redis = connectTestRedis(t.varDir);
+  try {
+    await redis.hincrby(`kasane:stats:${ID}`, `${version}:issued`, 100);
+  } finally {
+    redis.disconnect();
+  }
+  const recent = (await t.api('GET', `/v1/templates/${ID}/stats?days=30`)).body.counts.issued;
+  const allTime = (await t.api('GET', `/v1/templates/${ID}/stats`)).body.counts.issued;
+  assert.ok(recent >= 1 && allTime === recent + 100, `${recent} recent, ${allTime} all time`);
+  await page.goto(`${t.url}/console/#/templates`);
+  await page.getByRole('columnheader', { name: '視聴（過去30日）' }).waitFor();
+  const issued = page.getByRole('row').filter({ hasText: 'コンソールのデモ' }).locator('.funnel div', { hasText: '発行' }).locator('dd');
+  await issued.waitFor();
+  assert.equal(await issued.innerText(), String(recent));
 });
 
 test('recent renders, integrations, English, tablet width: each screen clean', async () => {

@@ -8,6 +8,9 @@ import type { Stats, TemplateSummary, VersionInfo } from './types.ts';
 import { ErrorBox, ProblemList, Progress, StateBadge } from './ui.tsx';
 import { layerNamesOf } from './zip-manifest.ts';
 
+/** The funnel shown per template covers this many days (UTC, today included). */
+const STATS_DAYS = 30;
+
 interface Row {
   t: TemplateSummary;
   latest?: VersionInfo;
@@ -21,12 +24,12 @@ export function TemplatesScreen() {
     try {
       const { templates } = await api<{ templates: TemplateSummary[] }>('GET', '/v1/templates');
       setRows(templates.map((t) => ({ t })));
-      // Then the latest version (a newer one may be preparing or have failed) and the view funnel, per template.
+      // Then the latest version (a newer one may be preparing or have failed) and the last 30 days' view funnel, per template.
       const full = await Promise.all(
         templates.map(async (t): Promise<Row> => {
           const [v, s] = await Promise.all([
             api<{ versions: VersionInfo[] }>('GET', `/v1/templates/${t.id}/versions`).catch(() => null),
-            api<Stats>('GET', `/v1/templates/${t.id}/stats`).catch(() => null),
+            api<Stats>('GET', `/v1/templates/${t.id}/stats?days=${STATS_DAYS}`).catch(() => null),
           ]);
           return { t, latest: v?.versions[0], stats: s };
         }),
@@ -61,7 +64,7 @@ export function TemplatesScreen() {
                 <th scope="col">{L('長さ', 'Duration')}</th>
                 <th scope="col">{L('個人化される秒数', 'Personalized')}</th>
                 <th scope="col">{L('状態', 'State')}</th>
-                <th scope="col">{L('視聴（累計）', 'Views (all time)')}</th>
+                <th scope="col">{L(`視聴（過去${STATS_DAYS}日）`, `Views (last ${STATS_DAYS} days)`)}</th>
               </tr>
             </thead>
             <tbody>
