@@ -313,7 +313,10 @@ function widestMatching(f: FieldSpec): string | undefined {
   const re = fieldPattern(f.pattern);
   if (!re) return undefined;
   let best: string | undefined;
-  for (let len = max; len >= Math.max(1, f.minLength ?? 1); len--) {
+  // Bounded work whatever maxLength says: about 4 million characters tested (a few ms), the longest lengths first.
+  let budget = 4_000_000;
+  for (let len = max; len >= Math.max(1, f.minLength ?? 1) && (len === max || budget > 0); len--) {
+    budget -= len * WORST_CHARS.length;
     for (const c of WORST_CHARS) {
       const s = c.repeat(len);
       if (re.test(s) && (best === undefined || drawnWidth(s) > drawnWidth(best))) best = s;
