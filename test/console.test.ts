@@ -10,7 +10,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { createRequire } from 'node:module';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
-import { startTestService, API_KEY, type TestService } from './helpers/service.ts';
+import { connectTestRedis, startTestService, API_KEY, type TestService } from './helpers/service.ts';
 import { textLayer, writeTinyTemplate } from './helpers/tiny-template.ts';
 import { CHROMIUM_ARGS, CHROMIUM_PATH } from './support/player.ts';
 import { zipFiles } from '../src/templates/package/zip-writer.ts';
@@ -30,7 +30,7 @@ let t: TestService;
 let browser: Browser;
 let context: BrowserContext;
 let page: Page;
-const zips: Record<'v1' | 'v2' | 'bad', string> = {} as never;
+const zips: Record<'v1' | 'v2' | 'bad' | 'prep', string> = {} as never;
 const requests: string[] = [];
 /** Script errors and Content-Security-Policy refusals seen in the page. */
 const problems: string[] = [];
@@ -47,6 +47,19 @@ async function zipTemplate(name: keyof typeof zips, spec: Parameters<typeof writ
   const zip = await zipFiles(await Promise.all((await packageFiles(dir)).map(async (f) => ({ name: f, data: readFileSync(path.join(dir, f)) }))));
   zips[name] = path.join(root, `${name}.zip`);
   writeFileSync(zips[name], zip);
+}
+
+/** Entry names from a zip's central directory. */
+function zipEntryNames(zip: Buffer): string[] {
+  const end = zip.lastIndexOf(Buffer.from('PK\x05\x06', 'latin1'));
+  assert.ok(end >= 0, 'a zip');
+  const names: string[] = [];
+  for (let n = 0, at = zip.readUInt32LE(end + 16); n < zip.readUInt16LE(end + 10); n++) {
+    const len = zip.readUInt16LE(at + 28);
+    names.push(zip.subarray(at + 46, at + 46 + len).toString('utf8'));
+    at += 46 + len + zip.readUInt16LE(at + 30) + zip.readUInt16LE(at + 32);
+  }
+  return names;
 }
 
 async function axeSerious(p: Page): Promise<string[]> {
@@ -205,10 +218,26 @@ test('make a render from the form and see it play in the page', async () => {
   await screen('06-try-it');
 });
 
-test('versions: a second upload goes live, then roll back with a confirmation', async () => {
+test('versions: a second upload (a folder, zipped in the page) goes live, then roll back with a confirmation', async () => {
   await page.goto(`${t.url}/console/#/templates`);
-  await page.getByTestId('package-input').setInputFiles(zips.v2);
+  // The template's folder as the operator has it, with the Finder's litter in it.
+  const folder = path.join(root, 'v2', ID);
+  writeFileSync(path.join(folder, '.DS_Store'), 'finder litter');
+  // The zip the page sends, kept as it goes (the browser's network log has no bytes for a form with a file).
+  await page.evaluate(() => {
+    const send = XMLHttpRequest.prototype.send;
+    XMLHttpRequest.prototype.send = function (body) {
+      const f = body instanceof FormData ? body.get('package') : null;
+      if (f instanceof File) (window as unknown as { sentPackage: Promise<[string, number[]]> }).sentPackage = f.arrayBuffer().then((b) => [f.name, [...new Uint8Array(b)]]);
+      return send.call(this, body);
+    };
+  });
+  await page.getByTestId('folder-input').setInputFiles(folder);
   await page.getByRole('status').filter({ hasText: '準備ができました' }).waitFor({ timeout: 120_000 });
+  // What went up: a zip named after the folder, paths relative to it, hidden files left out.
+  const [sentName, bytes] = await page.evaluate(() => (window as unknown as { sentPackage: Promise<[string, number[]]> }).sentPackage);
+  assert.equal(sentName, 'console-demo.zip');
+  assert.deepEqual(zipEntryNames(Buffer.from(bytes)).sort(), ['clip.mp4', 'template.json']);
   const versions = (await t.api('GET', `/v1/templates/${ID}/versions`)).body.versions as Array<{ version: string; active: boolean }>;
   assert.equal(versions.length, 2);
   const [v2, v1] = versions.map((v) => v.version);
@@ -226,6 +255,25 @@ test('versions: a second upload goes live, then roll back with a confirmation', 
   assert.equal(await activeRow(), v1);
   assert.equal((await t.api('GET', `/v1/templates/${ID}`)).body.version, v1, 'the API agrees');
   await screen('08-versions');
+});
+
+test('the templates list shows the last 30 days of views, labelled so, not all-time numbers', async () => {
+  // Links issued long ago are in the all-time counters (kept forever), not in any recent day's.
+  const { version } = (await t.api('GET', `/v1/templates/${ID}`)).body;
+  const redis = connectTestRedis(t.varDir);
+  try {
+    await redis.hincrby(`kasane:stats:${ID}`, `${version}:issued`, 100);
+  } finally {
+    redis.disconnect();
+  }
+  const recent = (await t.api('GET', `/v1/templates/${ID}/stats?days=30`)).body.counts.issued;
+  const allTime = (await t.api('GET', `/v1/templates/${ID}/stats`)).body.counts.issued;
+  assert.ok(recent >= 1 && allTime === recent + 100, `${recent} recent, ${allTime} all time`);
+  await page.goto(`${t.url}/console/#/templates`);
+  await page.getByRole('columnheader', { name: '視聴（過去30日）' }).waitFor();
+  const issued = page.getByRole('row').filter({ hasText: 'コンソールのデモ' }).locator('.funnel div', { hasText: '発行' }).locator('dd');
+  await issued.waitFor();
+  assert.equal(await issued.innerText(), String(recent));
 });
 
 test('recent renders, integrations, English, tablet width: each screen clean', async () => {
@@ -304,4 +352,28 @@ test('the API tells where a preparation is (what the console shows while a versi
   } finally {
     await s.close();
   }
+});
+
+test('a version being prepared reports the running job and the step it is at (what the console shows meanwhile)', async () => {
+  // A package never prepared before (its name makes a new version), so every step runs.
+  await zipTemplate('prep', { id: 'console-prep', name: `準備中の表示 ${Date.now()}`, seconds: 3, fields: FIELDS, layers: [{ ...textLayer('{{name}}様', 22), start: 1, end: 2 }] });
+  const form = new FormData();
+  form.append('package', new Blob([readFileSync(zips.prep)], { type: 'application/zip' }), 'prep.zip');
+  const up = await fetch(`${t.url}/v1/templates`, { method: 'POST', headers: { authorization: `Bearer ${API_KEY}` }, body: form });
+  assert.equal(up.status, 202);
+  const { version } = (await up.json()) as { version: string };
+  // Polled quickly until ready: a few seconds of encoding, each answer a few ms.
+  const seen: Array<{ state: string; step: string | null }> = [];
+  for (const until = Date.now() + 120_000; Date.now() < until; ) {
+    const v = (await t.api('GET', `/v1/templates/console-prep/versions/${version}`)).body;
+    if (v.state !== 'preparing') {
+      assert.equal(v.state, 'ready', JSON.stringify(v));
+      break;
+    }
+    const last = seen.at(-1);
+    if (v.prepare && (last?.state !== v.prepare.state || last?.step !== v.prepare.step)) seen.push(v.prepare);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  assert.ok(seen.some((p) => p.state === 'active' && typeof p.step === 'string' && p.step.length > 0), `an active job with a step was seen: ${JSON.stringify(seen)}`);
+  console.log(`# preparation as seen: ${JSON.stringify(seen)}`);
 });

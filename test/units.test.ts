@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { planSegments } from '../src/templates/segment-plan.ts';
-import { validateData } from '../src/templates/fields.ts';
+import { validateData, worstData, type FieldSpec } from '../src/templates/fields.ts';
 import { signToken, verifyToken } from '../src/viewer/signing.ts';
 import { compileText } from '../src/overlays/handlebars.ts';
 
@@ -15,6 +15,32 @@ test('segments start at every overlay edge and never exceed 6 s', () => {
   assert.ok(segs.every((s) => s.frames <= 180));
   assert.equal(segs.reduce((n, s) => n + s.frames, 0), 900);
   assert.deepEqual(segs.filter((s) => s.layers.length).map((s) => [s.startFrame, s.frames, s.layers]), [[60, 120, ['a']], [300, 120, ['b']]]);
+});
+
+test('worst-case data is the widest value each field accepts: an enum\'s widest member, a string its pattern allows, the wider number bound', () => {
+  const fields: Record<string, FieldSpec> = {
+    plan: { type: 'string', maxLength: 12, enum: ['ライト', 'スタンダードプラン', 'Premium Plus'] },
+    zip: { type: 'string', maxLength: 8, pattern: '^[0-9]{3}-?[0-9]{4}$' },
+    postcode: { type: 'string', maxLength: 8, pattern: '^[0-9]{3}-[0-9]{4}$', example: '150-0002' },
+    code: { type: 'string', maxLength: 6, pattern: '^[A-Z]+$' },
+    name: { type: 'string', maxLength: 4 },
+    size: { type: 'integer', enum: [1, 250, 40] },
+    change: { type: 'integer', minimum: -1000000, maximum: 100 },
+    tags: { type: 'array', maxItems: 2, items: { type: 'string', maxLength: 9, enum: ['a', 'bbb'] } },
+  };
+  const worst = worstData(fields);
+  // Full-width katakana draws twice as wide as Latin letters: 9 of them beat 12 letters.
+  assert.equal(worst.plan, 'スタンダードプラン');
+  assert.equal(worst.code, 'WWWWWW');
+  assert.equal(worst.name, '髙髙髙髙');
+  assert.equal(worst.size, 250);
+  assert.equal(worst.change, -1000000);
+  assert.deepEqual(worst.tags, ['bbb', 'bbb']);
+  assert.equal(worst.zip, '9999999');
+  // No run of one character matches this pattern: its example stands in (a template can declare its own worst); nothing invalid is made up.
+  assert.equal(worst.postcode, '150-0002');
+  // Whatever is derived is data a campaign could really send.
+  assert.deepEqual(validateData(fields, worst).problems, []);
 });
 
 test('data validation lists every bad field by JSON pointer and drops undeclared fields', () => {

@@ -8,7 +8,7 @@ import http from 'node:http';
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { startTestService, type TestService } from './helpers/service.ts';
+import { connectTestRedis, startTestService, type TestService } from './helpers/service.ts';
 import { textLayer, writeTinyTemplate } from './helpers/tiny-template.ts';
 import { isCrawler } from '../src/events/crawlers.ts';
 import { BEACON_LIMIT } from '../src/events/views.ts';
@@ -205,6 +205,37 @@ test('stats per template version: all versions summed with each beside it, ?vers
   assert.equal(bad.status, 400);
   assert.equal(bad.body.error.problems[0].pointer, 'query:version');
   assert.equal((await fetch(`${t.url}/v1/templates/${TINY}/stats`)).status, 401);
+});
+
+test('stats over the last N days (?days=30): what was counted today is in it, a day 40 days back only in a 90-day window; the default stays all time', async () => {
+  const all = await stats();
+  assert.ok(all.counts.issued > 0 && all.counts.opened > 0, JSON.stringify(all.counts));
+  assert.equal(all.days, undefined, 'without ?days the answer is unchanged: all time');
+  const w30 = await stats('?days=30');
+  // Everything in this file was counted today.
+  assert.deepEqual(w30.counts, all.counts);
+  assert.deepEqual(w30.versions.map((x: any) => x.counts), all.versions.map((x: any) => x.counts));
+  assert.equal(w30.days, 30);
+  const day = (ago: number) => new Date(Date.now() - ago * 86_400_000).toISOString().slice(0, 10);
+  assert.equal(w30.since, day(29));
+  assert.deepEqual((await stats(`?days=1&version=${v1}`)).counts, (await stats(`?version=${v1}`)).counts);
+  // A day's counters as they were left 40 days ago (written as the service writes them).
+  const redis = connectTestRedis(t.varDir);
+  try {
+    await redis.hincrby(`kasane:stats:${TINY}:day:${day(40)}`, `${v1}:issued`, 5);
+    const ttl = await redis.ttl(`kasane:stats:${TINY}:day:${day(0)}`);
+    assert.ok(ttl > 90 * 86_400 && ttl <= 92 * 86_400, `today's counters expire after the longest window (${ttl} s)`);
+  } finally {
+    redis.disconnect();
+  }
+  assert.equal((await stats('?days=30')).counts.issued, all.counts.issued);
+  assert.equal((await stats('?days=90')).counts.issued, all.counts.issued + 5);
+  for (const bad of ['0', '91', 'month']) {
+    const r = await t.api('GET', `/v1/templates/${TINY}/stats?days=${bad}`);
+    assert.equal(r.status, 400, bad);
+    assert.equal(r.body.error.problems[0].pointer, 'query:days');
+  }
+  assert.equal((await t.api('GET', '/v1/templates/no-such-template/stats?days=30')).status, 404);
 });
 
 test('video.replayed goes out to an endpoint subscribed to it, once a minute however often the page reports it', async () => {

@@ -7,5 +7,5 @@ export { EventPublisher } from './publisher.ts';
 export { startDeliveryWorker } from './delivery-worker.ts';
 export { endpointUrlProblem } from './endpoint-url.ts';
 export { acceptBeacon } from './viewer-events.ts';
-export { beaconGate, countIssued, renderViewKeys, readRenderViews, recordOpen, templateStats, BEACON_LIMIT, BEACON_WINDOW_SEC, FUNNEL, type RenderViews, type TemplateStats } from './views.ts';
+export { beaconGate, countIssued, renderViewKeys, readRenderViews, recordOpen, templateStats, BEACON_LIMIT, STATS_MAX_DAYS, BEACON_WINDOW_SEC, FUNNEL, type RenderViews, type TemplateStats } from './views.ts';
 export { isCrawler } from './crawlers.ts';

@@ -2,7 +2,9 @@
 // 25/50/75 %, completed, CTA, replay) and how far the viewer got; per template version,
 // a funnel counting each render once per step. The first-seen write is the dedup: a
 // step is counted in the funnel only by the call whose HSETNX won, in the same script.
-// Facts live in the render's own hash (they expire with it); funnels have no expiry.
+// Facts live in the render's own hash (they expire with it); funnels have no expiry, and
+// beside them per-day funnels (one hash per template per UTC day) answer "the last N days"
+// and expire a little after the longest window asked of them.
 // Nothing about the viewer is kept: no cookie, no address, no user agent.
 import type { Redis } from 'ioredis';
 import { renderKey, type RenderMeta } from '../render/records.ts';
@@ -19,7 +21,15 @@ export const BEACON_WINDOW_SEC = 60;
 /** Each (render, type, percent) is forwarded to webhook endpoints at most once per this. */
 const FORWARD_WINDOW_SEC = 60;
 
+/** The longest window `templateStats` sums over, in days. */
+export const STATS_MAX_DAYS = 90;
+/** Per-day funnels outlive the longest window by two days (time zones, a window read at midnight). */
+const DAY_TTL_SEC = (STATS_MAX_DAYS + 2) * 86_400;
+
 const statsKey = (templateId: string) => `kasane:stats:${templateId}`;
+/** UTC day, YYYY-MM-DD. */
+const dayOf = (ms: number) => new Date(ms).toISOString().slice(0, 10);
+const dayStatsKey = (templateId: string, day: string) => `kasane:stats:${templateId}:day:${day}`;
 const rateKey = (renderId: string) => `kasane:beacon:rate:${renderId}`;
 const forwardKey = (renderId: string, type: string, percent?: number) => `kasane:wh:seen:${renderId}:${type}${percent !== undefined ? `:${percent}` : ''}`;
 
@@ -33,12 +43,15 @@ export function renderViewKeys(renderId: string): string[] {
   return keys;
 }
 
-// KEYS: render hash, stats hash, forward key. ARGV: step, now ms, version, percent reached ('' = none).
+// KEYS: render hash, stats hash, forward key, today's stats hash. ARGV: step, now ms, version,
+// percent reached ('' = none), the day hash's time to live.
 // Returns {recorded 0|1, forward 0|1}; 0,0 when the render is gone (never recreate its hash).
 const RECORD_LUA = `
 if redis.call('EXISTS', KEYS[1]) == 0 then return {0, 0} end
 if redis.call('HSETNX', KEYS[1], 'v:' .. ARGV[1], ARGV[2]) == 1 then
   redis.call('HINCRBY', KEYS[2], ARGV[3] .. ':' .. ARGV[1], 1)
+  redis.call('HINCRBY', KEYS[4], ARGV[3] .. ':' .. ARGV[1], 1)
+  redis.call('EXPIRE', KEYS[4], ARGV[5])
 end
 if ARGV[1] == 'replayed' then redis.call('HINCRBY', KEYS[1], 'v:replays', 1) end
 if ARGV[1] == 'opened' then redis.call('HINCRBY', KEYS[1], 'v:opens', 1) end
@@ -61,13 +74,13 @@ if n > tonumber(ARGV[1]) then local t = redis.call('TTL', KEYS[2]) if t < 1 then
 return {m, 0}`;
 
 type Scripted = Redis & {
-  kasaneViewRecord(render: string, stats: string, forward: string, step: string, now: string, version: string, percent: string): Promise<[number, number]>;
+  kasaneViewRecord(render: string, stats: string, forward: string, day: string, step: string, now: string, version: string, percent: string, dayTtl: string): Promise<[number, number]>;
   kasaneBeaconGate(render: string, rate: string, limit: string, window: string): Promise<[string, number] | null>;
 };
 
 function scripted(redis: Redis): Scripted {
   if (!('kasaneViewRecord' in redis)) {
-    redis.defineCommand('kasaneViewRecord', { numberOfKeys: 3, lua: RECORD_LUA });
+    redis.defineCommand('kasaneViewRecord', { numberOfKeys: 4, lua: RECORD_LUA });
     redis.defineCommand('kasaneBeaconGate', { numberOfKeys: 2, lua: GATE_LUA });
   }
   return redis as Scripted;
@@ -96,7 +109,8 @@ export async function beaconGate(redis: Redis, renderId: string): Promise<{ meta
 /** Records a beacon; true when it should go out to webhook endpoints (first in its window). */
 export async function recordBeacon(redis: Redis, meta: RenderMeta, type: ViewerEventType, percent?: number): Promise<boolean> {
   const { step, reached } = stepOf(type, percent);
-  const [, forward] = await scripted(redis).kasaneViewRecord(renderKey(meta.id), statsKey(meta.templateId), forwardKey(meta.id, type, percent), step, String(Date.now()), meta.version, reached === undefined ? '' : String(reached));
+  const now = Date.now();
+  const [, forward] = await scripted(redis).kasaneViewRecord(renderKey(meta.id), statsKey(meta.templateId), forwardKey(meta.id, type, percent), dayStatsKey(meta.templateId, dayOf(now)), step, String(now), meta.version, reached === undefined ? '' : String(reached), String(DAY_TTL_SEC));
   return forward === 1;
 }
 
@@ -110,12 +124,14 @@ export async function recordOpen(redis: Redis, meta: RenderMeta, req: { method: 
   if (req.method !== 'GET' || isCrawler(typeof ua === 'string' ? ua : undefined) || (typeof purpose === 'string' && /prefetch|prerender/i.test(purpose))) return;
   const key = renderKey(meta.id);
   // The forward key is the render key itself: the script skips forwarding for it.
-  await scripted(redis).kasaneViewRecord(key, statsKey(meta.templateId), key, 'opened', String(Date.now()), meta.version, '').catch(() => undefined);
+  const now = Date.now();
+  await scripted(redis).kasaneViewRecord(key, statsKey(meta.templateId), key, dayStatsKey(meta.templateId, dayOf(now)), 'opened', String(now), meta.version, '', String(DAY_TTL_SEC)).catch(() => undefined);
 }
 
 /** A render was accepted for the first time: one more link issued for its template version. */
 export async function countIssued(redis: Redis, meta: Pick<RenderMeta, 'templateId' | 'version'>): Promise<void> {
-  await redis.hincrby(statsKey(meta.templateId), `${meta.version}:issued`, 1);
+  const day = dayStatsKey(meta.templateId, dayOf(Date.now()));
+  await redis.multi().hincrby(statsKey(meta.templateId), `${meta.version}:issued`, 1).hincrby(day, `${meta.version}:issued`, 1).expire(day, DAY_TTL_SEC).exec();
 }
 
 export interface RenderViews {
@@ -167,6 +183,9 @@ const MAIN = ['issued', 'opened', 'started', 'progress_50', 'completed', 'cta_cl
 export interface TemplateStats {
   template: string;
   version: string | null;
+  /** Only for a window: its length and first UTC day (YYYY-MM-DD); the window ends today. */
+  days?: number;
+  since?: string;
   counts: Counts;
   funnel: { step: Step; count: number; of_previous: number | null; of_issued: number | null }[];
   versions?: { version: string; counts: Counts; funnel: TemplateStats['funnel'] }[];
@@ -179,24 +198,42 @@ function funnel(c: Counts): TemplateStats['funnel'] {
   return MAIN.map((step, i) => ({ step, count: c[step], of_previous: i === 0 ? null : ratio(c[step], c[MAIN[i - 1]!]), of_issued: i === 0 ? null : ratio(c[step], c.issued) }));
 }
 
-/** Counts per version (all versions summed, plus each) or for one version. */
-export async function templateStats(redis: Redis, templateId: string, version?: string): Promise<TemplateStats> {
-  const h = await redis.hgetall(statsKey(templateId));
+/**
+ * Counts per version (all versions summed, plus each) or for one version: all time, or
+ * over the last `days` UTC days including today (1..STATS_MAX_DAYS).
+ */
+export async function templateStats(redis: Redis, templateId: string, version?: string, days?: number, now = Date.now()): Promise<TemplateStats> {
+  let hashes: Record<string, string>[];
+  let window: { days: number; since: string } | undefined;
+  if (days === undefined) hashes = [await redis.hgetall(statsKey(templateId))];
+  else {
+    const n = Math.min(Math.max(1, Math.floor(days)), STATS_MAX_DAYS);
+    const dayList = Array.from({ length: n }, (_, i) => dayOf(now - i * 86_400_000));
+    const p = redis.pipeline();
+    for (const d of dayList) p.hgetall(dayStatsKey(templateId, d));
+    hashes = ((await p.exec()) ?? []).map(([err, h]) => {
+      if (err) throw err;
+      return h as Record<string, string>;
+    });
+    window = { days: n, since: dayList[n - 1]! };
+  }
   const per = new Map<string, Counts>();
-  for (const [field, n] of Object.entries(h)) {
-    const sep = field.indexOf(':');
-    const v = field.slice(0, sep);
-    const step = field.slice(sep + 1) as Step;
-    if (!FUNNEL.includes(step)) continue;
-    if (!per.has(v)) per.set(v, zero());
-    per.get(v)![step] = Number(n);
+  for (const h of hashes) {
+    for (const [field, n] of Object.entries(h)) {
+      const sep = field.indexOf(':');
+      const v = field.slice(0, sep);
+      const step = field.slice(sep + 1) as Step;
+      if (!FUNNEL.includes(step)) continue;
+      if (!per.has(v)) per.set(v, zero());
+      per.get(v)![step] += Number(n);
+    }
   }
   if (version) {
     const c = per.get(version) ?? zero();
-    return { template: templateId, version, counts: c, funnel: funnel(c) };
+    return { template: templateId, version, ...window, counts: c, funnel: funnel(c) };
   }
   const total = zero();
   for (const c of per.values()) for (const s of FUNNEL) total[s] += c[s];
   const versions = [...per.entries()].sort(([a], [b]) => a.localeCompare(b)).map(([v, c]) => ({ version: v, counts: c, funnel: funnel(c) }));
-  return { template: templateId, version: null, counts: total, funnel: funnel(total), versions };
+  return { template: templateId, version: null, ...window, counts: total, funnel: funnel(total), versions };
 }

@@ -261,14 +261,22 @@ export function worstData(fields: Record<string, FieldSpec>): Record<string, Fie
   return Object.fromEntries(out);
 }
 
+// Derived worst cases must be values the field accepts (the worst case of an enum is one
+// of its values, of a pattern a string it matches), or a preview shows what no one can send.
 function derivedWorst(f: FieldSpec): FieldValue | undefined {
   switch (f.type) {
     case 'string':
-      // Full-width characters are the widest in Japanese text.
-      return f.maxLength !== undefined ? '髙'.repeat(f.maxLength) : f.example;
+      if (f.enum?.length) return widest(f.enum.map(String));
+      if (f.maxLength === undefined) return f.example;
+      return widestMatching(f) ?? f.example;
     case 'integer':
-    case 'number':
-      return f.maximum ?? f.example;
+    case 'number': {
+      if (f.enum?.length) return widest(f.enum.filter((v): v is number => typeof v === 'number'));
+      const int = f.type === 'integer';
+      // The bound drawn widest: -1000000 is wider than 100.
+      const ends = [f.maximum === undefined ? undefined : int ? Math.floor(f.maximum) : f.maximum, f.minimum === undefined ? undefined : int ? Math.ceil(f.minimum) : f.minimum].filter((v): v is number => v !== undefined);
+      return ends.length ? widest(ends) : f.example;
+    }
     case 'boolean':
       return f.example ?? true;
     case 'array': {
@@ -279,4 +287,42 @@ function derivedWorst(f: FieldSpec): FieldValue | undefined {
       return Array.from({ length: n }, () => one);
     }
   }
+}
+
+/** Columns a string takes when drawn: full-width (CJK, kana, full-width forms) 2, others 1. Cheap, close enough to rank values. */
+export function drawnWidth(s: string): number {
+  let w = 0;
+  for (const c of s) w += /[\u1100-\u115f\u2e80-\u303e\u3041-\u33ff\u3400-\u4dbf\u4e00-\u9fff\ua960-\ua97f\uac00-\ud7a3\uf900-\ufaff\ufe30-\ufe4f\uff00-\uff60\uffe0-\uffe6]|[\u{20000}-\u{3fffd}]/u.test(c) ? 2 : 1;
+  return w;
+}
+
+/** The value drawn widest (the first of equals, so a declared order decides ties). */
+function widest<T extends string | number>(values: T[]): T | undefined {
+  let best: T | undefined;
+  for (const v of values) if (best === undefined || drawnWidth(String(v)) > drawnWidth(String(best))) best = v;
+  return best;
+}
+
+// Widest first: a full-width kanji, a full-width letter, then half-width letters and digits.
+const WORST_CHARS = ['髙', 'Ｗ', 'W', 'M', 'm', '9', '0'];
+
+/** The widest string of one repeated character the field accepts, longest first; undefined when none fits its pattern. */
+function widestMatching(f: FieldSpec): string | undefined {
+  const max = f.maxLength!;
+  if (f.pattern === undefined) return '髙'.repeat(max);
+  const re = fieldPattern(f.pattern);
+  if (!re) return undefined;
+  let best: string | undefined;
+  // Bounded work whatever maxLength says: about 4 million characters tested (a few ms), the longest lengths first.
+  let budget = 4_000_000;
+  for (let len = max; len >= Math.max(1, f.minLength ?? 1) && (len === max || budget > 0); len--) {
+    budget -= len * WORST_CHARS.length;
+    for (const c of WORST_CHARS) {
+      const s = c.repeat(len);
+      if (re.test(s) && (best === undefined || drawnWidth(s) > drawnWidth(best))) best = s;
+    }
+    // A shorter run of a full-width character can still be wider, so stop only when nothing shorter can win.
+    if (best !== undefined && drawnWidth(best) >= 2 * (len - 1)) break;
+  }
+  return best;
 }

@@ -1,5 +1,5 @@
 // Templates: every active template with its numbers, and the package upload
-// (drag & drop a zip), its upload progress, then its preparation, then either
+// (drag & drop a zip or a folder, zipped here), its upload progress, then its preparation, then either
 // "ready" or every problem the validator found.
 import { useEffect, useState } from 'preact/hooks';
 import { api, ApiFailure, postForm, sleep, type Problem } from './api.ts';
@@ -7,6 +7,10 @@ import { formatBytes, L, seconds } from './i18n.ts';
 import type { Stats, TemplateSummary, VersionInfo } from './types.ts';
 import { ErrorBox, ProblemList, Progress, StateBadge } from './ui.tsx';
 import { layerNamesOf } from './zip-manifest.ts';
+import { filesOfEntry, filesOfInput, zipFolder, type FolderFile } from './zip-folder.ts';
+
+/** The funnel shown per template covers this many days (UTC, today included). */
+const STATS_DAYS = 30;
 
 interface Row {
   t: TemplateSummary;
@@ -21,12 +25,12 @@ export function TemplatesScreen() {
     try {
       const { templates } = await api<{ templates: TemplateSummary[] }>('GET', '/v1/templates');
       setRows(templates.map((t) => ({ t })));
-      // Then the latest version (a newer one may be preparing or have failed) and the view funnel, per template.
+      // Then the latest version (a newer one may be preparing or have failed) and the last 30 days' view funnel, per template.
       const full = await Promise.all(
         templates.map(async (t): Promise<Row> => {
           const [v, s] = await Promise.all([
             api<{ versions: VersionInfo[] }>('GET', `/v1/templates/${t.id}/versions`).catch(() => null),
-            api<Stats>('GET', `/v1/templates/${t.id}/stats`).catch(() => null),
+            api<Stats>('GET', `/v1/templates/${t.id}/stats?days=${STATS_DAYS}`).catch(() => null),
           ]);
           return { t, latest: v?.versions[0], stats: s };
         }),
@@ -61,7 +65,7 @@ export function TemplatesScreen() {
                 <th scope="col">{L('長さ', 'Duration')}</th>
                 <th scope="col">{L('個人化される秒数', 'Personalized')}</th>
                 <th scope="col">{L('状態', 'State')}</th>
-                <th scope="col">{L('視聴（累計）', 'Views (all time)')}</th>
+                <th scope="col">{L(`視聴（過去${STATS_DAYS}日）`, `Views (last ${STATS_DAYS} days)`)}</th>
               </tr>
             </thead>
             <tbody>
@@ -122,6 +126,7 @@ function Funnel(p: { stats: Stats }) {
 
 type UploadState =
   | { phase: 'idle' }
+  | { phase: 'zipping'; name: string }
   | { phase: 'uploading'; name: string; sent: number; total: number }
   | { phase: 'preparing'; name: string; template: string; version: string; since: number; step?: string; done?: number; total?: number }
   | { phase: 'ready'; name: string; template: string; version: string; active: boolean }
@@ -131,7 +136,7 @@ type UploadState =
 function Upload(p: { onDone: () => void }) {
   const [s, setS] = useState<UploadState>({ phase: 'idle' });
   const [over, setOver] = useState(false);
-  const busy = s.phase === 'uploading' || s.phase === 'preparing';
+  const busy = s.phase === 'zipping' || s.phase === 'uploading' || s.phase === 'preparing';
 
   const send = async (file: File) => {
     const name = file.name;
@@ -148,6 +153,16 @@ function Upload(p: { onDone: () => void }) {
     } catch (e) {
       if (e instanceof ApiFailure && e.status === 422 && e.problems.length) setS({ phase: 'problems', name, problems: e.problems, message: e.message, layers: (await layerNamesOf(file)) ?? undefined });
       else setS({ phase: 'error', name, error: e });
+    }
+  };
+
+  /** A folder: zipped here (template.json at the top), then sent like a zip. */
+  const sendFolder = async (name: string, files: Promise<FolderFile[]> | FolderFile[]) => {
+    setS({ phase: 'zipping', name });
+    try {
+      void send(await zipFolder(await files));
+    } catch (e) {
+      setS({ phase: 'error', name, error: e });
     }
   };
 
@@ -174,8 +189,12 @@ function Upload(p: { onDone: () => void }) {
   const onDrop = (e: DragEvent) => {
     e.preventDefault();
     setOver(false);
+    if (busy) return;
+    // A dropped folder is only reachable as an entry, and only during the event.
+    const entry = e.dataTransfer?.items[0]?.webkitGetAsEntry();
+    if (entry?.isDirectory) return void sendFolder(entry.name, filesOfEntry(entry as FileSystemDirectoryEntry));
     const f = e.dataTransfer?.files[0];
-    if (f && !busy) void send(f);
+    if (f) void send(f);
   };
   return (
     <section class="upload" aria-labelledby="upload-title">
@@ -189,7 +208,7 @@ function Upload(p: { onDone: () => void }) {
         onDragLeave={() => setOver(false)}
         onDrop={onDrop}
       >
-        <p>{L('テンプレートの zip をここにドロップ、または', 'Drop the template zip here, or')}</p>
+        <p>{L('テンプレートの zip かフォルダをここにドロップ、または', 'Drop the template zip or folder here, or')}</p>
         <label class="button">
           {L('zip ファイルを選択', 'Choose a zip file')}
           <input
@@ -204,10 +223,31 @@ function Upload(p: { onDone: () => void }) {
               if (f) void send(f);
             }}
           />
+        </label>{' '}
+        <label class="button">
+          {L('フォルダを選択', 'Choose a folder')}
+          <input
+            type="file"
+            class="sr-only"
+            disabled={busy}
+            data-testid="folder-input"
+            ref={(el) => {
+              // Set as a property: Preact's JSX types have no webkitdirectory attribute.
+              if (el) el.webkitdirectory = true;
+            }}
+            onChange={(e) => {
+              const files = e.currentTarget.files;
+              if (!files?.length) return;
+              const list = filesOfInput(files);
+              e.currentTarget.value = '';
+              void sendFolder(list[0]!.path.split('/')[0]!, list);
+            }}
+          />
         </label>
         <p class="help">{L('公開中のバージョンは、新しいバージョンの準備が終わるまでそのまま使われます。問題があれば公開されません。', 'The active version stays live until the new one is ready; a package with problems is never published.')}</p>
       </div>
       <div aria-live="polite" class="upload-status">
+        {s.phase === 'zipping' && <Progress label={`${L('フォルダを zip にしています', 'Zipping the folder')} ${s.name}`} />}
         {s.phase === 'uploading' && <Progress value={s.sent} max={s.total || 1} label={`${L('アップロード中', 'Uploading')} ${s.name}: ${formatBytes(s.sent)} / ${formatBytes(s.total)}`} />}
         {s.phase === 'preparing' && (
           <Progress
