@@ -24,7 +24,12 @@ import { spawn } from 'node:child_process';
 import { peakRssMb, startKasane, treeRssSampler, type Proc } from './lib/procs.ts';
 import { median, pct, round, sleep } from './lib/stats.ts';
 
-const { values: opt } = parseArgs({ options: { quick: { type: 'boolean', default: false }, rps: { type: 'string', default: '1000' }, seconds: { type: 'string', default: '30' } } });
+const { values: opt } = parseArgs({ options: { quick: { type: 'boolean', default: false }, rps: { type: 'string', default: '1000' }, seconds: { type: 'string', default: '30' }, only: { type: 'string' } }, strict: false });
+// --only storage: the issue-11 storage scenario alone (bench/storage.ts), in its own process.
+if (opt.only === 'storage') {
+  const child = spawn(process.execPath, ['--import', 'tsx', path.join(PROJECT_ROOT, 'bench/storage.ts'), ...process.argv.slice(2)], { cwd: PROJECT_ROOT, stdio: 'inherit' });
+  process.exit(await new Promise<number>((r) => child.on('close', (c) => r(c ?? 1))));
+} else if (opt.only) throw new Error(`--only: unknown scenario "${String(opt.only)}" (known: storage)`);
 const QUICK = opt.quick!;
 const REPS = QUICK ? 2 : 5;
 
