@@ -344,6 +344,8 @@ try {
         worker_cpu_ms: m(runs.map((r) => r.workerCpuMs)),
         ...(s.s3 ? { s3rver_cpu_ms: m(runs.map((r) => r.s3rverCpuMs!)), requests_per_render: Object.fromEntries(Object.entries(reqs).map(([k, v]) => [k, round(v, 1)])) } : {}),
         wall_over_local: round(median(runs.map((r) => r.wallMs)) / median(base.map((r) => r.wallMs))),
+        // Each render against the local one just before it (same moment's load): steadier on a shared machine.
+        wall_over_local_paired: round(median(runs.map((r, k) => r.wallMs / base[k]!.wallMs))),
         worker_cpu_over_local: round(median(runs.map((r) => r.workerCpuMs)) / median(base.map((r) => r.workerCpuMs))),
       };
     }
@@ -375,7 +377,7 @@ try {
     };
     for (const s of services) {
       const p = per[s.name] as any;
-      rows.push(`| ${id} | ${s.name} | ${p.wall_ms} | ${p.worker_ms} | ${p.worker_cpu_ms} | ${p.wall_over_local}× | ${p.worker_cpu_over_local}× | ${p.s3rver_cpu_ms ?? '–'} | ${p.requests_per_render ? Object.entries(p.requests_per_render).map(([k, v]) => `${k} ${v}`).join(', ') : '–'} |`);
+      rows.push(`| ${id} | ${s.name} | ${p.wall_ms} | ${p.worker_ms} | ${p.worker_cpu_ms} | ${p.wall_over_local}× (paired ${p.wall_over_local_paired}×) | ${p.worker_cpu_over_local}× | ${p.s3rver_cpu_ms ?? '–'} | ${p.requests_per_render ? Object.entries(p.requests_per_render).map(([k, v]) => `${k} ${v}`).join(', ') : '–'} |`);
     }
   }
   const table = [
