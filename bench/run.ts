@@ -26,10 +26,11 @@ import { peakRssMb, startKasane, treeRssSampler, type Proc } from './lib/procs.t
 import { median, pct, round, sleep } from './lib/stats.ts';
 
 const { values: opt } = parseArgs({ options: { quick: { type: 'boolean', default: false }, rps: { type: 'string', default: '1000' }, seconds: { type: 'string', default: '30' }, only: { type: 'string' } }, strict: false });
-// `--only encode|campaign`: one issue-13 scenario on its own (its own options after `--`, e.g.
-// `npm run bench -- --only campaign -- --workers 1`), instead of the whole table.
+// `--only encode|campaign|storage`: one scenario on its own (its own options after `--`, e.g.
+// `npm run bench -- --only campaign -- --workers 1`, `--only storage -- --quick`), instead of the whole table.
+const SCENARIOS = ['encode', 'campaign', 'storage'];
 if (typeof opt.only === 'string') {
-  if (!['encode', 'campaign'].includes(opt.only)) throw new Error(`--only: encode or campaign, not ${opt.only}`);
+  if (!SCENARIOS.includes(opt.only)) throw new Error(`--only: one of ${SCENARIOS.join(', ')}, not ${opt.only}`);
   const rest = process.argv.slice(process.argv.indexOf('--', process.argv.indexOf('--only')) + 1 || process.argv.length);
   const r = spawnSync(process.execPath, ['--import', 'tsx', path.join(PROJECT_ROOT, `bench/${opt.only}.ts`), ...rest], { cwd: PROJECT_ROOT, stdio: 'inherit' });
   process.exit(r.status ?? 1);

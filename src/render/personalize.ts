@@ -171,9 +171,11 @@ export async function renderPersonalSegments(
   const dynamic = plan.segments.filter((s) => s.kind === 'dynamic');
   const order = opts.order ?? dynamic.map((s) => s.index);
   let missing: SegmentInfo[] = [];
-  for (const index of order) {
+  // All at once: on S3 each lookup is a round trip, and they all precede the encode.
+  const exists = await Promise.all(order.map((index) => storage.head(keys[index]!)));
+  for (const [k, index] of order.entries()) {
     const key = keys[index]!;
-    if (await storage.head(key)) await report({ index, key, reused: true, ms: performance.now() - t0 });
+    if (exists[k]) await report({ index, key, reused: true, ms: performance.now() - t0 });
     else missing.push(plan.segments[index]!);
   }
   let deferred: number[] = [];

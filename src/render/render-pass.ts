@@ -122,6 +122,10 @@ export async function renderPass(
 ): Promise<void> {
   if (!pass.length) return;
   const work = await mkdtemp(path.join(os.tmpdir(), 'kasane-pass-'));
+  // The template segments each personal one is spliced into, fetched while ffmpeg encodes
+  // (on S3 a GET each): the last segment's splice then waits on no round trip.
+  const templates = pass.map(({ seg }) => storage.get(seg.key));
+  for (const t of templates) t.catch(() => {}); // surfaced where awaited
   // Pinned in this machine's cache until ffmpeg is done with them.
   const mezzanines: CachedFile[] = [];
   try {
@@ -137,7 +141,7 @@ export async function renderPass(
       '-frames:v', String(total),
       '-f', 'mpegts', 'pipe:1',
     );
-    await encodeAndSplice(args, pass, storage, onSegment, opts.signal);
+    await encodeAndSplice(args, pass, templates, onSegment, opts.signal);
   } finally {
     for (const m of mezzanines) m.release();
     await rm(work, { recursive: true, force: true });
@@ -195,7 +199,7 @@ function segmentStarts(pass: PassSegment[]): { starts: number[]; total: number }
 async function encodeAndSplice(
   args: string[],
   pass: PassSegment[],
-  storage: Storage,
+  templates: Array<Promise<Buffer | null>>,
   onSegment: (seg: SegmentInfo, bytes: Buffer) => Promise<void>,
   signal: AbortSignal | undefined,
 ): Promise<void> {
@@ -203,9 +207,10 @@ async function encodeAndSplice(
   let emitted = 0;
   let chain: Promise<void> = Promise.resolve();
   const emit = (encoded: Buffer) => {
-    const seg = pass[emitted++]!.seg;
+    const k = emitted++;
+    const seg = pass[k]!.seg;
     chain = chain.then(async () => {
-      const template = await storage.get(seg.key);
+      const template = await templates[k]!;
       if (!template) throw new Error(`template segment ${seg.key} is missing from storage`);
       await onSegment(seg, spliceSegment(template, encoded));
     });
