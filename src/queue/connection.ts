@@ -6,6 +6,8 @@ export type RedisTarget = { url: string } | { socket: string };
 export function redisOptions(t: RedisTarget): RedisOptions {
   if ('socket' in t) return { path: t.socket, maxRetriesPerRequest: null };
   const u = new URL(t.url);
+  // unix:///run/redis/redis.sock?db=1 — a Redis on this machine reached through its socket.
+  if (u.protocol === 'unix:') return { path: decodeURIComponent(u.pathname), db: Number(u.searchParams.get('db') ?? 0), maxRetriesPerRequest: null };
   return {
     host: u.hostname,
     port: Number(u.port || 6379),
