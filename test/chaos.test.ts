@@ -2,19 +2,22 @@
 // killed with SIGKILL 10 times at random moments (and restarted), Redis (AOF, fsync
 // always) is killed and restarted once. Meanwhile viewers poll the personal segments.
 // What must hold: every accepted render completes, and every 200 for a segment is the
-// whole segment (the same bytes the finished render serves), never part of one.
+// whole segment (the same bytes the finished render serves), never part of one, and
+// every render's render.ready webhook arrives. A second test holds Redis down longer
+// than the API waits for it: 503 + Retry-After at once, health checks say so.
 // Seeded: the seed is printed; CHAOS_SEED=<n> replays the same schedule.
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { closeSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import http from 'node:http';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { PROJECT_ROOT } from '../src/config/index.ts';
 import { redisServerPath } from '../src/queue/embedded-redis.ts';
-import { startTestService, type TestService } from './helpers/service.ts';
+import { API_KEY, startTestService, type TestService } from './helpers/service.ts';
 import { writeTinyTemplate } from './helpers/tiny-template.ts';
 import { analyzeSegment, checkStream } from './support/hls-checks.ts';
 
@@ -95,24 +98,84 @@ interface Accepted {
   done: boolean;
 }
 
-let root: string | undefined;
-let t: TestService | undefined;
-let redis: KillableRedis | undefined;
-const workers: Array<ChildProcess | undefined> = [undefined, undefined];
-
+/** What each test started, stopped after it whatever happened. */
+const cleanup: Array<() => Promise<unknown> | unknown> = [];
 after(async () => {
-  for (const w of workers) if (w && w.exitCode === null && !w.signalCode) w.kill('SIGKILL');
-  await t?.close().catch(() => {});
-  await redis?.kill();
-  if (root) rmSync(root, { recursive: true, force: true });
+  for (const c of cleanup.reverse()) await Promise.resolve().then(c).catch(() => {});
 });
+
+async function freePort(): Promise<number> {
+  const s = net.createServer();
+  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
+  const { port } = s.address() as net.AddressInfo;
+  await new Promise((r) => s.close(r));
+  return port;
+}
+
+/** `kasane worker` processes in slots; each (re)start gets its own log file and health port. */
+class WorkerPool {
+  readonly procs: Array<ChildProcess | undefined> = [];
+  readonly ports: number[] = [];
+  private generation = 0;
+  constructor(private readonly env: NodeJS.ProcessEnv, private readonly logs: string) {
+    cleanup.push(() => this.procs.forEach((w) => w && w.exitCode === null && !w.signalCode && w.kill('SIGKILL')));
+  }
+  async start(slot: number): Promise<void> {
+    const port = (this.ports[slot] ??= await freePort());
+    const log = openSync(path.join(this.logs, `worker-${slot}-${this.generation++}.log`), 'w');
+    this.procs[slot] = spawn(process.execPath, [path.join(PROJECT_ROOT, 'bin/kasane.js'), 'worker'], { env: { ...this.env, KASANE_WORKER_HEALTH_PORT: String(port) }, stdio: ['ignore', log, log] });
+    closeSync(log);
+  }
+  async kill(slot: number): Promise<void> {
+    const w = this.procs[slot];
+    if (w && w.exitCode === null && !w.signalCode) {
+      w.kill('SIGKILL');
+      await new Promise((r) => w.once('exit', r));
+    }
+  }
+  /** The worker's own health check: status and body. */
+  async health(slot: number): Promise<{ status: number; body: any }> {
+    try {
+      const r = await fetch(`http://127.0.0.1:${this.ports[slot]}/healthz`, { signal: AbortSignal.timeout(5000) });
+      return { status: r.status, body: await r.json() };
+    } catch (e) {
+      return { status: 0, body: (e as Error).message };
+    }
+  }
+  async waitHealthy(slot: number, ms = 60_000): Promise<void> {
+    for (const end = Date.now() + ms; ; await sleep(100)) {
+      const h = await this.health(slot);
+      if (h.status === 200) return;
+      if (Date.now() > end) throw new Error(`worker ${slot} not healthy after ${ms} ms: ${h.status} ${JSON.stringify(h.body)}`);
+    }
+  }
+}
+
+/** A customer's webhook receiver: which renders it was told are ready. */
+async function startReceiver(): Promise<{ url: string; ready: Set<string> }> {
+  const ready = new Set<string>();
+  const server = http.createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      const e = JSON.parse(Buffer.concat(chunks).toString('utf8'));
+      if (e.type === 'render.ready') ready.add(e.data.render_id);
+      res.writeHead(200).end('ok');
+    });
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  cleanup.push(() => new Promise((r) => server.close(r)));
+  return { url: `http://127.0.0.1:${(server.address() as net.AddressInfo).port}/hook`, ready };
+}
 
 test(`chaos: ${KILLS} worker SIGKILLs and a Redis restart under a stream of renders (seed ${SEED})`, { timeout: 420_000 }, async () => {
   console.log(`chaos seed ${SEED} (replay with CHAOS_SEED=${SEED})`);
-  root = mkdtempSync(path.join(os.tmpdir(), 'kasane-chaos-'));
+  const root = mkdtempSync(path.join(os.tmpdir(), 'kasane-chaos-'));
+  cleanup.push(() => rmSync(root, { recursive: true, force: true }));
   const logs = path.join(root, 'logs');
   mkdirSync(logs);
-  redis = new KillableRedis(path.join(root, 'redis'));
+  const redis = new KillableRedis(path.join(root, 'redis'));
+  cleanup.push(() => redis.kill());
   await redis.start();
   await writeTinyTemplate(path.join(root, 'templates'), {
     id: 'chaos',
@@ -124,33 +187,32 @@ test(`chaos: ${KILLS} worker SIGKILLs and a Redis restart under a stream of rend
       { id: 'amount', type: 'text', start: 1.6, end: 2, box: { x: 10, y: 60, width: 300, height: 60 }, text: '{{amount}} 円', style: { fontSize: 24, color: '#ffffff' } },
     ],
   });
-  t = await startTestService({
+  const t = await startTestService({
     worker: false,
-    env: { REDIS_URL: redis.url, KASANE_TEMPLATES_DIR: path.join(root, 'templates'), ...storageEnv(root), KASANE_JIT_WAIT_MS: '300', KASANE_RETRY_DELAY_MS: '200' },
+    env: {
+      REDIS_URL: redis.url,
+      KASANE_TEMPLATES_DIR: path.join(root, 'templates'),
+      ...storageEnv(root),
+      KASANE_JIT_WAIT_MS: '300',
+      KASANE_RETRY_DELAY_MS: '200',
+      KASANE_EVENT_ALLOW_PRIVATE: '1',
+      KASANE_EVENT_RETRY_BASE_MS: '200',
+    },
   });
-  const env = t.env;
-  let generation = 0;
-  const startWorker = (slot: number) => {
-    const log = openSync(path.join(logs, `worker-${slot}-${generation++}.log`), 'w');
-    const w = spawn(process.execPath, [path.join(PROJECT_ROOT, 'bin/kasane.js'), 'worker'], { env, stdio: ['ignore', log, log] });
-    closeSync(log);
-    workers[slot] = w;
-  };
-  const killWorker = async (slot: number) => {
-    const w = workers[slot]!;
-    if (w.exitCode === null && !w.signalCode) {
-      w.kill('SIGKILL');
-      await new Promise((r) => w.once('exit', r));
-    }
-  };
-  startWorker(0);
-  startWorker(1);
+  cleanup.push(() => t.close());
+  const pool = new WorkerPool(t.env, logs);
+  await Promise.all([pool.start(0), pool.start(1)]);
+  await Promise.all([pool.waitHealthy(0), pool.waitHealthy(1)]);
   const [prepared] = await t.svc.prepareBundled();
   assert.equal(prepared?.templateId, 'chaos');
+  const receiver = await startReceiver();
+  const endpoint = await t.api('POST', '/v1/webhook-endpoints', { url: receiver.url, events: ['render.ready'] });
+  assert.equal(endpoint.status, 201, JSON.stringify(endpoint.body));
 
   const accepted: Accepted[] = [];
   const refused: string[] = [];
   const badServes: string[] = [];
+  const answers = { ok: 0, retry: 0 };
   let stopArrivals = false;
   let stopPolling = false;
 
@@ -195,12 +257,14 @@ test(`chaos: ${KILLS} worker SIGKILLs and a Redis restart under a stream of rend
         const body = Buffer.from(await res.arrayBuffer());
         if (res.status === 503) {
           if (!res.headers.get('retry-after')) badServes.push(`${a.id}/${n}: 503 without Retry-After`);
+          answers.retry++;
           continue;
         }
         if (res.status !== 200) {
           badServes.push(`${a.id}/${n}: ${res.status} ${body.toString().slice(0, 200)}`);
           continue;
         }
+        answers.ok++;
         const problem = segmentProblem(body, res.headers.get('content-length'));
         if (problem) badServes.push(`${a.id}/${n}: 200 with a broken segment: ${problem}`);
         const seen = a.seen.get(n) ?? new Set();
@@ -211,30 +275,36 @@ test(`chaos: ${KILLS} worker SIGKILLs and a Redis restart under a stream of rend
   };
   const pollers = [poll(), poll()];
 
-  // The chaos: kills at random moments, Redis killed once in between.
+  // The chaos: kills at random moments; once, Redis is killed, and a worker is killed and
+  // started again while Redis is still down (as when a whole host reboots).
   const redisAfterKill = 2 + Math.floor(rand() * (KILLS - 4));
   const schedule: string[] = [];
   for (let k = 0; k < KILLS; k++) {
     await sleep(between(KILL_GAP_MS));
     const slot = rand() < 0.5 ? 0 : 1;
-    await killWorker(slot);
+    await pool.kill(slot);
     schedule.push(`kill worker ${slot} at ${accepted.length} accepted`);
-    await sleep(between([0, 1000]));
-    startWorker(slot);
     if (k === redisAfterKill) {
-      await sleep(between(KILL_GAP_MS));
       await redis.kill();
       const down = between(REDIS_DOWN_MS);
-      schedule.push(`redis down ${down} ms at ${accepted.length} accepted`);
+      schedule.push(`redis down ${down} ms`);
+      await pool.start(slot);
       await sleep(down);
+      const h = await pool.health(1 - slot);
+      assert.equal(h.status, 503, `a worker's health check says when Redis is down: ${JSON.stringify(h.body)}`);
       await redis.start();
+    } else {
+      await sleep(between([0, 1000]));
+      await pool.start(slot);
     }
+    // Next kill only once it works again (it takes jobs when healthy): each kill lands on a working worker.
+    await pool.waitHealthy(slot);
   }
   stopArrivals = true;
   await arrivals;
   await Promise.all(inflight);
   console.log(`chaos: ${schedule.join('; ')}`);
-  console.log(`chaos: ${accepted.length} renders accepted, ${refused.length} refused`);
+  console.log(`chaos: ${accepted.length} renders accepted, ${refused.length} refused; viewers got ${answers.ok} segments and ${answers.retry} 503s`);
 
   // Every accepted render completes.
   const t0 = Date.now();
@@ -253,6 +323,10 @@ test(`chaos: ${KILLS} worker SIGKILLs and a Redis restart under a stream of rend
     await sleep(500);
   }
   console.log(`chaos: all renders done ${Date.now() - t0} ms after the chaos ended`);
+  // And the customer's tool heard of every one of them.
+  for (const end = Date.now() + 60_000; accepted.some((a) => !receiver.ready.has(a.id)); await sleep(200)) {
+    if (Date.now() > end) assert.fail(`render.ready never arrived for ${accepted.filter((a) => !receiver.ready.has(a.id)).length} of ${accepted.length} renders`);
+  }
   stopPolling = true;
   await Promise.all(pollers);
 
@@ -307,3 +381,53 @@ function workerLogTails(dir: string): string {
   for (const f of readdirSync(dir).sort((a, b) => a.localeCompare(b, 'en', { numeric: true }))) latest.set(f.split('-')[1]!, f);
   return [...latest.values()].map((f) => `--- ${f}\n${readFileSync(path.join(dir, f), 'utf8').slice(-1500)}`).join('\n');
 }
+
+test('Redis down for longer than the API waits: 503 + Retry-After at once, health checks say so, all well once it is back', async () => {
+  const root = mkdtempSync(path.join(os.tmpdir(), 'kasane-redis-down-'));
+  cleanup.push(() => rmSync(root, { recursive: true, force: true }));
+  const redis = new KillableRedis(path.join(root, 'redis'));
+  cleanup.push(() => redis.kill());
+  await redis.start();
+  const t = await startTestService({ worker: false, env: { REDIS_URL: redis.url, ...storageEnv(root), KASANE_REDIS_WAIT_MS: '1000' } });
+  let closing: Promise<void> | undefined;
+  const close = () => (closing ??= t.close());
+  cleanup.push(close);
+  const pool = new WorkerPool(t.env, root);
+  await pool.start(0);
+  await pool.waitHealthy(0);
+  const ask = async (p: string, init: RequestInit = {}) => {
+    const t0 = Date.now();
+    const r = await fetch(t.url + p, { ...init, signal: AbortSignal.timeout(10_000) });
+    return { status: r.status, body: await r.json(), retryAfter: r.headers.get('retry-after'), cors: r.headers.get('access-control-allow-origin'), ms: Date.now() - t0 };
+  };
+  const auth = { authorization: `Bearer ${API_KEY}` };
+  assert.equal((await ask('/v1/renders/rnosuchrender', { headers: auth })).status, 404);
+
+  await redis.kill();
+  // An MA tool's call and a viewer's request: a precise 503 after the short wait, not a hang until Redis returns.
+  const render = await ask('/v1/renders', { method: 'POST', headers: { ...auth, 'content-type': 'application/json' }, body: JSON.stringify({ template: 'energy-savings', data: { name: 'x' } }) });
+  assert.equal(render.status, 503);
+  assert.equal(render.body.error.code, 'unavailable');
+  assert.equal(render.retryAfter, '5');
+  assert.ok(render.ms < 5000, `answered after ${render.ms} ms`);
+  const viewer = await ask('/v/sometoken/1.ts');
+  assert.equal(viewer.status, 503);
+  assert.equal(viewer.cors, '*', 'a player on another origin can read the 503');
+  const health = await ask('/healthz');
+  assert.equal(health.status, 503);
+  assert.notEqual(health.body.checks.redis, 'ok');
+  const workerHealth = await pool.health(0);
+  assert.equal(workerHealth.status, 503);
+  assert.notEqual(workerHealth.body.checks.redis, 'ok');
+  assert.equal(workerHealth.body.checks.worker, 'ok');
+
+  await redis.start();
+  for (const end = Date.now() + 20_000; (await ask('/healthz')).status !== 200; await sleep(100)) assert.ok(Date.now() < end, 'API healthy again');
+  assert.equal((await ask('/v1/renders/rnosuchrender', { headers: auth })).status, 404);
+  await pool.waitHealthy(0);
+  // And it still stops when asked (a SIGTERM from docker or systemd), in bounded time.
+  const t0 = Date.now();
+  const closed = await Promise.race([close().then(() => 'closed'), sleep(30_000).then(() => 'still closing')]);
+  assert.equal(closed, 'closed', 'the API process stops after a Redis restart');
+  console.log(`API closed ${Date.now() - t0} ms after being asked`);
+});

@@ -27,3 +27,33 @@ export function connect(t: RedisTarget): Redis {
 export function bullConnection(t: RedisTarget): ConnectionOptions {
   return redisOptions(t) as ConnectionOptions;
 }
+
+/**
+ * Whether Redis answers now: 'ok', or why not. Commands otherwise wait for a reconnect
+ * for ever (maxRetriesPerRequest: null), which is right for work, wrong for a health check.
+ */
+export async function pingWithin(redis: Redis, ms: number): Promise<string> {
+  if (redis.status !== 'ready') return `redis ${redis.status}`;
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<string>((r) => (timer = setTimeout(() => r(`redis did not answer within ${ms} ms`), ms)));
+  try {
+    return await Promise.race([redis.ping().then(() => 'ok', (e: Error) => e.message.split('\n')[0]!.slice(0, 200)), late]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** True once the connection is ready (at once when it is), false when `ms` pass first. */
+export function readyWithin(redis: Redis, ms: number): Promise<boolean> {
+  if (redis.status === 'ready') return Promise.resolve(true);
+  return new Promise((resolve) => {
+    const done = (ok: boolean) => {
+      clearTimeout(timer);
+      redis.off('ready', onReady);
+      resolve(ok);
+    };
+    const onReady = () => done(true);
+    const timer = setTimeout(() => done(false), ms);
+    redis.on('ready', onReady);
+  });
+}
