@@ -6,7 +6,7 @@
 // a running API and `kasane worker`, pass when healthy and fail when the worker is gone.
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
@@ -99,12 +99,12 @@ after(async () => {
   await t?.close();
 });
 
-/** Runs a compose health check (CMD form) with its port swapped for the test's; its exit code. */
-function runHealthcheck(testCmd: string[], fromPort: string, toPort: number): number | null {
+/** Runs a compose health check (CMD form) with its port swapped for the test's; its exit code. Async: the API answers from this process. */
+async function runHealthcheck(testCmd: string[], fromPort: string, toPort: number): Promise<number | null> {
   const [, cmd, ...args] = testCmd;
   assert.equal(cmd, 'node');
-  const r = spawnSync(process.execPath, args.map((a) => a.replace(`:${fromPort}/`, `:${toPort}/`)), { timeout: 10_000 });
-  return r.status;
+  const p = spawn(process.execPath, args.map((a) => a.replace(`:${fromPort}/`, `:${toPort}/`)), { stdio: 'ignore', timeout: 10_000 });
+  return new Promise((r) => p.once('exit', (code) => r(code)));
 }
 
 async function freePort(): Promise<number> {
@@ -119,16 +119,16 @@ test('the compose health checks pass on a running API and worker, and fail when 
   const { services: s } = compose();
   t = await startTestService({ worker: false });
   const apiPort = Number(new URL(t.url).port);
-  assert.equal(runHealthcheck(s.api.healthcheck.test, '3000', apiPort), 0, 'API healthy');
+  assert.equal(await runHealthcheck(s.api.healthcheck.test, '3000', apiPort), 0, 'API healthy');
 
   const port = await freePort();
   worker = spawn(process.execPath, [path.join(PROJECT_ROOT, 'bin/kasane.js'), 'worker'], { env: { ...t.env, KASANE_WORKER_HEALTH_PORT: String(port) }, stdio: 'ignore' });
   const from = s.worker.environment.KASANE_WORKER_HEALTH_PORT;
-  for (const end = Date.now() + 60_000; runHealthcheck(s.worker.healthcheck.test, from, port) !== 0; await new Promise((r) => setTimeout(r, 200))) {
+  for (const end = Date.now() + 60_000; (await runHealthcheck(s.worker.healthcheck.test, from, port)) !== 0; await new Promise((r) => setTimeout(r, 200))) {
     assert.ok(Date.now() < end, 'worker health check never passed');
   }
   const w = worker;
   w.kill('SIGKILL');
   await new Promise((r) => w.once('exit', r));
-  assert.equal(runHealthcheck(s.worker.healthcheck.test, from, port), 1, 'a dead worker fails its health check');
+  assert.equal(await runHealthcheck(s.worker.healthcheck.test, from, port), 1, 'a dead worker fails its health check');
 });
