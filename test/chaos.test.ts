@@ -429,7 +429,10 @@ test('Redis down for longer than the API waits: 503 + Retry-After at once, healt
   await pool.waitHealthy(0);
   // And it still stops when asked (a SIGTERM from docker or systemd), in bounded time.
   const t0 = Date.now();
-  const closed = await Promise.race([close().then(() => 'closed'), sleep(30_000).then(() => 'still closing')]);
+  const closed = await Promise.race([close().then(() => 'closed'), new Promise((r) => setTimeout(r, 30_000, 'still closing').unref())]);
   assert.equal(closed, 'closed', 'the API process stops after a Redis restart');
-  console.log(`API closed ${Date.now() - t0} ms after being asked`);
+  const ms = Date.now() - t0;
+  console.log(`API closed ${ms} ms after being asked`);
+  // Not cut short by the 8 s bound on a part that hangs: every part closed by itself.
+  assert.ok(ms < 7000, `closing took ${ms} ms`);
 });
