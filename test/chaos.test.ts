@@ -41,15 +41,19 @@ function prng(seed: number): () => number {
     return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   };
 }
+// Two streams: the arrivals run concurrently with the kills, so sharing one stream would make
+// the schedule depend on timing, and a seed would not replay it.
 const rand = prng(SEED);
-const between = ([lo, hi]: [number, number]) => lo + Math.floor(rand() * (hi - lo));
+const arrivalRand = prng(SEED ^ 0x5bd1e995);
+const between = ([lo, hi]: [number, number], r = rand) => lo + Math.floor(r() * (hi - lo));
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /**
- * Where every process stores its objects. The only place storage is chosen: to run the
- * chaos on S3, return the S3 settings (KASANE_STORAGE=s3://…, KASANE_S3_ENDPOINT, …) here.
+ * Where every process stores its objects: the one place storage is chosen. To run the chaos
+ * on S3, return the S3 settings of a started s3rver here (KASANE_STORAGE=s3://bucket/prefix,
+ * KASANE_S3_ENDPOINT, KASANE_S3_FORCE_PATH_STYLE=1, AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY).
  */
-function storageEnv(root: string): Record<string, string> {
+async function storageEnv(root: string): Promise<Record<string, string>> {
   return { KASANE_STORAGE_DIR: path.join(root, 'storage') };
 }
 
@@ -192,7 +196,7 @@ test(`chaos: ${KILLS} worker SIGKILLs and a Redis restart under a stream of rend
     env: {
       REDIS_URL: redis.url,
       KASANE_TEMPLATES_DIR: path.join(root, 'templates'),
-      ...storageEnv(root),
+      ...(await storageEnv(root)),
       KASANE_JIT_WAIT_MS: '300',
       KASANE_RETRY_DELAY_MS: '200',
       KASANE_EVENT_ALLOW_PRIVATE: '1',
@@ -215,6 +219,11 @@ test(`chaos: ${KILLS} worker SIGKILLs and a Redis restart under a stream of rend
   const answers = { ok: 0, retry: 0 };
   let stopArrivals = false;
   let stopPolling = false;
+  // A failed assertion must not leave the viewers and the stream running for ever.
+  cleanup.push(() => {
+    stopArrivals = true;
+    stopPolling = true;
+  });
 
   // A steady stream of renders, each for a different person (nothing reused).
   const inflight: Array<Promise<void>> = [];
@@ -231,7 +240,7 @@ test(`chaos: ${KILLS} worker SIGKILLs and a Redis restart under a stream of rend
           }
         })(),
       );
-      await sleep(between(ARRIVAL_MS));
+      await sleep(between(ARRIVAL_MS, arrivalRand));
     }
   })();
 
@@ -316,6 +325,7 @@ test(`chaos: ${KILLS} worker SIGKILLs and a Redis restart under a stream of rend
       const st = await t.api('GET', `/v1/renders/${a.id}`);
       states.set(a.id, `${st.status} ${st.body?.state} ${st.body?.error ?? ''}`);
       if (st.body?.state === 'done') a.done = true;
+      if (st.body?.state === 'failed') assert.fail(`render ${a.id} failed: ${st.body.error}\n${workerLogTails(logs)}`);
     }
     const open = accepted.filter((x) => !x.done);
     if (!open.length) break;
@@ -390,7 +400,7 @@ test('Redis down for longer than the API waits: 503 + Retry-After at once, healt
   const redis = new KillableRedis(path.join(root, 'redis'));
   cleanup.push(() => redis.kill());
   await redis.start();
-  const t = await startTestService({ worker: false, env: { REDIS_URL: redis.url, ...storageEnv(root), KASANE_REDIS_WAIT_MS: '1000' } });
+  const t = await startTestService({ worker: false, env: { REDIS_URL: redis.url, ...(await storageEnv(root)), KASANE_REDIS_WAIT_MS: '1000' } });
   let closing: Promise<void> | undefined;
   const close = () => (closing ??= t.close());
   cleanup.push(close);
