@@ -51,17 +51,27 @@ export async function pingWithin(redis: Redis, ms: number): Promise<string> {
   }
 }
 
+/** One 'ready' listener per connection however many requests wait on it (no listener pile-up during an outage). */
+const nextReady = new WeakMap<Redis, Promise<void>>();
+
 /** True once the connection is ready (at once when it is), false when `ms` pass first. */
-export function readyWithin(redis: Redis, ms: number): Promise<boolean> {
-  if (redis.status === 'ready') return Promise.resolve(true);
-  return new Promise((resolve) => {
-    const done = (ok: boolean) => {
-      clearTimeout(timer);
-      redis.off('ready', onReady);
-      resolve(ok);
-    };
-    const onReady = () => done(true);
-    const timer = setTimeout(() => done(false), ms);
-    redis.on('ready', onReady);
-  });
+export async function readyWithin(redis: Redis, ms: number): Promise<boolean> {
+  if (redis.status === 'ready') return true;
+  let ready = nextReady.get(redis);
+  if (!ready) {
+    ready = new Promise<void>((resolve) =>
+      redis.once('ready', () => {
+        nextReady.delete(redis);
+        resolve();
+      }),
+    );
+    nextReady.set(redis, ready);
+  }
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<boolean>((r) => (timer = setTimeout(() => r(false), ms)));
+  try {
+    return await Promise.race([ready.then(() => true), late]);
+  } finally {
+    clearTimeout(timer);
+  }
 }
