@@ -280,6 +280,8 @@ test(`chaos: ${KILLS} worker SIGKILLs and a Redis restart under a stream of rend
         seen.add(createHash('sha256').update(body).digest('hex'));
         a.seen.set(n, seen);
       }
+      // Continuous, but leaving the 2 cores to the workers.
+      await sleep(20);
     }
   };
   const pollers = [poll(), poll()];
