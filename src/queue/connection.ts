@@ -4,19 +4,21 @@ import type { ConnectionOptions } from 'bullmq';
 export type RedisTarget = { url: string } | { socket: string };
 
 /**
- * Reconnect at most 2 s after Redis is back. BullMQ's own default backs off to 20 s, so
- * after a restart of some seconds workers idled that long, and a QueueEvents closed while
- * waiting to reconnect never finished closing (ioredis emits no 'end' then): test/chaos.test.ts.
+ * For a QueueEvents: reconnect at most 2 s after Redis is back. With BullMQ's default
+ * (backing off to 20 s) one closed while it waited to reconnect never finished closing
+ * (ioredis emits no 'end' then), so the API could not stop after a Redis restart
+ * (test/chaos.test.ts). Workers keep BullMQ's default: the chaos test shows them back at work.
  */
-const retryStrategy = (attempt: number) => Math.min(attempt * 100, 2000);
+export function quickReconnect(c: ConnectionOptions): ConnectionOptions {
+  return { ...(c as RedisOptions), retryStrategy: (attempt: number) => Math.min(attempt * 100, 2000) } as ConnectionOptions;
+}
 
 export function redisOptions(t: RedisTarget): RedisOptions {
-  if ('socket' in t) return { path: t.socket, maxRetriesPerRequest: null, retryStrategy };
+  if ('socket' in t) return { path: t.socket, maxRetriesPerRequest: null };
   const u = new URL(t.url);
   // unix:///run/redis/redis.sock?db=1 — a Redis on this machine reached through its socket.
-  if (u.protocol === 'unix:') return { path: decodeURIComponent(u.pathname), db: Number(u.searchParams.get('db') ?? 0), maxRetriesPerRequest: null, retryStrategy };
+  if (u.protocol === 'unix:') return { path: decodeURIComponent(u.pathname), db: Number(u.searchParams.get('db') ?? 0), maxRetriesPerRequest: null };
   return {
-    retryStrategy,
     host: u.hostname,
     port: Number(u.port || 6379),
     username: u.username ? decodeURIComponent(u.username) : undefined,
