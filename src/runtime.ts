@@ -10,7 +10,7 @@ import { createLogger, silentLogger, type Logger } from './config/logger.ts';
 import { configureFfmpeg } from './video/ffmpeg.ts';
 import { LocalStorage } from './storage/storage.ts';
 import { startEmbeddedRedis, type EmbeddedRedis } from './queue/embedded-redis.ts';
-import { connect, bullConnection, quickReconnect, type RedisTarget } from './queue/connection.ts';
+import { connect, bullConnection, type RedisTarget } from './queue/connection.ts';
 import { TemplateRegistry } from './templates/registry.ts';
 import { RenderStore } from './render/records.ts';
 import { PreviewPool } from './render/preview-pool.ts';
@@ -151,7 +151,7 @@ async function startApi(p: Parts, closers: Array<() => Promise<unknown>>): Promi
   sub.on('error', onRedisError('subscriber'));
   const waiter = new ReadyWaiter(sub, p.storage);
   closers.push(() => waiter.close());
-  const prepareEvents = new QueueEvents(PREPARE_QUEUE, { connection: quickReconnect(connection) });
+  const prepareEvents = new QueueEvents(PREPARE_QUEUE, { connection });
   prepareEvents.on('error', onRedisError('prepare events'));
   closers.push(() => prepareEvents.close());
   const previews = new PreviewPool(config.storageDir, config.imageFetch);

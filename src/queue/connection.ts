@@ -4,21 +4,20 @@ import type { ConnectionOptions } from 'bullmq';
 export type RedisTarget = { url: string } | { socket: string };
 
 /**
- * For a QueueEvents: reconnect at most 2 s after Redis is back. With BullMQ's default
- * (backing off to 20 s) one closed while it waited to reconnect never finished closing
- * (ioredis emits no 'end' then), so the API could not stop after a Redis restart
- * (test/chaos.test.ts). Workers keep BullMQ's default: the chaos test shows them back at work.
+ * Reconnect at most 2 s after Redis is back, every connection. BullMQ's own default backs
+ * off to 20 s: after a restart of some seconds its connections stayed away that long, and
+ * one closed while it waited to reconnect never finished closing (ioredis emits no 'end'
+ * then), so an API could not stop after a Redis restart (test/chaos.test.ts).
  */
-export function quickReconnect(c: ConnectionOptions): ConnectionOptions {
-  return { ...(c as RedisOptions), retryStrategy: (attempt: number) => Math.min(attempt * 100, 2000) } as ConnectionOptions;
-}
+const retryStrategy = (attempt: number) => Math.min(attempt * 100, 2000);
 
 export function redisOptions(t: RedisTarget): RedisOptions {
-  if ('socket' in t) return { path: t.socket, maxRetriesPerRequest: null };
+  if ('socket' in t) return { path: t.socket, maxRetriesPerRequest: null, retryStrategy };
   const u = new URL(t.url);
   // unix:///run/redis/redis.sock?db=1 — a Redis on this machine reached through its socket.
-  if (u.protocol === 'unix:') return { path: decodeURIComponent(u.pathname), db: Number(u.searchParams.get('db') ?? 0), maxRetriesPerRequest: null };
+  if (u.protocol === 'unix:') return { path: decodeURIComponent(u.pathname), db: Number(u.searchParams.get('db') ?? 0), maxRetriesPerRequest: null, retryStrategy };
   return {
+    retryStrategy,
     host: u.hostname,
     port: Number(u.port || 6379),
     username: u.username ? decodeURIComponent(u.username) : undefined,
