@@ -19,6 +19,7 @@ import { RenderStore } from './render/records.ts';
 import { PreviewPool } from './render/preview-pool.ts';
 import { prepareQueue, renderQueue, PREPARE_QUEUE, type PrepareQueue, type RenderQueue } from './queue/queues.ts';
 import { startWorkers } from './queue/workers.ts';
+import { startWorkerHealth } from './queue/worker-health.ts';
 import { deliveryQueue, EventPublisher, startDeliveryWorker, type DeliveryQueue } from './events/index.ts';
 import { ReadyWaiter } from './viewer/ready-waiter.ts';
 import { buildApp } from './api/app.ts';
@@ -84,6 +85,10 @@ export async function startService(opts: { api: boolean; worker: boolean; env?: 
   if (opts.worker) {
     const w = startWorkers({ connection, redis, storage, registry: parts.registry, concurrency: config.workerConcurrency, fetchPolicy: config.imageFetch, renderQueue: rq, log: logger.child({ name: 'worker' }), events: parts.events });
     closers.push(() => w.close());
+    if (config.workerHealthPort) {
+      const health = await startWorkerHealth({ port: config.workerHealthPort, host: config.host, redis, storage, worker: w.render });
+      closers.push(() => health.close());
+    }
     const deliveries = startDeliveryWorker({ connection, redis, settings: config.events, log: logger.child({ name: 'webhooks' }) });
     closers.push(() => deliveries.close());
     const b = startBatchWorker(connection, batchDeps(parts), logger.child({ name: 'batch' }));
@@ -107,15 +112,25 @@ export async function startService(opts: { api: boolean; worker: boolean; env?: 
     metricsUrl: metrics ? `http://127.0.0.1:${metrics.port}/metrics` : undefined,
     prepareBundled: () => prepareBundled(parts),
     close: async () => {
-      for (const c of closers.reverse()) await c().catch(() => {});
-      await rq.close();
-      await pq.close();
-      await dq.close();
-      await bq.close();
+      // Each part gets a bounded time: after a Redis restart a BullMQ QueueEvents' close
+      // can wait for ever (test/chaos.test.ts), and a stop that never ends is a SIGKILL later.
+      // A worker cut short loses nothing: its job stalls and is taken up again.
+      for (const c of [...closers.reverse(), () => rq.close(), () => pq.close(), () => dq.close(), () => bq.close()]) await closeWithin(c, CLOSE_MS, logger);
       redis.disconnect();
       await embedded?.stop();
     },
   };
+}
+
+/** How long one part of the service may take to close (docker stop waits 10 s by default, compose sets 30 s for workers). */
+const CLOSE_MS = 8000;
+
+async function closeWithin(close: () => Promise<unknown>, ms: number, log: Logger): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<'late'>((r) => (timer = setTimeout(() => r('late'), ms)));
+  const r = await Promise.race([close().catch(() => undefined), late]);
+  clearTimeout(timer);
+  if (r === 'late') log.warn({ ms }, 'a part of the service did not close in time; stopping without it');
 }
 
 /** What the service's parts share: one Redis, one storage, the queues. */

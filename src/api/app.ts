@@ -9,6 +9,8 @@ import { installAuth } from './auth.ts';
 import { keyRoutes } from './routes/keys.ts';
 import { ApiKeyStore } from '../access/keys.ts';
 import { redactUrl } from './redact-url.ts';
+import { redisGate } from './redis-gate.ts';
+import { pingWithin } from '../queue/connection.ts';
 import { renderRoutes } from './routes/renders.ts';
 import { templateRoutes } from './routes/templates.ts';
 import { statsRoutes } from './routes/stats.ts';
@@ -58,6 +60,7 @@ export async function buildApp(ctx: ApiContext, opts: { logger?: Logger } = {}):
     reply.header('x-request-id', req.id);
   });
   app.setErrorHandler(handleError);
+  app.addHook('onRequest', redisGate(ctx.redis, ctx.config.redisWaitMs));
   // The API speaks JSON (and multipart for packages): a text/plain body is a 415, not a string to validate.
   app.removeContentTypeParser('text/plain');
   // Template packages arrive as multipart uploads; only the upload route reads them.
@@ -71,7 +74,7 @@ export async function buildApp(ctx: ApiContext, opts: { logger?: Logger } = {}):
 
   app.get('/healthz', { config: { scope: 'public' } }, async (_req, reply) => {
     const checks: Record<string, string> = {};
-    await ctx.redis.ping().then(() => (checks.redis = 'ok'), (e: Error) => (checks.redis = e.message));
+    checks.redis = await pingWithin(ctx.redis, 2000);
     await ctx.storage.ping().then(() => (checks.storage = 'ok'), (e: Error) => (checks.storage = e.message));
     const ok = Object.values(checks).every((v) => v === 'ok');
     return reply.code(ok ? 200 : 503).send({ ok, checks });

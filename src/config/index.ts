@@ -57,6 +57,10 @@ export interface Config {
   metricsPort?: number;
   /** CPU priority added to a worker-only process (`kasane worker`); 0 leaves it alone. */
   workerNice: number;
+  /** `kasane worker` answers GET /healthz on this port (HOST) for orchestrators; unset: no health server. */
+  workerHealthPort?: number;
+  /** How long an API request waits for Redis to come back before it is answered 503 + Retry-After. */
+  redisWaitMs: number;
   /** The redis-server binary for the embedded Redis; unset: the usual places, then PATH. */
   redisServerPath?: string;
   ffmpeg: FfmpegSettings;
@@ -282,6 +286,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     logLevel: oneOf(env, 'LOG_LEVEL', LOG_LEVELS, 'info'),
     metricsPort: env.KASANE_METRICS_PORT ? int(env, 'KASANE_METRICS_PORT', 0, 0, 65535) : undefined,
     workerNice: int(env, 'KASANE_WORKER_NICE', 10, 0, 19),
+    workerHealthPort: env.KASANE_WORKER_HEALTH_PORT ? int(env, 'KASANE_WORKER_HEALTH_PORT', 0, 1, 65535) : undefined,
+    redisWaitMs: int(env, 'KASANE_REDIS_WAIT_MS', 5000, 0, 60_000),
     redisServerPath: env.REDIS_SERVER_PATH || undefined,
     ffmpeg: ffmpegSettings(env),
     apiKeyFile: env.KASANE_API_KEYS ? undefined : path.join(varDir, 'api-key'),

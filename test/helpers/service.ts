@@ -50,7 +50,8 @@ export async function startTestService(opts: { worker?: boolean; env?: Record<st
     LOG_LEVEL: 'warn',
     ...opts.env,
   };
-  delete env.REDIS_URL;
+  // A test that runs its own Redis (test/chaos.test.ts) passes REDIS_URL; the others get the embedded one.
+  if (!opts.env?.REDIS_URL) delete env.REDIS_URL;
   const svc = await startService({ api: true, worker: opts.worker ?? true, env, logger: false });
   // PUBLIC_URL must match the ephemeral port for the links we hand out.
   const url = svc.url!;
