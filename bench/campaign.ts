@@ -22,6 +22,7 @@ import { benchItemSet } from './fixtures.ts';
 import { startKasane, type Proc } from './lib/procs.ts';
 import { startBenchService, writeResult } from './lib/service.ts';
 import { median, pct, round, sleep } from './lib/stats.ts';
+import { prng as rng } from '../test/support/prng.ts';
 
 const { values: opt } = parseArgs({
   options: {
@@ -48,18 +49,6 @@ const REPLAY_S = Number(opt.replay);
 const COMPRESSION = (HOURS * 3600) / REPLAY_S;
 
 // ------------------------------------------------------------------ the campaign's shape
-
-/** A small deterministic PRNG (mulberry32), so every run replays the same campaign. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 interface Contact {
   n: number;

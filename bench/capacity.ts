@@ -16,6 +16,7 @@
 //
 //   npx tsx bench/capacity.ts --fps 158.5 [--opens-per-hour 10000] [--open-rate 0.3]
 import { parseArgs } from 'node:util';
+import { prng as rng } from '../test/support/prng.ts';
 
 const { values: opt } = parseArgs({
   options: {
@@ -36,17 +37,6 @@ const { values: opt } = parseArgs({
     seed: { type: 'string', default: '13' },
   },
 });
-
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 interface Job {
   release: number;

@@ -6,7 +6,6 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
@@ -18,6 +17,7 @@ import { PROJECT_ROOT } from '../src/config/index.ts';
 import { signToken } from '../src/viewer/signing.ts';
 import { redisServerPath } from '../src/queue/embedded-redis.ts';
 import { enqueueContinuation, PRIORITY, RENDER_QUEUE, renderJobId } from '../src/queue/queues.ts';
+import { freePort, waitFor } from './support/net.ts';
 
 const root = mkdtempSync(path.join(os.tmpdir(), 'kasane-hardening-'));
 const templates = path.join(root, 'templates');
@@ -306,21 +306,3 @@ test('a worker process survives Redis going away, says so in its log, and comes 
   }
 });
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const p = (s.address() as net.AddressInfo).port;
-      s.close(() => resolve(p));
-    });
-  });
-}
-
-async function waitFor(fn: () => Promise<boolean>, ms: number): Promise<void> {
-  for (const end = Date.now() + ms; ; ) {
-    if (await fn().catch(() => false)) return;
-    if (Date.now() > end) throw new Error('timed out');
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}

@@ -21,6 +21,8 @@ import { redisServerPath } from '../src/queue/embedded-redis.ts';
 import { API_KEY, startTestService, type TestService } from './helpers/service.ts';
 import { writeTinyTemplate } from './helpers/tiny-template.ts';
 import { analyzeSegment, checkStream } from './support/hls-checks.ts';
+import { freePort } from './support/net.ts';
+import { prng } from './support/prng.ts';
 
 const SEED = process.env.CHAOS_SEED ? Number(process.env.CHAOS_SEED) : Math.floor(Math.random() * 2 ** 31);
 const KILLS = 10;
@@ -31,17 +33,6 @@ const KILL_GAP_MS: [number, number] = [2000, 4500];
 /** How long Redis stays down. */
 const REDIS_DOWN_MS: [number, number] = [500, 2500];
 
-/** mulberry32: small, seedable, good enough to place kills. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 // Two streams: the arrivals run concurrently with the kills, so sharing one stream would make
 // the schedule depend on timing, and a seed would not replay it.
 const rand = prng(SEED);
@@ -114,14 +105,6 @@ const cleanup: Array<() => Promise<unknown> | unknown> = [];
 after(async () => {
   for (const c of cleanup.reverse()) await Promise.resolve().then(c).catch(() => {});
 });
-
-async function freePort(): Promise<number> {
-  const s = net.createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
-  const { port } = s.address() as net.AddressInfo;
-  await new Promise((r) => s.close(r));
-  return port;
-}
 
 /** `kasane worker` processes in slots; each (re)start gets its own log file and health port. */
 class WorkerPool {

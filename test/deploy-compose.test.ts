@@ -8,12 +8,12 @@ import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import net from 'node:net';
 import path from 'node:path';
 // `yaml` comes with @fastify/swagger (a dependency); the report asks to declare it as a devDependency.
 import { parseDocument } from 'yaml';
 import { PROJECT_ROOT } from '../src/config/index.ts';
 import { startTestService, type TestService } from './helpers/service.ts';
+import { freePort } from './support/net.ts';
 
 const read = (f: string) => readFileSync(path.join(PROJECT_ROOT, f), 'utf8');
 
@@ -105,14 +105,6 @@ async function runHealthcheck(testCmd: string[], fromPort: string, toPort: numbe
   assert.equal(cmd, 'node');
   const p = spawn(process.execPath, args.map((a) => a.replace(`:${fromPort}/`, `:${toPort}/`)), { stdio: 'ignore', timeout: 10_000 });
   return new Promise((r) => p.once('exit', (code) => r(code)));
-}
-
-async function freePort(): Promise<number> {
-  const s = net.createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
-  const { port } = s.address() as net.AddressInfo;
-  await new Promise((r) => s.close(r));
-  return port;
 }
 
 test('the compose health checks pass on a running API and worker, and fail when the worker is gone', async () => {

@@ -6,7 +6,6 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { startTestService, API_KEY, type TestService } from './helpers/service.ts';
@@ -14,6 +13,7 @@ import { writeTinyTemplate } from './helpers/tiny-template.ts';
 import { LocalStorage } from '../src/storage/local.ts';
 import { countStorageErrors } from '../src/storage/count-errors.ts';
 import { exposition } from '../src/metrics/index.ts';
+import { freePort } from './support/net.ts';
 
 const root = mkdtempSync(path.join(os.tmpdir(), 'kasane-metrics-'));
 const TINY = 'metrics-tiny';
@@ -151,13 +151,3 @@ test('a failing storage operation is counted by operation; a missing object is n
   assert.ok(Number.isNaN(sample((await exposition()).body, 'kasane_storage_errors_total', { op: 'head' })));
 });
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const p = (s.address() as net.AddressInfo).port;
-      s.close(() => resolve(p));
-    });
-  });
-}

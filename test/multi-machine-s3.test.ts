@@ -7,7 +7,6 @@
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createServer } from 'node:net';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -20,6 +19,7 @@ import { zipFiles } from '../src/templates/package/zip-writer.ts';
 import { writeTinyTemplate, textLayer } from './helpers/tiny-template.ts';
 import { checkStream } from './support/hls-checks.ts';
 import { startS3, type TestS3 } from './support/s3.ts';
+import { freePort } from './support/net.ts';
 
 const KEY = 'multi-machine-key-0123456789';
 const root = mkdtempSync(path.join(os.tmpdir(), 'kasane-multi-'));
@@ -32,16 +32,6 @@ after(async () => {
   await s3?.close();
   rmSync(root, { recursive: true, force: true });
 });
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => resolve(port));
-    });
-    s.on('error', reject);
-  });
-}
 
 /** One "machine": a kasane process with its own var (and so cache) folder; stdout kept for its log lines. */
 function machine(role: 'api' | 'worker', name: string, env: Record<string, string>): { proc: ChildProcess; varDir: string; log: () => string } {

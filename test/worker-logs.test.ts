@@ -15,6 +15,7 @@ import { PROJECT_ROOT } from '../src/config/index.ts';
 import { redisServerPath } from '../src/queue/embedded-redis.ts';
 import { API_KEY, SHARED_STORAGE } from './helpers/service.ts';
 import { writeTinyTemplate } from './helpers/tiny-template.ts';
+import { freePort, waitFor } from './support/net.ts';
 
 const root = mkdtempSync(path.join(os.tmpdir(), 'kasane-worker-logs-'));
 const TINY = 'worker-logs-tiny';
@@ -120,21 +121,3 @@ test('the worker process logs JSON lines with the render bound, never the person
   }
 });
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const p = (s.address() as net.AddressInfo).port;
-      s.close(() => resolve(p));
-    });
-  });
-}
-
-async function waitFor(fn: () => Promise<boolean>, ms: number): Promise<void> {
-  for (const end = Date.now() + ms; ; ) {
-    if (await fn().catch(() => false)) return;
-    if (Date.now() > end) throw new Error('timed out');
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
