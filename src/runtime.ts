@@ -82,20 +82,7 @@ export async function startService(opts: { api: boolean; worker: boolean; env?: 
   const unwatch = watchQueueDepth({ render: rq, prepare: pq, webhook: dq, batch: bq });
   closers.push(async () => unwatch());
 
-  if (opts.worker) {
-    const w = startWorkers({ connection, redis, storage, registry: parts.registry, concurrency: config.workerConcurrency, fetchPolicy: config.imageFetch, renderQueue: rq, log: logger.child({ name: 'worker' }), events: parts.events });
-    closers.push(() => w.close());
-    if (config.workerHealthPort) {
-      const health = await startWorkerHealth({ port: config.workerHealthPort, host: config.host, redis, storage, worker: w.render });
-      closers.push(() => health.close());
-    }
-    const deliveries = startDeliveryWorker({ connection, redis, settings: config.events, log: logger.child({ name: 'webhooks' }) });
-    closers.push(() => deliveries.close());
-    const b = startBatchWorker(connection, batchDeps(parts), logger.child({ name: 'batch' }));
-    closers.push(() => b.close());
-    const sweeper = startSweeper({ connection, redis, storage, renderQueue: rq, contentSecret: config.contentSecret, intervalMs: config.retention.sweepIntervalMs, graceSec: config.retention.graceSec, log: logger.child({ name: 'retention' }) });
-    closers.push(() => sweeper.close());
-  }
+  if (opts.worker) await startWorkerParts(parts, closers);
   const api = opts.api ? await startApi(parts, closers) : undefined;
   // Every process (a worker included, which has no API) can be scraped here without a key.
   const metrics = config.metricsPort !== undefined ? await startMetricsServer(config.metricsPort, config.host) : undefined;
@@ -120,6 +107,23 @@ export async function startService(opts: { api: boolean; worker: boolean; env?: 
       await embedded?.stop();
     },
   };
+}
+
+/** A worker process's parts: render/prepare workers, webhook deliveries, batches, the retention sweep, its health port. */
+async function startWorkerParts(p: Parts, closers: Array<() => Promise<unknown>>): Promise<void> {
+  const { config, logger, connection, redis, storage, rq } = p;
+  const w = startWorkers({ connection, redis, storage, registry: p.registry, concurrency: config.workerConcurrency, fetchPolicy: config.imageFetch, renderQueue: rq, log: logger.child({ name: 'worker' }), events: p.events! });
+  closers.push(() => w.close());
+  if (config.workerHealthPort) {
+    const health = await startWorkerHealth({ port: config.workerHealthPort, host: config.host, redis, storage, worker: w.render });
+    closers.push(() => health.close());
+  }
+  const deliveries = startDeliveryWorker({ connection, redis, settings: config.events, log: logger.child({ name: 'webhooks' }) });
+  closers.push(() => deliveries.close());
+  const b = startBatchWorker(connection, batchDeps(p), logger.child({ name: 'batch' }));
+  closers.push(() => b.close());
+  const sweeper = startSweeper({ connection, redis, storage, renderQueue: rq, contentSecret: config.contentSecret, intervalMs: config.retention.sweepIntervalMs, graceSec: config.retention.graceSec, log: logger.child({ name: 'retention' }) });
+  closers.push(() => sweeper.close());
 }
 
 /** How long one part of the service may take to close (docker stop waits 10 s by default, compose sets 30 s for workers). */

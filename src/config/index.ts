@@ -232,6 +232,39 @@ function envKey(entry: string, i: number): { secret: string; scopes: ApiScope[] 
   return { secret, scopes: [...new Set(scopes as ApiScope[])] };
 }
 
+/** KASANE_SIGNING_KEYS="kid1:secret1,kid0:secret0" — first signs, all verify. */
+function signingKeySettings(raw: string): Config['signingKeys'] {
+  return raw.split(',').map((pair) => {
+    const i = pair.indexOf(':');
+    if (i <= 0) throw new ConfigError('KASANE_SIGNING_KEYS must look like "kid:secret,kid2:secret2"');
+    const id = pair.slice(0, i).trim();
+    const secret = pair.slice(i + 1).trim();
+    if (!/^[A-Za-z0-9_-]{1,16}$/.test(id)) throw new ConfigError(`KASANE_SIGNING_KEYS: key id "${id}" must be 1-16 of [A-Za-z0-9_-]`);
+    if (secret.length < 16) throw new ConfigError(`KASANE_SIGNING_KEYS: secret for "${id}" must be at least 16 characters`);
+    return { id, secret: Buffer.from(secret) };
+  });
+}
+
+function imageFetchSettings(env: NodeJS.ProcessEnv): Config['imageFetch'] {
+  return {
+    allowHosts: (env.KASANE_IMAGE_HOSTS || '').split(',').map((h) => h.trim().toLowerCase()).filter(Boolean),
+    allowPrivate: bool(env, 'KASANE_IMAGE_ALLOW_PRIVATE', false),
+    maxBytes: int(env, 'KASANE_IMAGE_MAX_BYTES', 5 * 1024 * 1024, 1024, 100 * 1024 * 1024),
+    maxPixels: int(env, 'KASANE_IMAGE_MAX_PIXELS', 4096 * 4096, 1024, 100_000_000),
+    timeoutMs: int(env, 'KASANE_IMAGE_TIMEOUT_MS', 3000, 100, 60_000),
+  };
+}
+
+function eventSettings(env: NodeJS.ProcessEnv, publicUrl: string): EventSettings {
+  return {
+    allowHttp: bool(env, 'KASANE_EVENT_ALLOW_HTTP', !publicUrl.startsWith('https:')),
+    allowPrivate: bool(env, 'KASANE_EVENT_ALLOW_PRIVATE', false),
+    retryBaseMs: int(env, 'KASANE_EVENT_RETRY_BASE_MS', 5000, 10, 600_000),
+    timeoutMs: int(env, 'KASANE_EVENT_TIMEOUT_MS', 10_000, 100, 60_000),
+    disableAfterDays: int(env, 'KASANE_EVENT_DISABLE_AFTER_DAYS', 5, 1, 365),
+  };
+}
+
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const varDir = path.resolve(env.KASANE_VAR_DIR || path.join(PROJECT_ROOT, 'var'));
   const port = int(env, 'PORT', 3000, 0, 65535);
@@ -245,17 +278,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     .filter(Boolean)
     .map(envKey);
   const apiKeys = envKeys.map((k) => k.secret);
-  // KASANE_SIGNING_KEYS="kid1:secret1,kid0:secret0" — first signs, all verify.
-  const signingRaw = env.KASANE_SIGNING_KEYS || `k1:${persistentSecret(varDir, 'signing-key', 32)}`;
-  const signingKeys = signingRaw.split(',').map((pair) => {
-    const i = pair.indexOf(':');
-    if (i <= 0) throw new ConfigError('KASANE_SIGNING_KEYS must look like "kid:secret,kid2:secret2"');
-    const id = pair.slice(0, i).trim();
-    const secret = pair.slice(i + 1).trim();
-    if (!/^[A-Za-z0-9_-]{1,16}$/.test(id)) throw new ConfigError(`KASANE_SIGNING_KEYS: key id "${id}" must be 1-16 of [A-Za-z0-9_-]`);
-    if (secret.length < 16) throw new ConfigError(`KASANE_SIGNING_KEYS: secret for "${id}" must be at least 16 characters`);
-    return { id, secret: Buffer.from(secret) };
-  });
+  const signingKeys = signingKeySettings(env.KASANE_SIGNING_KEYS || `k1:${persistentSecret(varDir, 'signing-key', 32)}`);
   const contentSecret = Buffer.from(env.KASANE_CONTENT_SECRET || persistentSecret(varDir, 'content-key', 32));
   return {
     port,
@@ -292,20 +315,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     ffmpeg: ffmpegSettings(env),
     apiKeyFile: env.KASANE_API_KEYS ? undefined : path.join(varDir, 'api-key'),
     client: { url: url(env, 'KASANE_URL'), apiKey: env.KASANE_API_KEY || undefined },
-    imageFetch: {
-      allowHosts: (env.KASANE_IMAGE_HOSTS || '').split(',').map((h) => h.trim().toLowerCase()).filter(Boolean),
-      allowPrivate: bool(env, 'KASANE_IMAGE_ALLOW_PRIVATE', false),
-      maxBytes: int(env, 'KASANE_IMAGE_MAX_BYTES', 5 * 1024 * 1024, 1024, 100 * 1024 * 1024),
-      maxPixels: int(env, 'KASANE_IMAGE_MAX_PIXELS', 4096 * 4096, 1024, 100_000_000),
-      timeoutMs: int(env, 'KASANE_IMAGE_TIMEOUT_MS', 3000, 100, 60_000),
-    },
-    events: {
-      allowHttp: bool(env, 'KASANE_EVENT_ALLOW_HTTP', !publicUrl.startsWith('https:')),
-      allowPrivate: bool(env, 'KASANE_EVENT_ALLOW_PRIVATE', false),
-      retryBaseMs: int(env, 'KASANE_EVENT_RETRY_BASE_MS', 5000, 10, 600_000),
-      timeoutMs: int(env, 'KASANE_EVENT_TIMEOUT_MS', 10_000, 100, 60_000),
-      disableAfterDays: int(env, 'KASANE_EVENT_DISABLE_AFTER_DAYS', 5, 1, 365),
-    },
+    imageFetch: imageFetchSettings(env),
+    events: eventSettings(env, publicUrl),
     retention: {
       graceSec: int(env, 'KASANE_RETENTION_GRACE_HOURS', 24, 0, 24 * 365) * 3600,
       sweepIntervalMs: int(env, 'KASANE_RETENTION_SWEEP_MS', 15 * 60_000, 100, 24 * 3600_000),

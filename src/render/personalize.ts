@@ -189,34 +189,52 @@ export async function renderPersonalSegments(
     if (opts.claims && !(await opts.claims.claim(keys[seg.index]!))) elsewhere.push(seg);
     else todo.push(seg);
   }
-  const encode = async (segs: SegmentInfo[]) => {
-    const pass: PassSegment[] = [];
-    // One pass encodes its segments in turn: each one's time runs from the one before (drawing included).
-    let since = performance.now();
-    for (const seg of segs) pass.push({ seg, overlays: await overlaysFor(plan, seg, data, ctx) });
-    await renderPass(plan, pass, storage, async (seg, bytes) => {
-      const key = keys[seg.index]!;
-      await storage.put(key, bytes);
-      segmentEncodeSeconds.observe((performance.now() - since) / 1000);
-      since = performance.now();
-      await report({ index: seg.index, key, reused: false, ms: performance.now() - t0 });
-    }, { signal: opts.signal });
-  };
+  const encode = (segs: SegmentInfo[]) => encodeAndStore(plan, segs, { data, ctx, storage, keys, report, t0, signal: opts.signal });
   const claimed = opts.claims ? todo.map((s) => keys[s.index]!) : [];
   try {
     await encode(todo);
   } finally {
     for (const key of claimed) await opts.claims!.release(key).catch(() => {});
   }
-  // Segments another worker was encoding: wait for them; if that worker died, encode them here.
-  const orphans: SegmentInfo[] = [];
-  for (const seg of elsewhere) {
-    const key = keys[seg.index]!;
-    const until = Date.now() + CLAIM_WAIT_MS;
-    while (!(await storage.head(key)) && Date.now() < until && !opts.signal?.aborted) await new Promise((r) => setTimeout(r, 50));
-    if (await storage.head(key)) await report({ index: seg.index, key, reused: true, ms: performance.now() - t0 });
-    else orphans.push(seg);
-  }
+  const orphans = await awaitClaimedElsewhere(elsewhere, keys, storage, async (seg, key) => report({ index: seg.index, key, reused: true, ms: performance.now() - t0 }), opts.signal);
   await encode(orphans);
   return { done, deferred };
+}
+
+/** One encoder pass over `segs`, each stored (and reported) the moment it is encoded. */
+async function encodeAndStore(
+  plan: TemplatePlan,
+  segs: SegmentInfo[],
+  o: { data: Record<string, unknown>; ctx: DrawContext; storage: Storage; keys: Record<number, string>; report: (d: SegmentDone) => Promise<void>; t0: number; signal?: AbortSignal },
+): Promise<void> {
+  const pass: PassSegment[] = [];
+  // One pass encodes its segments in turn: each one's time runs from the one before (drawing included).
+  let since = performance.now();
+  for (const seg of segs) pass.push({ seg, overlays: await overlaysFor(plan, seg, o.data, o.ctx) });
+  await renderPass(plan, pass, o.storage, async (seg, bytes) => {
+    const key = o.keys[seg.index]!;
+    await o.storage.put(key, bytes);
+    segmentEncodeSeconds.observe((performance.now() - since) / 1000);
+    since = performance.now();
+    await o.report({ index: seg.index, key, reused: false, ms: performance.now() - o.t0 });
+  }, { signal: o.signal });
+}
+
+/** Segments another worker was encoding: wait for them; those never stored (that worker died) are returned to encode here. */
+async function awaitClaimedElsewhere(
+  segs: SegmentInfo[],
+  keys: Record<number, string>,
+  storage: Storage,
+  stored: (seg: SegmentInfo, key: string) => Promise<void>,
+  signal?: AbortSignal,
+): Promise<SegmentInfo[]> {
+  const orphans: SegmentInfo[] = [];
+  for (const seg of segs) {
+    const key = keys[seg.index]!;
+    const until = Date.now() + CLAIM_WAIT_MS;
+    while (!(await storage.head(key)) && Date.now() < until && !signal?.aborted) await new Promise((r) => setTimeout(r, 50));
+    if (await storage.head(key)) await stored(seg, key);
+    else orphans.push(seg);
+  }
+  return orphans;
 }
