@@ -117,6 +117,8 @@ async function start(api: boolean, worker: boolean): Promise<number> {
       const body = res.json() as { player_url: string; poster_url: string; playlist_url: string; mp4_url: string };
       console.log(`\n  ${p.templateId} (${p.version})\n    watch:    ${body.player_url}\n    poster:   ${body.poster_url}\n    playlist: ${body.playlist_url}\n    mp4:      ${body.mp4_url}`);
     }
+    console.log(`\nOperator console: ${svc.config.publicUrl}/console/  (sign in with the API key above)`);
+    console.log(`API reference:    ${svc.config.publicUrl}/docs`);
     console.log(`\nTry: curl -s -H 'Authorization: Bearer ${key}' ${svc.config.publicUrl}/v1/templates\n`);
   }
   return -1; // keep running
