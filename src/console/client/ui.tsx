@@ -92,7 +92,9 @@ export function problemPlace(pointer: string | undefined, layerNames: string[] =
 /** Every problem at once, grouped by file, then by layer / field / section. */
 export function ProblemList(p: { problems: Problem[]; layerNames?: string[] }) {
   const groups = new Map<string, Map<string, Problem[]>>();
-  for (const pr of p.problems) {
+  // Layers in their order in template.json (the validator reports by check, not by layer).
+  const layerOf = (pr: Problem) => Number(/^\/layers\/(\d+)/.exec(pr.pointer ?? '')?.[1] ?? -1);
+  for (const pr of [...p.problems].sort((a, b) => layerOf(a) - layerOf(b))) {
     const { file, part } = problemPlace(pr.pointer, p.layerNames);
     const g = groups.get(file) ?? new Map<string, Problem[]>();
     groups.set(file, g);
