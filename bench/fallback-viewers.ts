@@ -16,7 +16,7 @@
 // worker (+ ffmpeg) and Chromium took. Writes bench/results/fallback-viewers-<date>.json.
 //   npm run bench -- --only fallback          (or: npm run build && npx tsx bench/fallback-viewers.ts)
 import os from 'node:os';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { chromium, type Browser } from 'playwright-core';
 import { startBenchService, writeResult, type BenchService } from './lib/service.ts';
 import { benchItemSet } from './fixtures.ts';
@@ -26,11 +26,26 @@ import { CHROMIUM_ARGS, CHROMIUM_PATH } from '../test/support/player.ts';
 const VIEWERS = 8;
 const VIEW_TIMEOUT_MS = 120_000;
 
-/** CPU seconds of a process and its reaped children (ffmpeg runs; closed Chromium renderers). */
+/**
+ * CPU seconds of a process tree: each live process's own time plus its reaped children's
+ * (ffmpeg runs; Chromium renderers reaped by its zygotes), so nothing is counted twice.
+ */
 function treeCpu(pid: number): number {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return (Number(f[11]) + Number(f[12]) + Number(f[13]) + Number(f[14])) / 100;
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(f[11]) + Number(f[12]) + Number(f[13]) + Number(f[14])) / 100 + childPids(pid).reduce((a, c) => a + treeCpu(c), 0);
+  } catch {
+    return 0; // exited meanwhile
+  }
+}
+
+function childPids(pid: number): number[] {
+  try {
+    return readdirSync(`/proc/${pid}/task`).flatMap((t) => readFileSync(`/proc/${pid}/task/${t}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number));
+  } catch {
+    return [];
+  }
 }
 
 let n = 0;
@@ -57,6 +72,12 @@ const acceptAll = (svc: BenchService): Promise<Accepted[]> =>
   );
 
 interface View {
+  /** Freezes of the picture after the first frame (currentTime not advancing while playing, > 250 ms): [at ms, lasting ms, media time]. */
+  freezes: Array<[number, number, number]>;
+  frozenMs: number;
+  /** (ended − first frame) − the video's duration: time lost to waiting, whatever the events said. */
+  firstToEndBeyondDurationMs: number;
+  log: string[];
   /** `waiting` events after the first `playing`. */
   waiting: number;
   /** ms spent between such a `waiting` and the next `playing`. */
@@ -69,6 +90,47 @@ interface View {
   errors: string[];
 }
 
+/**
+ * Runs in each watch page before its own script (a string: tsx's helpers do not exist in the
+ * page). Media events do not bubble: listened to in the capture phase; performance.now()
+ * counts from navigation start. Besides the events, what a viewer sees whatever the events
+ * say: the picture not advancing while the video is meant to play — freezes over 250 ms
+ * after the first frame as [at ms, lasting ms, media time].
+ */
+const PAGE_PROBE = `(() => {
+  const b = window.bench = { first: -1, endedAt: -1, waiting: 0, waitingMs: 0, waitingSince: -1, ended: false, freezes: [], log: [] };
+  const ev = (name, fn) => document.addEventListener(name, (e) => {
+    const v = e.target;
+    b.log.push(Math.round(performance.now()) + ' ' + name + ' ' + v.currentTime.toFixed(2));
+    fn(v);
+  }, true);
+  ev('playing', () => {
+    const t = performance.now();
+    if (b.first < 0) b.first = t;
+    if (b.waitingSince >= 0) b.waitingMs += t - b.waitingSince;
+    b.waitingSince = -1;
+  });
+  ev('waiting', () => {
+    if (b.first < 0 || b.ended) return;
+    b.waiting++;
+    b.waitingSince = performance.now();
+  });
+  ev('ended', () => { b.ended = true; b.endedAt = performance.now(); });
+  ev('stalled', () => {});
+  ev('pause', () => {});
+  let last = -1, since = 0;
+  setInterval(() => {
+    const v = document.querySelector('video');
+    if (!v || b.first < 0 || b.ended) return;
+    const now = performance.now();
+    if (v.currentTime !== last || v.paused) {
+      if (last >= 0 && now - since > 350) b.freezes.push([Math.round(since), Math.round(now - since - 100), +last.toFixed(2)]);
+      last = v.currentTime;
+      since = now;
+    }
+  }, 100);
+})();`;
+
 /** Opens one watch page in its own context and watches it to the end. */
 async function watch(browser: Browser, url: string, forceStitched: boolean): Promise<View> {
   const ctx = await browser.newContext({ viewport: { width: 390, height: 844 } });
@@ -78,49 +140,36 @@ async function watch(browser: Browser, url: string, forceStitched: boolean): Pro
     tab.on('pageerror', (e) => errors.push(`page error: ${e.message}`));
     // The page plays the stitched stream when overlays.json cannot be had (page/playback.ts).
     if (forceStitched) await tab.route('**/overlays.json', (r) => r.abort());
-    await tab.addInitScript(() => {
-      const b = { first: -1, waiting: 0, waitingMs: 0, waitingSince: -1, ended: false };
-      (window as unknown as { bench: typeof b }).bench = b;
-      // Media events do not bubble: listened to in the capture phase. performance.now() counts from navigation start.
-      document.addEventListener('playing', () => {
-        const t = performance.now();
-        if (b.first < 0) b.first = t;
-        if (b.waitingSince >= 0) b.waitingMs += t - b.waitingSince;
-        b.waitingSince = -1;
-      }, true);
-      document.addEventListener('waiting', () => {
-        if (b.first < 0 || b.ended) return;
-        b.waiting++;
-        b.waitingSince = performance.now();
-      }, true);
-      document.addEventListener('ended', () => (b.ended = true), true);
-    });
+    await tab.addInitScript(PAGE_PROBE);
     await tab.goto(url, { waitUntil: 'load' });
     await tab.waitForFunction(() => (window as unknown as { bench: { ended: boolean } }).bench.ended, null, { timeout: VIEW_TIMEOUT_MS, polling: 500 }).catch(() => errors.push('did not end in time'));
     const b = await tab.evaluate(() => {
       const v = document.querySelector('video')!;
-      const s = (window as unknown as { bench: { first: number; waiting: number; waitingMs: number; waitingSince: number; ended: boolean } }).bench;
+      const s = (window as unknown as { bench: { first: number; endedAt: number; waiting: number; waitingMs: number; waitingSince: number; ended: boolean; freezes: Array<[number, number, number]>; log: string[] } }).bench;
       return { ...s, stillWaitingMs: s.waitingSince >= 0 ? performance.now() - s.waitingSince : 0, finalTime: v.currentTime, playlist: document.querySelector('[data-playlist]')?.getAttribute('data-playlist') ?? '' };
     });
-    return { waiting: b.waiting, waitingMs: Math.round(b.waitingMs + b.stillWaitingMs), firstFrameMs: Math.round(b.first), ended: b.ended, finalTime: round(b.finalTime, 2), playlist: b.playlist, errors };
+    // Played at rate 1: first frame → ended beyond the video's duration is time the viewer waited.
+    const lateMs = b.ended ? Math.round(b.endedAt - b.first - b.finalTime * 1000) : -1;
+    return { waiting: b.waiting, waitingMs: Math.round(b.waitingMs + b.stillWaitingMs), freezes: b.freezes, frozenMs: b.freezes.reduce((a, f) => a + f[1], 0), firstToEndBeyondDurationMs: lateMs, firstFrameMs: Math.round(b.first), ended: b.ended, finalTime: round(b.finalTime, 2), playlist: b.playlist, errors, log: b.log };
   } finally {
     await ctx.close();
   }
 }
 
 async function round8(svc: BenchService, browser: Browser, browserPid: number, forceStitched: boolean) {
-  const cpu0 = { worker: treeCpu(svc.worker.pid), chromium: treeCpu(browserPid) };
+  const cpu0 = { worker: treeCpu(svc.worker.pid), api: treeCpu(svc.api.pid), chromium: treeCpu(browserPid) };
   const load = os.loadavg()[0]!;
+  const t0 = Date.now();
   const accepted = await acceptAll(svc);
   const views = await Promise.all(accepted.map((a) => watch(browser, a.player_url, forceStitched)));
-  const cpu = { worker_s: round(treeCpu(svc.worker.pid) - cpu0.worker, 1), chromium_s: round(treeCpu(browserPid) - cpu0.chromium, 1) };
+  const cpu = { worker_s: round(treeCpu(svc.worker.pid) - cpu0.worker, 1), api_s: round(treeCpu(svc.api.pid) - cpu0.api, 1), chromium_s: round(treeCpu(browserPid) - cpu0.chromium, 1), wall_s: round((Date.now() - t0) / 1000, 1) };
   // The renders' own just-in-time margin (bench/run.ts figure 3): a personal segment's start in the
   // video − (its ready_at − accept); negative = a viewer who pressed play at accept waits for it.
   const margins: number[][] = [];
   for (const a of accepted) {
     for (;;) {
       const s = (await (await fetch(`${svc.base}/v1/renders/${a.id}`, { headers: svc.json })).json()) as { state: string; segments: Array<{ index: number; start?: number; ready_at?: string; shared?: boolean }> };
-      if (s.state === 'failed') throw new Error(`render ${a.id} failed`);
+      if (s.state === 'failed' || Date.now() - a.at > 180_000) throw new Error(`render ${a.id}: ${JSON.stringify(s).slice(0, 400)}`);
       if (s.state !== 'done') {
         await sleep(250);
         continue;
@@ -137,6 +186,9 @@ async function round8(svc: BenchService, browser: Browser, browserPid: number, f
     waiting_events: views.reduce((s, v) => s + v.waiting, 0),
     waiting_ms_max: Math.max(...views.map((v) => v.waitingMs)),
     waiting_ms_total: views.reduce((s, v) => s + v.waitingMs, 0),
+    views_frozen: views.filter((v) => v.freezes.length > 0).length,
+    frozen_ms_max: Math.max(...views.map((v) => v.frozenMs)),
+    beyond_duration_ms_max: Math.max(...views.map((v) => v.firstToEndBeyondDurationMs)),
     first_frame_ms_median: median(ttff),
     first_frame_ms_max: Math.max(...ttff),
     ended: views.filter((v) => v.ended).length,
@@ -157,9 +209,9 @@ const svc = await startBenchService('fallback-viewers', {}, 2);
 let browser: Browser | undefined;
 try {
   browser = await chromium.launch({ executablePath: CHROMIUM_PATH, args: CHROMIUM_ARGS });
-  // playwright-core's launched browser: its process, for the CPU the viewers cost this machine.
-  const browserPid = (browser as unknown as { process?: () => { pid: number } }).process?.()?.pid;
-  if (!browserPid) throw new Error('no Chromium process id');
+  // The browser process is our child: its CPU (with its closed renderers') is what the viewers cost this machine.
+  const browserPid = childPids(process.pid).find((pid) => readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('chromium'));
+  if (!browserPid) throw new Error('no Chromium process among our children');
   // Warm-up, not measured: one render and its page through the whole path (the watch script
   // bundled, the preview process started, Chromium's caches), then the worker idle again.
   {
@@ -168,9 +220,9 @@ try {
     if (r.status !== 201) throw new Error(`POST ${r.status}: ${JSON.stringify(a)}`);
     const w = await watch(browser, a.player_url, false);
     console.error(`warm-up view: ${JSON.stringify(w)}`);
-    for (;;) {
+    for (let t0 = Date.now(); ; ) {
       const s = (await (await fetch(`${svc.base}/v1/renders/${a.id}`, { headers: svc.json })).json()) as { state: string; segments: Array<{ index: number; kind: string; duration: number }> };
-      if (s.state === 'failed') throw new Error('warm-up render failed');
+      if (s.state === 'failed' || Date.now() - t0 > 60_000) throw new Error(`warm-up render: ${JSON.stringify(s).slice(0, 400)}`);
       if (s.state === 'done') {
         let t = 0;
         for (const seg of s.segments) {
@@ -184,10 +236,10 @@ try {
     await sleep(3000);
   }
   const server = await round8(svc, browser, browserPid, true);
-  console.error(JSON.stringify({ server_stream: { ...server, views: undefined, margins_ms: undefined } }));
+  console.error(JSON.stringify({ server_stream: { ...server, views: server.views.map((v) => ({ ...v, log: undefined })), margins_ms: undefined } }));
   await sleep(3000);
   const fallback = await round8(svc, browser, browserPid, false);
-  console.error(JSON.stringify({ browser_fallback: { ...fallback, views: undefined, margins_ms: undefined } }));
+  console.error(JSON.stringify({ browser_fallback: { ...fallback, views: fallback.views.map((v) => ({ ...v, log: undefined })), margins_ms: undefined } }));
   writeResult('fallback-viewers', { started: new Date().toISOString(), machine: { cpus: os.cpus().length, model: os.cpus()[0]?.model, node: process.version }, load_1min_at_end: os.loadavg()[0], viewers: VIEWERS, worker_concurrency: 2, server_stream: server, browser_fallback: fallback });
 } finally {
   await browser?.close();
