@@ -10,10 +10,13 @@
 //                  hls.js), i.e. what every viewer got before issue 13;
 //   browser fallback: the watch page as served; it finds the first personal segment not
 //                  ready and composites the overlays over base.m3u8.
-// Per view: `waiting` events after the first `playing` and the time spent waiting, time
-// from navigation to the first `playing`, which playlist played, whether it reached the
-// end; per round the renders' just-in-time margins (run.ts's figure 3) and the CPU the
-// worker (+ ffmpeg) and Chromium took. Writes bench/results/fallback-viewers-<date>.json.
+// Per view: `waiting` events after the first `playing`; freezes of the picture (currentTime
+// not advancing while playing, sampled every 100 ms: Chromium fires no `waiting` when the
+// stitched stream holds on its first frame); (ended − first frame) − the video's length;
+// time from navigation to the first `playing` and to the first moving frame; which playlist
+// played; per round the renders' just-in-time margins (run.ts's figure 3) and the CPU the
+// worker (+ ffmpeg), the API (+ its preview process) and Chromium took — the 8 viewers'
+// browsers run on the same 2 cores as the service, which a real viewer's phone does not. Writes bench/results/fallback-viewers-<date>.json.
 //   npm run bench -- --only fallback          (or: npm run build && npx tsx bench/fallback-viewers.ts)
 import os from 'node:os';
 import { readdirSync, readFileSync } from 'node:fs';
@@ -84,6 +87,8 @@ interface View {
   waitingMs: number;
   /** navigation start → first `playing`. */
   firstFrameMs: number;
+  /** navigation start → the picture moving (first frame + any freeze at media time 0). */
+  firstMovingFrameMs: number;
   ended: boolean;
   finalTime: number;
   playlist: string;
@@ -150,7 +155,11 @@ async function watch(browser: Browser, url: string, forceStitched: boolean): Pro
     });
     // Played at rate 1: first frame → ended beyond the video's duration is time the viewer waited.
     const lateMs = b.ended ? Math.round(b.endedAt - b.first - b.finalTime * 1000) : -1;
-    return { waiting: b.waiting, waitingMs: Math.round(b.waitingMs + b.stillWaitingMs), freezes: b.freezes, frozenMs: b.freezes.reduce((a, f) => a + f[1], 0), firstToEndBeyondDurationMs: lateMs, firstFrameMs: Math.round(b.first), ended: b.ended, finalTime: round(b.finalTime, 2), playlist: b.playlist, errors, log: b.log };
+    // Chromium fires `playing` once the first segment is in, but on the stitched stream the picture
+    // then holds its first frame (no `waiting`) until more arrives: the first *moving* frame is the
+    // viewer's start.
+    const moving = Math.round(b.first + b.freezes.filter((f) => f[2] === 0).reduce((a, f) => a + f[1], 0));
+    return { waiting: b.waiting, waitingMs: Math.round(b.waitingMs + b.stillWaitingMs), freezes: b.freezes, frozenMs: b.freezes.reduce((a, f) => a + f[1], 0), firstToEndBeyondDurationMs: lateMs, firstFrameMs: Math.round(b.first), firstMovingFrameMs: moving, ended: b.ended, finalTime: round(b.finalTime, 2), playlist: b.playlist, errors, log: b.log };
   } finally {
     await ctx.close();
   }
@@ -191,6 +200,8 @@ async function round8(svc: BenchService, browser: Browser, browserPid: number, f
     beyond_duration_ms_max: Math.max(...views.map((v) => v.firstToEndBeyondDurationMs)),
     first_frame_ms_median: median(ttff),
     first_frame_ms_max: Math.max(...ttff),
+    first_moving_frame_ms_median: median(views.map((v) => v.firstMovingFrameMs)),
+    first_moving_frame_ms_max: Math.max(...views.map((v) => v.firstMovingFrameMs)),
     ended: views.filter((v) => v.ended).length,
     composite: views.filter((v) => v.playlist.endsWith('base.m3u8')).length,
     stitched: views.filter((v) => v.playlist.endsWith('index.m3u8')).length,
