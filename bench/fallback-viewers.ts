@@ -89,6 +89,8 @@ interface View {
   firstFrameMs: number;
   /** navigation start → the picture moving (first frame + any freeze at media time 0). */
   firstMovingFrameMs: number;
+  /** ms from navigation start until the page had loaded / overlays.json / the last layer image / the (last) playlist / the first segment (-1: not fetched). */
+  loaded: Record<string, number>;
   ended: boolean;
   finalTime: number;
   playlist: string;
@@ -151,7 +153,13 @@ async function watch(browser: Browser, url: string, forceStitched: boolean): Pro
     const b = await tab.evaluate(() => {
       const v = document.querySelector('video')!;
       const s = (window as unknown as { bench: { first: number; endedAt: number; waiting: number; waitingMs: number; waitingSince: number; ended: boolean; freezes: Array<[number, number, number]>; log: string[] } }).bench;
-      return { ...s, stillWaitingMs: s.waitingSince >= 0 ? performance.now() - s.waitingSince : 0, finalTime: v.currentTime, playlist: document.querySelector('[data-playlist]')?.getAttribute('data-playlist') ?? '' };
+      // Where the start went: when each thing the page waited for had arrived (ms from navigation).
+      const res = performance.getEntriesByType('resource') as PerformanceResourceTiming[];
+      // (No named functions in here: tsx would wrap them in a helper the page lacks.)
+      const ends = [/overlays\.json$/, /\/layers\/\d+\.png$/, /\.m3u8$/].map((re) => Math.round(Math.max(-1, ...res.filter((r) => re.test(r.name)).map((r) => r.responseEnd))));
+      const firstTs = res.filter((r) => /\.ts$/.test(r.name)).sort((x, y) => x.startTime - y.startTime)[0];
+      const loaded = { page: Math.round(performance.getEntriesByType('navigation')[0]?.duration ?? -1), overlays: ends[0]!, layers: ends[1]!, playlist: ends[2]!, segment0: firstTs ? Math.round(firstTs.responseEnd) : -1 };
+      return { ...s, loaded, stillWaitingMs: s.waitingSince >= 0 ? performance.now() - s.waitingSince : 0, finalTime: v.currentTime, playlist: document.querySelector('[data-playlist]')?.getAttribute('data-playlist') ?? '' };
     });
     // Played at rate 1: first frame → ended beyond the video's duration is time the viewer waited.
     const lateMs = b.ended ? Math.round(b.endedAt - b.first - b.finalTime * 1000) : -1;
@@ -159,7 +167,7 @@ async function watch(browser: Browser, url: string, forceStitched: boolean): Pro
     // then holds its first frame (no `waiting`) until more arrives: the first *moving* frame is the
     // viewer's start.
     const moving = Math.round(b.first + b.freezes.filter((f) => f[2] === 0).reduce((a, f) => a + f[1], 0));
-    return { waiting: b.waiting, waitingMs: Math.round(b.waitingMs + b.stillWaitingMs), freezes: b.freezes, frozenMs: b.freezes.reduce((a, f) => a + f[1], 0), firstToEndBeyondDurationMs: lateMs, firstFrameMs: Math.round(b.first), firstMovingFrameMs: moving, ended: b.ended, finalTime: round(b.finalTime, 2), playlist: b.playlist, errors, log: b.log };
+    return { waiting: b.waiting, waitingMs: Math.round(b.waitingMs + b.stillWaitingMs), freezes: b.freezes, frozenMs: b.freezes.reduce((a, f) => a + f[1], 0), firstToEndBeyondDurationMs: lateMs, firstFrameMs: Math.round(b.first), firstMovingFrameMs: moving, loaded: b.loaded, ended: b.ended, finalTime: round(b.finalTime, 2), playlist: b.playlist, errors, log: b.log };
   } finally {
     await ctx.close();
   }
