@@ -7,8 +7,9 @@
 // come; playback starts when segment 0 is in) twice, at the same moment:
 //   server stream: the person's playlist (the lazy render starts on it) — a stall is
 //     a segment that arrives after playback reached it;
-//   browser fallback: the template's shared segments only (the overlays are drawn by
-//     the page) — it stalls only if shared segments are served late.
+//   browser fallback: what the watch page fetches when it composites (overlays.json,
+//     the layer images, then /v/<token>/base.m3u8: the template's own segments, at
+//     personal positions too) — it stalls only if those are served late.
 // Video time is never compressed: a viewer needs segment k at 'start of play + its
 // start time' in real seconds; only the gaps between opens are.
 //
@@ -186,7 +187,6 @@ async function scenario(mode: 'lazy' | 'eager', workers: number) {
     const views: Array<Promise<unknown>> = [];
     const results: Array<{ n: number; openAt: number; server: PlayResult; fallback: PlayResult }> = [];
     const personalIdx = new Set<number>();
-    let shared: PlaylistEntry[] | undefined;
     const sendLoop = (async () => {
       for (const c of contacts) {
         await sleep(Math.max(0, at(c.sendAt) - performance.now()));
@@ -205,19 +205,29 @@ async function scenario(mode: 'lazy' | 'eager', workers: number) {
       views.push(
         (async () => {
           const opened = performance.now();
-          // Both at the same moment, as the page would: the person's playlist (starting a lazy
-          // render) and the shared segments the fallback plays.
-          const text = await (await fetch(playlist)).text();
-          const entries = parsePlaylist(text, playlist);
-          if (!shared) {
-            entries.forEach((e, i) => !e.uri.includes('/s/') && personalIdx.add(i));
-            // The fallback's rendition: the template's segments. Personal positions have no shared URL
-            // yet (the fallback helper adds one); the neighbouring shared segment of the same
-            // size class stands in for their bytes.
-            const statics = entries.filter((e) => e.uri.includes('/s/'));
-            shared = entries.map((e) => (e.uri.includes('/s/') ? e : { uri: statics.reduce((best, s) => (Math.abs(s.duration - e.duration) < Math.abs(best.duration - e.duration) ? s : best)).uri, duration: e.duration }));
-          }
-          const [server, fallback] = await Promise.all([play(entries, opened, personalIdx), play(shared, opened, new Set())]);
+          // Both at the same moment: the person's playlist (starting a lazy render), and what the
+          // watch page fetches before it plays the composite (page/playback.ts): overlays.json, every
+          // layer image (drawn on first request), then base.m3u8 — the template's own segments,
+          // personal positions included (/s/<t>/<v>/template/<n>.ts).
+          const serverView = (async () => {
+            const text = await (await fetch(playlist)).text();
+            const entries = parsePlaylist(text, playlist);
+            if (personalIdx.size === 0) entries.forEach((e, i) => !e.uri.includes('/s/') && personalIdx.add(i));
+            return play(entries, opened, personalIdx);
+          })();
+          const fallbackView = (async () => {
+            const errors: string[] = [];
+            const overlays = new URL('overlays.json', playlist).toString();
+            const o = await fetch(overlays);
+            const plan = (await o.json()) as { base: string; layers: Array<{ image: string }> };
+            if (!o.ok) throw new Error(`overlays.json: ${o.status} ${JSON.stringify(plan)}`);
+            await Promise.all(plan.layers.map((l) => fetchAll(new URL(l.image, overlays).toString(), errors)));
+            const base = new URL(plan.base, overlays).toString();
+            const entries = parsePlaylist(await (await fetch(base)).text(), base);
+            const r = await play(entries, opened, new Set());
+            return { ...r, errors: [...errors, ...r.errors] };
+          })();
+          const [server, fallback] = await Promise.all([serverView, fallbackView]);
           results.push({ n: c.n, openAt: c.openAt!, server, fallback });
         })(),
       );

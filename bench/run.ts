@@ -5,7 +5,7 @@
 // local storage); this process is only the client and the stopwatch. Templates
 // are uploaded through the API like an operator would (bench/fixtures.ts).
 // Options: --quick (fewer repetitions, shorter load; for trying changes, not for the table),
-// --only encode|campaign (bench/encode.ts or bench/campaign.ts alone; issue 13)
+// --only encode|campaign|storage|fallback (bench/encode.ts, campaign.ts, storage.ts, fallback-viewers.ts alone; issues 11, 13)
 import { mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -26,13 +26,14 @@ import { peakRssMb, startKasane, treeRssSampler, type Proc } from './lib/procs.t
 import { median, pct, round, sleep } from './lib/stats.ts';
 
 const { values: opt } = parseArgs({ options: { quick: { type: 'boolean', default: false }, rps: { type: 'string', default: '1000' }, seconds: { type: 'string', default: '30' }, only: { type: 'string' } }, strict: false });
-// `--only encode|campaign|storage`: one scenario on its own (its own options after `--`, e.g.
+// `--only encode|campaign|storage|fallback`: one scenario on its own (its own options after `--`, e.g.
 // `npm run bench -- --only campaign -- --workers 1`, `--only storage -- --quick`), instead of the whole table.
-const SCENARIOS = ['encode', 'campaign', 'storage'];
+// Scenario → its script under bench/.
+const SCENARIOS: Record<string, string> = { encode: 'encode.ts', campaign: 'campaign.ts', storage: 'storage.ts', fallback: 'fallback-viewers.ts' };
 if (typeof opt.only === 'string') {
-  if (!SCENARIOS.includes(opt.only)) throw new Error(`--only: one of ${SCENARIOS.join(', ')}, not ${opt.only}`);
+  if (!Object.hasOwn(SCENARIOS, opt.only)) throw new Error(`--only: one of ${Object.keys(SCENARIOS).join(', ')}, not ${opt.only}`);
   const rest = process.argv.slice(process.argv.indexOf('--', process.argv.indexOf('--only')) + 1 || process.argv.length);
-  const r = spawnSync(process.execPath, ['--import', 'tsx', path.join(PROJECT_ROOT, `bench/${opt.only}.ts`), ...rest], { cwd: PROJECT_ROOT, stdio: 'inherit' });
+  const r = spawnSync(process.execPath, ['--import', 'tsx', path.join(PROJECT_ROOT, 'bench', SCENARIOS[opt.only]!), ...rest], { cwd: PROJECT_ROOT, stdio: 'inherit' });
   process.exit(r.status ?? 1);
 }
 const QUICK = opt.quick!;
