@@ -9,9 +9,52 @@ declare global {
   }
 }
 
+/**
+ * A personal segment the server is still rendering answers 503 + Retry-After after its
+ * wait: the page must keep asking, never give up for good (bench/README, 8 viewers: a
+ * native player paused at 0 s and stayed paused after the segment was ready).
+ */
+const RETRIES = 12;
+
+/** Native HLS: on a network error, load the playlist again and resume where it stopped. */
+function reloadOnNetworkError(v: HTMLVideoElement, url: string): void {
+  let tries = 0;
+  v.addEventListener('error', () => {
+    if (!v.error || v.error.code !== 2 /* MEDIA_ERR_NETWORK */ || tries >= RETRIES) return;
+    tries++;
+    const at = v.currentTime;
+    const playing = !v.paused || at === 0;
+    setTimeout(() => {
+      v.src = url;
+      v.addEventListener('loadedmetadata', function resume() {
+        v.removeEventListener('loadedmetadata', resume);
+        if (at > 0) v.currentTime = at;
+        if (playing) void v.play().catch(() => {});
+      });
+    }, Math.min(8000, 1000 * tries));
+  });
+  v.addEventListener('playing', () => (tries = 0));
+}
+
+/** hls.js: retry a late segment for as long as the server may take, and restart loading after a fatal network error. */
+function hlsWithRetries(Hls: typeof HlsType, v: HTMLVideoElement, url: string): void {
+  const errorRetry = { maxNumRetry: RETRIES, retryDelayMs: 1000, maxRetryDelayMs: 8000 };
+  const policy = { default: { maxTimeToFirstByteMs: 20_000, maxLoadTimeMs: 60_000, timeoutRetry: errorRetry, errorRetry } };
+  const h = new Hls({ maxBufferLength: 30, fragLoadPolicy: policy, playlistLoadPolicy: policy });
+  let restarts = 0;
+  h.on(Hls.Events.ERROR, (_e, d) => {
+    if (!d.fatal) return;
+    if (d.type === Hls.ErrorTypes.NETWORK_ERROR && restarts++ < RETRIES) setTimeout(() => h.startLoad(), Math.min(8000, 1000 * restarts));
+    else if (d.type === Hls.ErrorTypes.MEDIA_ERROR) h.recoverMediaError();
+  });
+  h.loadSource(url);
+  h.attachMedia(v);
+}
+
 export function attachSource(v: HTMLVideoElement, stage: HTMLElement, url: string, then: Then): void {
   stage.setAttribute('data-playlist', url);
   if (v.canPlayType('application/vnd.apple.mpegurl')) {
+    reloadOnNetworkError(v, url);
     v.src = url;
     return then();
   }
@@ -19,11 +62,11 @@ export function attachSource(v: HTMLVideoElement, stage: HTMLElement, url: strin
   s.src = '/player/hls.min.js';
   s.onload = () => {
     const Hls = window.Hls;
-    if (Hls && Hls.isSupported()) {
-      const h = new Hls({ maxBufferLength: 30 });
-      h.loadSource(url);
-      h.attachMedia(v);
-    } else v.src = url;
+    if (Hls && Hls.isSupported()) hlsWithRetries(Hls, v, url);
+    else {
+      reloadOnNetworkError(v, url);
+      v.src = url;
+    }
     then();
   };
   s.onerror = () => {
