@@ -19,19 +19,10 @@ import { Upload } from '@aws-sdk/lib-storage';
 import type { Logger } from '../config/logger.ts';
 import { checkKey, checkPrefix, InvalidKeyError, type CachedFile, type Storage, type StoredObject } from './storage.ts';
 import { FileCache } from './cache.ts';
+import type { StorageSettings } from '../config/index.ts';
 
-export interface S3Settings {
-  bucket: string;
-  /** Key prefix inside the bucket, without slashes at either end ('' for none). */
-  prefix: string;
-  /** Unset: AWS's endpoint for the region. MinIO, R2, GCS: their URL. */
-  endpoint?: string;
-  region: string;
-  /** Bucket in the path (MinIO, s3rver) instead of the host name. */
-  forcePathStyle: boolean;
-  /** Unset: the AWS SDK's standard chain (AWS_ACCESS_KEY_ID…, profiles, instance roles). */
-  credentials?: { accessKeyId: string; secretAccessKey: string };
-}
+/** Bucket, prefix, endpoint, region, path style and credentials, as the config module reads them. */
+export type S3Settings = Omit<Extract<StorageSettings, { kind: 's3' }>, 'kind'>;
 
 /** Called on every failed storage operation; ops metrics count them here. */
 export type StorageErrorHook = (op: string) => void;
