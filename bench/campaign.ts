@@ -23,7 +23,7 @@ import { benchItemSet } from './fixtures.ts';
 import { startKasane, type Proc } from './lib/procs.ts';
 import { startBenchService, writeResult } from './lib/service.ts';
 import { median, pct, round, sleep } from './lib/stats.ts';
-import { prng as rng } from '../test/support/prng.ts';
+import { campaignContacts, densestWindow, shapeFromOptions } from './lib/campaign-shape.ts';
 
 const { values: opt } = parseArgs({
   options: {
@@ -51,34 +51,7 @@ const COMPRESSION = (HOURS * 3600) / REPLAY_S;
 
 // ------------------------------------------------------------------ the campaign's shape
 
-interface Contact {
-  n: number;
-  sendAt: number; // campaign seconds
-  openAt?: number; // campaign seconds, if they open within the window
-}
-
-/**
- * Sends spread evenly over M minutes; each contact opens with probability open-rate:
- * most after their own send, decaying exponentially (mean decay-hours), the rest in a
- * burst after the LINE message at line-at-hours (mean line-minutes). Opens past the
- * window are dropped (they would come later, at a trickle).
- */
-function campaign(): Contact[] {
-  const r = rng(Number(opt.seed));
-  const exp = (mean: number) => -Math.log(1 - r()) * mean;
-  const out: Contact[] = [];
-  for (let n = 0; n < SENDS; n++) {
-    const sendAt = (n / SENDS) * Number(opt['send-minutes']) * 60;
-    const c: Contact = { n, sendAt };
-    if (r() < Number(opt['open-rate'])) {
-      const line = r() < Number(opt['line-share']);
-      const at = line ? Math.max(sendAt, Number(opt['line-at-hours']) * 3600) + exp(Number(opt['line-minutes']) * 60) : sendAt + exp(Number(opt['decay-hours']) * 3600);
-      if (at < HOURS * 3600) c.openAt = at;
-    }
-    out.push(c);
-  }
-  return out;
-}
+// campaignContacts(), bench/lib/campaign-shape.ts: the same curve bench/capacity.ts plans with.
 
 // ------------------------------------------------------------------ the player
 
@@ -180,7 +153,7 @@ async function scenario(mode: 'lazy' | 'eager', workers: number) {
     await sleep(1500); // the workers connect
     const pids = [svc.worker.pid, ...extra.map((p) => p.pid)];
     const cpu0 = pids.map(treeCpu);
-    const contacts = campaign();
+    const contacts = campaignContacts(shapeFromOptions(opt), SENDS);
     const t0 = performance.now();
     const at = (campaignS: number) => t0 + (campaignS / COMPRESSION) * 1000;
     const accepted = new Map<number, { id: string; playlist: string }>();
@@ -266,7 +239,7 @@ async function scenario(mode: 'lazy' | 'eager', workers: number) {
       views: results.length,
       replay_s: round(windowS, 1),
       opens_per_hour_replayed: Math.round((results.length / REPLAY_S) * 3600),
-      peak_opens_per_min_replayed: peakPerMinute(results.map((r) => r.openAt / COMPRESSION)),
+      peak_opens_per_min_replayed: densestWindow(results.map((r) => r.openAt / COMPRESSION), 60),
       server: {
         views_stalled: stalledServer.length,
         share_stalled: round(stalledServer.length / Math.max(1, results.length), 3),
@@ -299,17 +272,6 @@ async function scenario(mode: 'lazy' | 'eager', workers: number) {
     for (const p of extra) await p.stop();
     await svc.stop();
   }
-}
-
-function peakPerMinute(times: number[]): number {
-  // Replayed seconds → the densest 60 campaign-seconds' worth of replay … expressed per replayed minute.
-  const s = [...times].sort((a, b) => a - b);
-  let best = 0;
-  for (let i = 0, j = 0; i < s.length; i++) {
-    while (s[i]! - s[j]! > 60) j++;
-    best = Math.max(best, i - j + 1);
-  }
-  return best;
 }
 
 // Frames per segment of bench-ref, for counting what was encoded (from its plan).

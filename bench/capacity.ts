@@ -16,7 +16,7 @@
 //
 //   npx tsx bench/capacity.ts --fps 158.5 [--opens-per-hour 10000] [--open-rate 0.3]
 import { parseArgs } from 'node:util';
-import { prng as rng } from '../test/support/prng.ts';
+import { campaignContacts, densestWindow, shapeFromOptions, type Contact } from './lib/campaign-shape.ts';
 
 const { values: opt } = parseArgs({
   options: {
@@ -47,38 +47,14 @@ interface Job {
 const segs = opt.segments!.split(',').map((s) => s.split(':').map(Number) as [number, number]);
 const framesPerView = segs.reduce((n, [, f]) => n + f, 0);
 
-/** Opens (and sends) of one campaign whose busiest hour has about `opensPerHour` opens. */
-function campaign(sends: number): Array<{ send: number; open?: number }> {
-  const r = rng(Number(opt.seed));
-  const exp = (mean: number) => -Math.log(1 - r()) * mean;
-  const out: Array<{ send: number; open?: number }> = [];
-  for (let n = 0; n < sends; n++) {
-    const send = (n / sends) * Number(opt['send-minutes']) * 60;
-    const c: { send: number; open?: number } = { send };
-    if (r() < Number(opt['open-rate'])) {
-      const line = r() < Number(opt['line-share']);
-      const at = line ? Math.max(send, Number(opt['line-at-hours']) * 3600) + exp(Number(opt['line-minutes']) * 60) : send + exp(Number(opt['decay-hours']) * 3600);
-      if (at < Number(opt.hours) * 3600) c.open = at;
-    }
-    out.push(c);
-  }
-  return out;
-}
-
-function busiestHour(times: number[]): number {
-  const s = [...times].sort((a, b) => a - b);
-  let best = 0;
-  for (let i = 0, j = 0; i < s.length; i++) {
-    while (s[i]! - s[j]! > 3600) j++;
-    best = Math.max(best, i - j + 1);
-  }
-  return best;
-}
+const shape = shapeFromOptions(opt);
+const campaign = (sends: number) => campaignContacts(shape, sends);
+const busiestHour = (times: number[]) => densestWindow(times, 3600);
 
 /** Sends needed for the busiest hour to hold the target opens (the curve's shape is fixed). */
 function sendsFor(opensPerHour: number): number {
   const probe = 20000;
-  const peak = busiestHour(campaign(probe).flatMap((c) => (c.open === undefined ? [] : [c.open])));
+  const peak = busiestHour(campaign(probe).flatMap((c) => (c.openAt === undefined ? [] : [c.openAt])));
   return Math.round((probe * opensPerHour) / peak);
 }
 
@@ -105,11 +81,11 @@ function requiredRate(jobs: Job[]): number {
 }
 
 /** Lazy: every opened render's segments, released at the open, due when the viewer reaches them. */
-function lazyJobs(contacts: Array<{ send: number; open?: number }>, fallback: boolean): Job[] {
+function lazyJobs(contacts: Contact[], fallback: boolean): Job[] {
   const jobs: Job[] = [];
   for (const c of contacts) {
-    if (c.open === undefined) continue; // never opened: never rendered
-    for (const [start, frames] of segs) jobs.push({ release: c.open, due: c.open + (fallback ? Number(opt['fallback-due']) : Number(opt.startup) + start), frames });
+    if (c.openAt === undefined) continue; // never opened: never rendered
+    for (const [start, frames] of segs) jobs.push({ release: c.openAt, due: c.openAt + (fallback ? Number(opt['fallback-due']) : Number(opt.startup) + start), frames });
   }
   return jobs;
 }
@@ -121,13 +97,13 @@ function lazyJobs(contacts: Array<{ send: number; open?: number }>, fallback: bo
  * those moved-up jobs alone meet their deadlines at R (they preempt the backlog). The
  * smallest feasible R, by bisection.
  */
-function eagerRate(contacts: Array<{ send: number; open?: number }>, fallback: boolean): number {
+function eagerRate(contacts: Contact[], fallback: boolean): number {
   const feasible = (rate: number) => {
     let t = 0;
-    const bumped: Array<{ send: number; open?: number }> = [];
+    const bumped: Contact[] = [];
     for (const c of contacts) {
-      t = Math.max(t, c.send) + framesPerView / rate;
-      if (c.open !== undefined && c.open < t) bumped.push(c);
+      t = Math.max(t, c.sendAt) + framesPerView / rate;
+      if (c.openAt !== undefined && c.openAt < t) bumped.push(c);
     }
     return requiredRate(lazyJobs(bumped, fallback)) <= rate;
   };
@@ -146,8 +122,8 @@ if (!fps) throw new Error('--fps: frames per CPU-second, measured (bench/campaig
 const target = Number(opt['opens-per-hour']);
 const sends = sendsFor(target);
 const contacts = campaign(sends);
-const opens = contacts.filter((c) => c.open !== undefined).length;
-console.log(`${sends} sends over ${opt['send-minutes']} min, open rate ${opt['open-rate']}: ${opens} opens in ${opt.hours} h, busiest hour ${busiestHour(contacts.flatMap((c) => (c.open === undefined ? [] : [c.open])))}; ${framesPerView} personal frames per view; ${fps} frames per CPU-s`);
+const opens = contacts.filter((c) => c.openAt !== undefined).length;
+console.log(`${sends} sends over ${opt['send-minutes']} min, open rate ${opt['open-rate']}: ${opens} opens in ${opt.hours} h, busiest hour ${busiestHour(contacts.flatMap((c) => (c.openAt === undefined ? [] : [c.openAt])))}; ${framesPerView} personal frames per view; ${fps} frames per CPU-s`);
 const avgCores = (frames: number, seconds: number) => frames / seconds / fps;
 const rows: string[] = [];
 for (const mode of ['lazy', 'eager'] as const) {

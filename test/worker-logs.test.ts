@@ -13,7 +13,7 @@ import path from 'node:path';
 import { startService, type Service } from '../src/runtime.ts';
 import { PROJECT_ROOT } from '../src/config/index.ts';
 import { redisServerPath } from '../src/queue/embedded-redis.ts';
-import { API_KEY, SHARED_STORAGE } from './helpers/service.ts';
+import { API_KEY, testServiceEnv } from './helpers/service.ts';
 import { writeTinyTemplate } from './helpers/tiny-template.ts';
 import { freePort, waitFor } from './support/net.ts';
 
@@ -35,19 +35,8 @@ before(async () => {
   });
   const redisPort = await freePort();
   redis = spawn(redisServerPath(), ['--port', String(redisPort), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', root], { stdio: 'ignore' });
-  const env: NodeJS.ProcessEnv = {
-    ...process.env,
-    REDIS_URL: `redis://127.0.0.1:${redisPort}`,
-    KASANE_VAR_DIR: path.join(root, 'var'),
-    KASANE_STORAGE_DIR: SHARED_STORAGE,
-    KASANE_TEMPLATES_DIR: path.join(root, 'templates'),
-    KASANE_API_KEYS: API_KEY,
-    KASANE_SIGNING_KEYS: 'k1:test-signing-secret-0123456789',
-    KASANE_CONTENT_SECRET: 'test-content-secret-0123456789',
-    PORT: '0',
-    HOST: '127.0.0.1',
-    LOG_LEVEL: 'warn',
-  };
+  const env = testServiceEnv(path.join(root, 'var'), { REDIS_URL: `redis://127.0.0.1:${redisPort}`, KASANE_TEMPLATES_DIR: path.join(root, 'templates') });
+
   await waitFor(() => new Promise<boolean>((ok) => net.connect(redisPort, '127.0.0.1').once('connect', function (this: net.Socket) { this.destroy(); ok(true); }).once('error', () => ok(false))), 10_000);
   // The API in this process, with no worker: the job can only be done by the worker process.
   svc = await startService({ api: true, worker: false, env, logger: false });

@@ -34,9 +34,9 @@ export interface TestService {
   close(): Promise<void>;
 }
 
-export async function startTestService(opts: { worker?: boolean; env?: Record<string, string> } = {}): Promise<TestService> {
-  const varDir = mkdtempSync(path.join(os.tmpdir(), 'kasane-test-var-'));
-  const env: NodeJS.ProcessEnv = {
+/** The environment a test service runs with (shared storage and cache, fixed keys); `extra` wins. */
+export function testServiceEnv(varDir: string, extra: Record<string, string> = {}): NodeJS.ProcessEnv {
+  return {
     ...process.env,
     KASANE_VAR_DIR: varDir,
     KASANE_STORAGE_DIR: SHARED_STORAGE,
@@ -48,8 +48,13 @@ export async function startTestService(opts: { worker?: boolean; env?: Record<st
     PORT: '0',
     HOST: '127.0.0.1',
     LOG_LEVEL: 'warn',
-    ...opts.env,
+    ...extra,
   };
+}
+
+export async function startTestService(opts: { worker?: boolean; env?: Record<string, string> } = {}): Promise<TestService> {
+  const varDir = mkdtempSync(path.join(os.tmpdir(), 'kasane-test-var-'));
+  const env = testServiceEnv(varDir, opts.env);
   // A test that runs its own Redis (test/chaos.test.ts) passes REDIS_URL; the others get the embedded one.
   if (!opts.env?.REDIS_URL) delete env.REDIS_URL;
   const svc = await startService({ api: true, worker: opts.worker ?? true, env, logger: false });
