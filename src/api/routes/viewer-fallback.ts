@@ -17,7 +17,7 @@ import type { RenderMeta } from '../../render/records.ts';
 import { IMAGE_VERSION } from '../../render/poster.ts';
 import { mediaPlaylist, staticSegmentPath } from '../../viewer/playlist.ts';
 import { compositePlan, templateSegmentPath } from '../../viewer/composite.ts';
-import { addObjectRef, dropIfUnreferenced } from '../../render/render-index.ts';
+import { personalImage } from './viewer-images.ts';
 
 const TOKEN = { type: 'string', maxLength: 100 } as const;
 const LAYER_FILE = { type: 'string', pattern: '^[0-9]{1,3}\\.png$', errorMessage: 'must be a layer image name like "0.png"' } as const;
@@ -68,21 +68,7 @@ async function layerImage(ctx: ApiContext, req: FastifyRequest<{ Params: { token
   const plan = await planOf(ctx, meta);
   const index = parseInt(req.params.file, 10);
   if (!plan.manifest.layers[index]) throw new ApiError(404, 'not_found', `this video has no layer ${index}`, undefined, CORS);
-  const key = layerImageKey(plan, meta, index);
-  let bytes = await ctx.storage.get(key);
-  if (!bytes) {
-    const data = await ctx.store.data(meta.id);
-    if (!data) throw new ApiError(410, 'link_expired', 'this video is no longer available', undefined, CORS);
-    bytes = await ctx.previews.layerImage(plan, data, index);
-    await ctx.storage.put(key, bytes);
-  }
-  // It shows the person: deleted with the render (or with the last render sharing it), like the poster.
-  if (!(await addObjectRef(ctx.redis, meta.id, key))) {
-    await dropIfUnreferenced(ctx.redis, ctx.storage, key);
-    throw new ApiError(410, 'link_expired', 'this video is no longer available', undefined, CORS);
-  }
-  // Personal (it shows the name): browsers may keep it until the link dies, shared caches never.
-  const maxAge = Math.max(0, Math.min(86_400, meta.expiresAt - Math.floor(Date.now() / 1000)));
+  const { bytes, maxAge } = await personalImage(ctx, meta, layerImageKey(plan, meta, index), (data) => ctx.previews.layerImage(plan, data, index), CORS);
   return reply
     .headers({ ...CORS, 'content-type': 'image/png', 'content-length': String(bytes.length), 'cache-control': `private, max-age=${maxAge}`, 'referrer-policy': 'no-referrer' })
     .send(bytes);

@@ -49,25 +49,39 @@ export function imageKey(plan: TemplatePlan, meta: RenderMeta, kind: Kind): stri
   return `${versionPrefix(plan.templateId, plan.version)}/img/${digest}.${kind === 'gif' ? 'gif' : 'jpg'}`;
 }
 
+/**
+ * An image that shows the person (poster, link card, GIF, a composite layer): stored once
+ * drawn, counted against the render so deletion removes it (with the last render sharing
+ * it), and how long a browser may keep it (until the link dies; shared caches never).
+ * `headers` go on a refusal too (the composite's layers are fetched cross-origin).
+ */
+export async function personalImage(
+  ctx: ApiContext,
+  meta: RenderMeta,
+  key: string,
+  draw: (data: Record<string, unknown>) => Promise<Buffer>,
+  headers?: Record<string, string>,
+): Promise<{ bytes: Buffer; maxAge: number }> {
+  const gone = () => new ApiError(410, 'link_expired', 'this video is no longer available', undefined, headers);
+  let bytes = await ctx.storage.get(key);
+  if (!bytes) {
+    const data = await ctx.store.data(meta.id);
+    if (!data) throw gone();
+    bytes = await draw(data);
+    await ctx.storage.put(key, bytes);
+  }
+  if (!(await addObjectRef(ctx.redis, meta.id, key))) {
+    await dropIfUnreferenced(ctx.redis, ctx.storage, key);
+    throw gone();
+  }
+  return { bytes, maxAge: Math.max(0, Math.min(86_400, meta.expiresAt - Math.floor(Date.now() / 1000))) };
+}
+
 async function image(ctx: ApiContext, req: FastifyRequest<{ Params: { token: string } }>, reply: FastifyReply, kind: Kind) {
   const meta = await authorize(ctx, req.params.token);
   const plan = await ctx.registry.plan(meta.templateId, meta.version);
   if (!plan) throw new ApiError(410, 'link_expired', 'this video is no longer available');
-  const key = imageKey(plan, meta, kind);
-  let bytes = await ctx.storage.get(key);
-  if (!bytes) {
-    const data = await ctx.store.data(meta.id);
-    if (!data) throw new ApiError(410, 'link_expired', 'this video is no longer available');
-    bytes = await ctx.previews.image(plan, data, kind);
-    await ctx.storage.put(key, bytes);
-  }
-  // It shows the person: deleted with the render (or with the last render sharing it).
-  if (!(await addObjectRef(ctx.redis, meta.id, key))) {
-    await dropIfUnreferenced(ctx.redis, ctx.storage, key);
-    throw new ApiError(410, 'link_expired', 'this video is no longer available');
-  }
-  // Personal: browsers may keep it until the link dies, shared caches never.
-  const maxAge = Math.max(0, Math.min(86_400, meta.expiresAt - Math.floor(Date.now() / 1000)));
+  const { bytes, maxAge } = await personalImage(ctx, meta, imageKey(plan, meta, kind), (data) => ctx.previews.image(plan, data, kind));
   return reply
     .headers({ 'content-type': kind === 'gif' ? 'image/gif' : 'image/jpeg', 'content-length': String(bytes.length), 'cache-control': `private, max-age=${maxAge}`, 'referrer-policy': 'no-referrer' })
     .send(bytes);
