@@ -23,10 +23,13 @@ async function ffmpeg(args: string[]): Promise<void> {
   assert.equal(r.code, 0, r.stderr);
 }
 
-/** Raw rgb24 bytes of the first frame, decoded by ffmpeg as a player would (autorotation on). */
-function frameRgb(file: string): Promise<Buffer> {
+/** A browser shows BT.709, limited range, whatever the stream is tagged (Chromium treats untagged video so). */
+const AS_BROWSER = 'scale=in_color_matrix=bt709:in_range=tv';
+
+/** Raw rgb24 bytes of the first frame, decoded by ffmpeg as a player would (autorotation on), through `vf` if given. */
+function frameRgb(file: string, vf?: string): Promise<Buffer> {
   return new Promise((resolve, reject) => {
-    const c = spawn(ffmpegBinary(), ['-hide_banner', '-v', 'error', '-i', file, '-frames:v', '1', '-f', 'rawvideo', '-pix_fmt', 'rgb24', 'pipe:1'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const c = spawn(ffmpegBinary(), ['-hide_banner', '-v', 'error', '-i', file, ...(vf ? ['-vf', vf] : []), '-frames:v', '1', '-f', 'rawvideo', '-pix_fmt', 'rgb24', 'pipe:1'], { stdio: ['ignore', 'pipe', 'pipe'] });
     const out: Buffer[] = [];
     let err = '';
     c.stdout.on('data', (b: Buffer) => out.push(b));
@@ -167,6 +170,26 @@ test('a portrait layout on a phone clip uploads, and the prepared frames are upr
   assert.equal(yuv.length, dyn.frames * 180 * 320 * 1.5);
   const luma = (x: number, y: number) => yuv[y * 180 + x]!;
   assert.ok(luma(90, 20) > 70 && luma(90, 300) < 55 && luma(5, 160) < 55, `mezzanine luma top ${luma(90, 20)}, bottom ${luma(90, 300)}, left ${luma(5, 160)}`);
+});
+
+test('a BT.601 source (tagged smpte170m, as SD cameras and many encoders write) keeps its colours, and every stream Kasane makes is tagged BT.709', async () => {
+  // Brand red #E60033 and a light teal, converted to YUV with BT.601 and tagged so.
+  const file = path.join(root, 'bt601.mp4');
+  await ffmpeg(['-f', 'lavfi', '-i', 'color=c=0xE60033:s=320x180:r=10,drawbox=x=0:y=90:w=320:h=90:c=0x40C0B0:t=fill', '-t', '3', '-vf', 'scale=out_color_matrix=bt601:out_range=tv',
+    '-c:v', 'libx264', '-preset', 'ultrafast', '-pix_fmt', 'yuv420p', '-colorspace', 'smpte170m', '-color_primaries', 'smpte170m', '-color_trc', 'smpte170m', file]);
+  assert.equal((await probe(file)).colour.matrix, 'smpte170m');
+  const r = await upload('bt601-clip', file, { x: 10, y: 10, width: 300, height: 60 });
+  assert.equal(r.status, 201, JSON.stringify(r.body));
+  const plan = JSON.parse(readFileSync(path.join(STORAGE, 'templates', 'bt601-clip', r.body.version, 'plan.json'), 'utf8'));
+  for (const s of plan.segments) {
+    const seg = path.join(STORAGE, s.key);
+    assert.deepEqual((await probe(seg)).colour, { matrix: 'bt709', primaries: 'bt709', transfer: 'bt709', range: 'tv' }, `segment ${s.index} is tagged BT.709`);
+    const rgb = await frameRgb(seg, AS_BROWSER);
+    for (const [want, y] of [[[230, 0, 51], 20], [[64, 192, 176], 130]] as const) {
+      const got = meanRgb(rgb, 320, 20, y, 280, 30);
+      assert.ok(got.every((v, k) => Math.abs(v - want[k]!) <= 6), `segment ${s.index}: ${got} shown where the source shows ${want}`);
+    }
+  }
 });
 
 test('a video whose header understates its length is refused by what decodes, quickly, before any encoding', async () => {

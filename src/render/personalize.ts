@@ -14,7 +14,7 @@ import { renderPass, type PassSegment, type PlacedOverlay } from './render-pass.
 import { segmentEncodeSeconds, segmentReuseTotal } from '../metrics/index.ts';
 
 /** Bump when drawing or encoding of personal segments changes, so segments made the old way are not reused. */
-export const DRAW_VERSION = 4; // 4: personal encode with cheaper x264 analysis (encoder.ts personalVideoEncoderArgs)
+export const DRAW_VERSION = 5; // 5: overlays into YUV with BT.709 (video/colour.ts); 4: personal encode with cheaper x264 analysis (encoder.ts personalVideoEncoderArgs)
 
 /** Per layer id: exactly what the layer draws for this person (text, items, URLs…). */
 export type LayerInputs = Record<string, unknown>;

@@ -10,6 +10,7 @@ import { rawMezzanine } from '../video/mezzanine.ts';
 import type { SegmentInfo, TemplatePlan } from '../templates/plan.ts';
 import { layerFrames } from '../templates/plan.ts';
 import { runFfmpeg } from '../video/ffmpeg.ts';
+import { VIDEO_TO_RGB } from '../video/colour.ts';
 import { fpsValue } from '../video/encoder.ts';
 import type { DrawContext } from '../overlays/index.ts';
 import { ensureFonts } from '../overlays/index.ts';
@@ -17,7 +18,7 @@ import { mezzanineFrameBytes, rawInputArgs, type PlacedOverlay } from './render-
 import { overlaysFor, registerPackageFonts } from './personalize.ts';
 
 /** Bump when drawing of posters, cards or GIFs changes, so images drawn the old way are not served. */
-export const IMAGE_VERSION = 1;
+export const IMAGE_VERSION = 2; // 2: base frames to RGB with BT.709, as browsers show the stream (video/colour.ts)
 export const OG_SIZE = { width: 1200, height: 630 } as const;
 const JPEG_QUALITY = 88;
 
@@ -56,6 +57,7 @@ export function segmentAt(plan: TemplatePlan, frame: number): SegmentInfo {
 /** One decoded base frame as RGBA: from the mezzanine (raw yuv420p, read at its offset) or, without one, the template segment. */
 async function baseRgba(plan: TemplatePlan, storage: Storage, seg: SegmentInfo, frame: number): Promise<Buffer> {
   const out = ['-frames:v', '1', '-f', 'rawvideo', '-pix_fmt', 'rgba', 'pipe:1'];
+  const toRgb = ['-vf', VIDEO_TO_RGB];
   if (seg.mezzanine) {
     const bytes = mezzanineFrameBytes(plan);
     const mezz = await rawMezzanine(storage, seg.mezzanine, { ...plan, frames: seg.frames });
@@ -70,12 +72,12 @@ async function baseRgba(plan: TemplatePlan, storage: Storage, seg: SegmentInfo, 
     } finally {
       mezz.release();
     }
-    return (await runFfmpeg(['-v', 'error', ...rawInputArgs(plan, 'pipe:0'), ...out], { input: raw, captureStdout: true, timeoutMs: 30_000 })).stdout;
+    return (await runFfmpeg(['-v', 'error', ...rawInputArgs(plan, 'pipe:0'), ...toRgb, ...out], { input: raw, captureStdout: true, timeoutMs: 30_000 })).stdout;
   }
   const src = await storage.cached(seg.key);
   if (!src) throw new Error(`segment ${seg.key} is missing`);
   try {
-    return (await runFfmpeg(['-v', 'error', '-i', src.path, '-vf', `select=eq(n\\,${frame - seg.startFrame})`, ...out], { captureStdout: true, timeoutMs: 30_000 })).stdout;
+    return (await runFfmpeg(['-v', 'error', '-i', src.path, '-vf', `select=eq(n\\,${frame - seg.startFrame}),${VIDEO_TO_RGB}`, ...out], { captureStdout: true, timeoutMs: 30_000 })).stdout;
   } finally {
     src.release();
   }

@@ -67,7 +67,7 @@ export async function drawPreviewGif(plan: TemplatePlan, data: Record<string, un
         await writeFile(file, o.png);
         inputs.push('-framerate', `${plan.fps.num}/${plan.fps.den}`, '-i', file);
       }
-      chains.push(`[${k}:v]format=yuv420p,setsar=1,setpts=PTS-STARTPTS[m${k}]`, overlayChain(`m${k}`, String(k), next, seg, overlays, plan.fps, `s${k}`));
+      chains.push(`[${k}:v]format=yuv420p,setsar=1,setpts=PTS-STARTPTS[m${k}]`, overlayChain(`m${k}`, String(k), next, seg, overlays, plan, `s${k}`));
       next += overlays.length;
     }
     const button = createCanvas(GIF_WIDTH, height);
@@ -76,7 +76,7 @@ export async function drawPreviewGif(plan: TemplatePlan, data: Record<string, un
     inputs.push('-i', path.join(work, 'play.png'));
     const skip = startFrame - segs[0]!.startFrame;
     const joined = segs.length === 1 ? '[s0]' : `${segs.map((_, k) => `[s${k}]`).join('')}concat=n=${segs.length}:v=1:a=0,`;
-    const base = `${chains.join(';')};${joined}trim=start_frame=${skip}:end_frame=${skip + endFrame - startFrame},setpts=PTS-STARTPTS,fps=${GIF_FPS},scale=${GIF_WIDTH}:${height}:flags=lanczos[g];[g][${next}:v]overlay=0:0:format=auto,split[a][b]`;
+    const base = `${chains.join(';')};${joined}trim=start_frame=${skip}:end_frame=${skip + endFrame - startFrame},setpts=PTS-STARTPTS,fps=${GIF_FPS},scale=${GIF_WIDTH}:${height}:flags=lanczos:in_color_matrix=bt709:in_range=tv,format=rgb24[g];[g][${next}:v]overlay=0:0:format=auto,split[a][b]`;
     // Fewer colours until it fits: a busy portrait background is what makes a GIF heavy.
     let gif: Buffer = Buffer.alloc(0);
     for (const colors of [128, 64, 32]) {

@@ -7,6 +7,7 @@ import { rawMezzanine } from '../video/mezzanine.ts';
 import type { TemplatePlan } from '../templates/plan.ts';
 import { layerFrames, versionPrefix } from '../templates/plan.ts';
 import { runFfmpeg } from '../video/ffmpeg.ts';
+import { VIDEO_TO_RGB } from '../video/colour.ts';
 import { rawInputArgs } from './render-pass.ts';
 import { drawLayer, measureFit, resolveLayerText, type DrawContext, ensureFonts } from '../overlays/index.ts';
 import { registerPackageFonts } from './personalize.ts';
@@ -32,7 +33,7 @@ async function baseFrame(plan: TemplatePlan, storage: Storage, frame: number): P
   const input = seg.mezzanine ? rawInputArgs(plan, src.path) : ['-i', src.path];
   let stdout: Buffer;
   try {
-    ({ stdout } = await runFfmpeg(['-v', 'error', ...input, '-vf', `select=eq(n\\,${frame - seg.startFrame})`, '-frames:v', '1', '-f', 'image2', '-c:v', 'png', 'pipe:1'], { captureStdout: true, timeoutMs: 30_000 }));
+    ({ stdout } = await runFfmpeg(['-v', 'error', ...input, '-vf', `select=eq(n\\,${frame - seg.startFrame}),${VIDEO_TO_RGB}`, '-frames:v', '1', '-f', 'image2', '-c:v', 'png', 'pipe:1'], { captureStdout: true, timeoutMs: 30_000 }));
   } finally {
     src.release();
   }

@@ -7,6 +7,7 @@ import { createReadStream } from 'node:fs';
 import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import { toOutputColourFilters } from '../video/colour.ts';
 import { FfmpegError, ffmpegVersion, probe, runFfmpeg, type ProbeResult } from '../video/ffmpeg.ts';
 import { audioEncoderArgs, forceKeyframesExpr, fpsValue, toRational, tsMuxArgs, videoEncoderArgs, type EncoderSettings, type Rational } from '../video/encoder.ts';
 import { cutSegmentsFromFile } from '../video/ts/segmenter.ts';
@@ -22,7 +23,7 @@ import { layerFrames, planKey, versionPrefix, type SegmentInfo, type TemplatePla
 import { planSegments, type PlannedSegment, type Window } from './segment-plan.ts';
 
 /** Bump when the prepared layout changes, so old preparations are not reused. */
-const PREPARE_FORMAT = 7; // 5: rotated (phone) clips are prepared upright; 6: audio muxed one PES per AAC frame (short segments keep their sound); 7: mezzanines stored as lossless H.264 (video/mezzanine.ts)
+const PREPARE_FORMAT = 8; // 8: BT.709 throughout, tagged in the SPS (video/colour.ts); 5: rotated (phone) clips are prepared upright; 6: audio muxed one PES per AAC frame (short segments keep their sound); 7: mezzanines stored as lossless H.264 (video/mezzanine.ts)
 
 export interface PrepareOptions {
   signal?: AbortSignal;
@@ -137,6 +138,7 @@ async function measureBaseVideo(dir: string, manifest: Manifest, log: (msg: stri
   const width = manifest.output?.width ?? even(src.width);
   const height = manifest.output?.height ?? even(src.height);
 
+  if (src.colour.matrix && src.colour.matrix !== 'bt709') log(`${manifest.id}: colour ${[src.colour.matrix, src.colour.transfer].join('/')} converted to BT.709`);
   log(`${manifest.id}: audio ${src.audioTrack ? `from the first track (${src.audioTrack}) of ${src.audioTracks}` : 'none in the video: a silent track'}`);
   log(`${manifest.id}: counting frames`);
   // The container's duration is only a claim (validation checked it): count what really
@@ -163,7 +165,8 @@ function encodeGraph(video: BaseVideo, dynamic: PlannedSegment[]): string {
   const { fps, width, height, frameCount, src } = video;
   const split = 1 + dynamic.length;
   const scale = `scale=${width}:${height}:force_original_aspect_ratio=decrease,pad=${width}:${height}:(ow-iw)/2:(oh-ih)/2,setsar=1`;
-  let graph = `[0:v]fps=${fps.num}/${fps.den},${scale},format=yuv420p,trim=end_frame=${frameCount},split=${split}[main]${dynamic.map((_, i) => `[m${i}]`).join('')}`;
+  const colour = toOutputColourFilters(src.colour).map((f) => `${f},`).join('');
+  let graph = `[0:v]fps=${fps.num}/${fps.den},${colour}${scale},format=yuv420p,trim=end_frame=${frameCount},split=${split}[main]${dynamic.map((_, i) => `[m${i}]`).join('')}`;
   dynamic.forEach((s, i) => {
     graph += `;[m${i}]trim=start_frame=${s.startFrame}:end_frame=${s.startFrame + s.frames},setpts=PTS-STARTPTS[z${i}]`;
   });

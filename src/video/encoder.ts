@@ -1,6 +1,7 @@
 // The one place encoder arguments are built. Template preparation and every
 // personalized segment use exactly these, so a re-encoded segment gets the
 // same SPS/PPS, frame types and timestamps as the single-pass encode.
+import { outputColourArgs } from './colour.ts';
 
 /** x264/AAC settings of a template version (template.json `encoder`, with defaults). */
 export interface EncoderSettings {
@@ -50,6 +51,7 @@ export function videoEncoderArgs(s: EncoderSettings, fps: Rational): string[] {
     '-g', String(gop),
     '-keyint_min', String(1),
     '-flags', '+cgop',
+    ...outputColourArgs(),
   ];
 }
 

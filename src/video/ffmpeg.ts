@@ -4,6 +4,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { createRequire } from 'node:module';
 import os from 'node:os';
 import { ffmpegSettings, type FfmpegSettings } from '../config/index.ts';
+import { parseColour, type SourceColour } from './colour.ts';
 
 const require = createRequire(import.meta.url);
 
@@ -166,6 +167,8 @@ export interface ProbeResult {
   audioTracks: number;
   /** The first audio stream as ffmpeg names it, e.g. "#0:1(jpn): aac", for logs and reports. */
   audioTrack?: string;
+  /** The video stream's colour description (matrix, primaries, transfer, range), as tagged. */
+  colour: SourceColour;
 }
 
 /**
@@ -219,6 +222,7 @@ export function parseProbe(stderr: string): ProbeResult {
     audioCodec: audio ? /Audio: (\w+)/.exec(audio.text)?.[1] : undefined,
     audioTracks: audios.length,
     audioTrack: audio ? audioLabel(audio.text) : undefined,
+    colour: parseColour(vBlock.text.split('\n')[0]!),
   };
 }
 

@@ -1,7 +1,6 @@
 // What the video plays: the stitched stream (index.m3u8), or, while this person's
 // personal segments are not ready, the template rendition with the overlays composited
 // here (README "How the watch page chooses…").
-import { asEncoded } from './colour.ts';
 import { startComposite, type LoadedLayer, type LoadedPlan } from './composite.ts';
 import type { CompositePlan, WatchConfig } from './contract.ts';
 import type { Then } from './once.ts';
@@ -34,7 +33,7 @@ async function loadPlan(): Promise<LoadedPlan> {
   const r = await fetch('overlays.json');
   if (!r.ok) throw new Error(String(r.status));
   const p = (await r.json()) as CompositePlan;
-  const layers = await Promise.all(p.layers.map(async (l): Promise<LoadedLayer> => ({ ...l, img: asEncoded(await decoded(l.image)) })));
+  const layers = await Promise.all(p.layers.map(async (l): Promise<LoadedLayer> => ({ ...l, img: await decoded(l.image) })));
   return { ...p, layers };
 }
 
