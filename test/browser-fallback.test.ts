@@ -409,10 +409,11 @@ test('fidelity: the browser composite at a layer\'s midpoint against the stitche
       rows.push(`| ${kind} ${W}×${H} | ${vpName} ${vp.width}×${vp.height} (picture ${dw}×${dh}) | ${f(client)} | ${f(onScreen)} | ${f(noise)} | ${f(codec)} | ${f(sub)} | ${f(own)} |`);
       // What the viewer sees, in the same browser: the page's composite against the stitched stream
       // (both screenshots), next to what encoding itself does to this picture (the stitched frame
-      // against the ideal RGB composite: 4:2:0 chroma plus x264). In the box, within 1.4× of that;
+      // against the ideal RGB composite: 4:2:0 chroma plus x264). In the box, within 1.15× of that
+      // (measured 0.98–1.03×; the margin is run-to-run variation of the two encodes);
       // over the whole picture the two are different encodes of the same frames (template and
       // personal), so up to √2 × plus a margin of 0.1 for scaling.
-      const bounds = { box: 1.4 * noise.box.mad, frame: Math.SQRT2 * noise.frame.mad + 0.1 };
+      const bounds = { box: 1.15 * noise.box.mad, frame: Math.SQRT2 * noise.frame.mad + 0.1 };
       // And the yardstick itself is sound: the stitched frame is the ideal picture but for encoding,
       // and the page's composite is too (both fail when an overlay is missing, misplaced or recoloured).
       if (!(noise.box.mad < 5 && noise.frame.mad < 2)) failures.push(`${kind} at ${vpName}: stitched vs ideal, MAD ${f(noise)}`);
