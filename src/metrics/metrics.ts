@@ -37,6 +37,12 @@ export const segmentReuseTotal = new Counter({
   registers: [registry],
 });
 
+export const mezzanineColdReadsTotal = new Counter({
+  name: 'kasane_mezzanine_cold_reads_total',
+  help: "Personalized segments rendered from the stored lossless mezzanine, decoded in the render's own ffmpeg, because this machine had not expanded it yet (then expanded for the next renders)",
+  registers: [registry],
+});
+
 export const jitWaitSeconds = new Histogram<'outcome'>({
   name: 'kasane_jit_wait_seconds',
   help: "A viewer's request waiting for a personal segment still being rendered (outcome ready or timeout)",

@@ -6,9 +6,10 @@ import os from 'node:os';
 import path from 'node:path';
 import type { TemplatePlan, SegmentInfo } from '../templates/plan.ts';
 import type { CachedFile, Storage } from '../storage/storage.ts';
-import { rawFrameBytes, rawMezzanine } from '../video/mezzanine.ts';
+import { expandLater, mezzanineInput, rawFrameBytes, type MezzanineInput } from '../video/mezzanine.ts';
 import { runFfmpeg } from '../video/ffmpeg.ts';
 import { RGB_TO_VIDEO_420, VIDEO_TO_RGB } from '../video/colour.ts';
+import { mezzanineColdReadsTotal } from '../metrics/index.ts';
 import { forceKeyframesExpr, fpsValue, personalVideoEncoderArgs, rawInputArgs } from '../video/encoder.ts';
 import { spliceSegment } from '../video/ts/splice.ts';
 import { StreamCutter } from '../video/ts/stream-cutter.ts';
@@ -164,8 +165,9 @@ export async function renderPass(
   for (const t of templates) t.catch(() => {}); // surfaced where awaited
   // Pinned in this machine's cache until ffmpeg is done with them.
   const mezzanines: CachedFile[] = [];
+  const cold: string[] = [];
   try {
-    const args = ['-y', ...(await mezzanineInputArgs(plan, pass, storage, mezzanines, opts.signal))];
+    const args = ['-y', ...(await mezzanineInputArgs(plan, pass, storage, mezzanines, cold))];
     const { inputArgs, graph } = await overlayGraph(pass, plan, work);
     const { starts, total } = segmentStarts(pass);
     args.push(
@@ -181,19 +183,30 @@ export async function renderPass(
   } finally {
     for (const m of mezzanines) m.release();
     await rm(work, { recursive: true, force: true });
+    // After the encode, not before: the next render on this machine reads raw frames.
+    mezzanineColdReadsTotal.inc(cold.length);
+    for (const key of cold) expandLater(storage, key, { ...plan, frames: pass.find((p) => p.seg.mezzanine === key)!.seg.frames });
   }
 }
 
-/** Inputs 0..n-1: each segment's raw mezzanine (expanded into the cache, checked to hold exactly its frames), pinned in `pinned`. */
-async function mezzanineInputArgs(plan: TemplatePlan, pass: PassSegment[], storage: Storage, pinned: CachedFile[], signal?: AbortSignal): Promise<string[]> {
-  const args: string[] = [];
-  for (const { seg } of pass) {
-    if (!seg.mezzanine) throw new Error(`segment ${seg.index} is static`);
-    const file = await rawMezzanine(storage, seg.mezzanine, { ...plan, frames: seg.frames }, signal);
-    pinned.push(file);
-    args.push(...rawInputArgs(plan, file.path));
-  }
-  return args;
+/**
+ * Inputs 0..n-1: each segment's mezzanine (raw frames when this machine has them, else the
+ * stored lossless copy, decoded as ffmpeg goes; video/mezzanine.ts), all looked up at once
+ * and pinned in `pinned`; the keys that were not expanded here yet go to `cold`.
+ */
+async function mezzanineInputArgs(plan: TemplatePlan, pass: PassSegment[], storage: Storage, pinned: CachedFile[], cold: string[]): Promise<string[]> {
+  const inputs = await Promise.allSettled(pass.map(({ seg }) => {
+    if (!seg.mezzanine) return Promise.reject(new Error(`segment ${seg.index} is static`));
+    return mezzanineInput(storage, seg.mezzanine, { ...plan, frames: seg.frames });
+  }));
+  for (const r of inputs) if (r.status === 'fulfilled') pinned.push(r.value.file);
+  const failed = inputs.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+  if (failed) throw failed.reason;
+  return inputs.flatMap((r, k) => {
+    const input = (r as PromiseFulfilledResult<MezzanineInput>).value;
+    if (!input.raw) cold.push(pass[k]!.seg.mezzanine!);
+    return input.args;
+  });
 }
 
 /**
@@ -213,7 +226,10 @@ async function overlayGraph(pass: PassSegment[], plan: TemplatePlan, work: strin
       inputArgs.push('-framerate', `${plan.fps.num}/${plan.fps.den}`, '-i', file);
     }
     // Raw frames carry no aspect ratio; the template encode says 1:1 and the SPS must match.
-    chains.push(`[${k}:v]setsar=1[m${k}]`, overlayChain(`m${k}`, String(k), nextInput, p.seg, p.overlays, plan, `s${k}`));
+    // One frame per tick of the template's rate, as raw frames read with -framerate have: a
+    // stored mezzanine decoded here carries Matroska's millisecond timestamps, and the fades'
+    // and slides' expressions of t must see the same times either way.
+    chains.push(`[${k}:v]settb=expr=${plan.fps.den}/${plan.fps.num},setpts=N,setsar=1[m${k}]`, overlayChain(`m${k}`, String(k), nextInput, p.seg, p.overlays, plan, `s${k}`));
     nextInput += p.overlays.length;
   }
   const joined = pass.length === 1 ? '[s0]' : `${pass.map((_, k) => `[s${k}]`).join('')}concat=n=${pass.length}:v=1:a=0,`;

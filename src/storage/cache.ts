@@ -60,6 +60,20 @@ export class FileCache {
     return { path: file, release };
   }
 
+  /** The file `id`+`ext` pinned if this machine has it (and no fill for it is under way), else null. */
+  async peek(id: string, ext: string): Promise<CachedFile | null> {
+    const file = path.join(this.files, id + ext);
+    if (this.filling.has(file)) return null;
+    const release = await this.pin(id);
+    if (await stat(file).then(() => true, () => false)) {
+      const now = new Date();
+      await utimes(file, now, now).catch(() => {});
+      return { path: file, release };
+    }
+    release();
+    return null;
+  }
+
   private async fill(file: string, fill: (tmp: string) => Promise<void>): Promise<void> {
     await mkdir(this.files, { recursive: true });
     const tmp = path.join(this.files, `.${path.basename(file)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);

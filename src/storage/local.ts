@@ -91,6 +91,11 @@ export class LocalStorage implements Storage {
     return this.cache.use(FileCache.id(this.root, key, h.size, h.mtime.getTime(), ext), ext, (out) => make(out, async () => this.file(key)));
   }
 
+  async derivedIfMade(key: string, ext: string): Promise<CachedFile | null> {
+    const h = await this.head(key);
+    return h ? this.cache.peek(FileCache.id(this.root, key, h.size, h.mtime.getTime(), ext), ext) : null;
+  }
+
   async delete(key: string): Promise<void> {
     await rm(this.file(key), { force: true });
   }

@@ -164,6 +164,11 @@ export class S3Storage implements Storage {
     });
   }
 
+  async derivedIfMade(key: string, ext: string): Promise<CachedFile | null> {
+    const h = await this.head(key);
+    return h ? this.cache.peek(FileCache.id(this.describe, key, h.size, h.mtime.getTime(), ext), ext) : null;
+  }
+
   async delete(key: string): Promise<void> {
     await this.call('delete', key, () => this.client.send(new DeleteObjectCommand({ Bucket: this.s.bucket, Key: this.k(key) })));
   }

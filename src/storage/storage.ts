@@ -38,6 +38,8 @@ export interface Storage {
    * the made file's kind (e.g. '.yuv'). Null when the object does not exist.
    */
   derived(key: string, ext: string, make: (out: string, source: () => Promise<string>) => Promise<void>): Promise<CachedFile | null>;
+  /** What derived() made from `key` on this machine, pinned, or null when it has not been made here (nothing is made or fetched). */
+  derivedIfMade(key: string, ext: string): Promise<CachedFile | null>;
   delete(key: string): Promise<void>;
   /** Every stored key starting with `prefix` (a plain string prefix, as S3's; '' for all), in no set order. */
   list(prefix: string): AsyncIterable<string>;

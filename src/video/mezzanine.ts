@@ -50,17 +50,48 @@ export async function seedRawMezzanine(storage: Storage, key: string, raw: strin
   file?.release();
 }
 
-/**
- * A segment's mezzanine as raw frames in this machine's cache, pinned until release();
- * checked to hold exactly `frames` frames, since a short one would silently encode fewer.
- */
-export async function rawMezzanine(storage: Storage, key: string, v: MezzanineShape & { frames: number }, signal?: AbortSignal): Promise<CachedFile> {
-  const file = await storage.derived(key, '.yuv', async (out, source) => expandMezzanine(await source(), out, signal));
-  if (!file) throw new Error(`mezzanine ${key} is missing`);
+/** Throws (releasing the pin) unless the raw file holds exactly `frames` frames: a short one would silently encode fewer. */
+async function checkedRaw(file: CachedFile, key: string, v: MezzanineShape & { frames: number }): Promise<CachedFile> {
   const size = (await stat(file.path).catch(() => null))?.size;
   if (size !== v.frames * rawFrameBytes(v)) {
     file.release();
     throw new Error(`mezzanine ${key} has ${size ?? 0} bytes of frames, expected ${v.frames * rawFrameBytes(v)}`);
   }
   return file;
+}
+
+/** A segment's mezzanine as raw frames in this machine's cache (expanded first if need be), pinned until release(). */
+export async function rawMezzanine(storage: Storage, key: string, v: MezzanineShape & { frames: number }, signal?: AbortSignal): Promise<CachedFile> {
+  const file = await storage.derived(key, '.yuv', async (out, source) => expandMezzanine(await source(), out, signal));
+  if (!file) throw new Error(`mezzanine ${key} is missing`);
+  return checkedRaw(file, key, v);
+}
+
+export interface MezzanineInput {
+  /** Pinned until the render's ffmpeg is done. */
+  file: CachedFile;
+  /** ffmpeg input arguments for it. */
+  args: string[];
+  /** False when the render decodes the stored copy itself: expand it afterwards (expandLater). */
+  raw: boolean;
+}
+
+/**
+ * How a render reads a segment's mezzanine: the raw frames when this machine has them, else
+ * the stored lossless copy, decoded by the render's own ffmpeg as it goes. Expanding first
+ * made a worker with a cold cache wait for every segment of the pass to be decoded and
+ * written before the first frame was encoded (phone-plan: first segment at 11.7–15.6 s
+ * instead of 4.2–4.7 s, bench/README "Issue 11"). The decoded frames are the same bytes.
+ */
+export async function mezzanineInput(storage: Storage, key: string, v: MezzanineShape & { frames: number }): Promise<MezzanineInput> {
+  const raw = await storage.derivedIfMade(key, '.yuv');
+  if (raw) return { file: await checkedRaw(raw, key, v), args: rawInputArgs(v, raw.path), raw: true };
+  const stored = await storage.cached(key);
+  if (!stored) throw new Error(`mezzanine ${key} is missing`);
+  return { file: stored, args: ['-i', stored.path], raw: false };
+}
+
+/** Expands a mezzanine into this machine's cache in the background, for the renders that come next; failures only cost that speed-up. */
+export function expandLater(storage: Storage, key: string, v: MezzanineShape & { frames: number }): void {
+  rawMezzanine(storage, key, v).then((f) => f.release(), () => {});
 }
