@@ -21,7 +21,7 @@ import { createCanvas, loadImage } from '@napi-rs/canvas';
 import { startTestService, type TestService } from './helpers/service.ts';
 import { writeTinyTemplate } from './helpers/tiny-template.ts';
 import { CHROMIUM_ARGS, CHROMIUM_PATH } from './support/player.ts';
-import { forceHlsJs, hideUi } from './support/watch-page.ts';
+import { axeSerious, forceHlsJs, hideUi } from './support/watch-page.ts';
 
 const root = mkdtempSync(path.join(os.tmpdir(), 'kasane-retry-'));
 const shots = mkdtempSync(path.join(os.tmpdir(), 'kasane-retry-shots-'));
@@ -172,6 +172,7 @@ for (const player of ['native HLS', 'hls.js'] as const) {
       assert.equal(await page.getAttribute('#stuck', 'role'), 'alert');
       assert.match((await page.textContent('#reload')) ?? '', /再読み込み/);
       await page.screenshot({ path: path.join(shots, `${player}-stuck.png`) });
+      assert.deepEqual(await axeSerious(page), [], 'axe-core with the message');
       // A minute of the page's time later, nothing more was asked.
       const asked = state.asked;
       for (let i = 0; i < 30; i++) {

@@ -1,5 +1,8 @@
-// What tests do to a watch page in Chromium before looking at it: choose the player, hide the controls.
+// What tests do to a watch page in Chromium: choose the player, hide the controls, run axe-core.
+import { createRequire } from 'node:module';
 import type { Page } from 'playwright-core';
+
+const require = createRequire(import.meta.url);
 
 /** This Chromium plays HLS natively; without it (older Chrome, Firefox) the page uses hls.js. Call before goto. */
 export async function forceHlsJs(page: Page): Promise<void> {
@@ -20,4 +23,11 @@ export async function hideUi(page: Page): Promise<void> {
     for (const b of Array.from(document.querySelectorAll('.ui'))) (b as HTMLElement).style.visibility = 'hidden';
   });
   await page.evaluate(() => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r))));
+}
+
+/** axe-core's serious and critical violations on the page as it is now. */
+export async function axeSerious(page: Page): Promise<string[]> {
+  await page.addScriptTag({ path: require.resolve('axe-core/axe.min.js') });
+  const r = await page.evaluate(() => (window as unknown as { axe: { run(): Promise<{ violations: Array<{ id: string; impact: string; nodes: unknown[] }> }> } }).axe.run());
+  return r.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical').map((v) => `${v.id} (${v.impact}, ${v.nodes.length} node(s))`);
 }
