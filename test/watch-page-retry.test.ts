@@ -113,7 +113,7 @@ const video = (page: Page) =>
     return { time: v.currentTime, duration: v.duration, ended: v.ended, error: v.error?.code ?? null };
   });
 
-/** Share of the layer box's pixels that are the layer's red (not in the testsrc2 picture there). */
+/** Share of the layer box's pixels in the layer's red (testsrc2's red bar fills a few % of that box on its own). */
 async function redShare(page: Page, seconds: number, name: string): Promise<number> {
   await page.evaluate((s) => {
     const v = document.querySelector('video')!;
