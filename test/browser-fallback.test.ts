@@ -18,6 +18,7 @@ import { createCanvas, ImageData, loadImage, type Canvas } from '@napi-rs/canvas
 import { SHARED_STORAGE, startTestService, type TestService } from './helpers/service.ts';
 import { writeTinyTemplate } from './helpers/tiny-template.ts';
 import { CHROMIUM_ARGS, CHROMIUM_PATH } from './support/player.ts';
+import { forceHlsJs, hideUi } from './support/watch-page.ts';
 import { runFfmpeg } from '../src/video/ffmpeg.ts';
 import { overlayChain } from '../src/render/render-pass.ts';
 import { PROJECT_ROOT } from '../src/config/index.ts';
@@ -85,14 +86,7 @@ async function accept(t: TestService, template: string, name: string, mode: 'eag
 async function openPage(url: string, viewport: { width: number; height: number }, opts: { noNativeHls?: boolean } = {}) {
   const ctx = await browser.newContext({ viewport });
   const page = await ctx.newPage();
-  // This Chromium plays HLS natively; without it (older Chrome, Firefox) the page uses hls.js.
-  if (opts.noNativeHls)
-    await page.addInitScript(() => {
-      const can = HTMLMediaElement.prototype.canPlayType;
-      HTMLMediaElement.prototype.canPlayType = function (type: string) {
-        return /mpegurl/i.test(type) ? '' : can.call(this, type);
-      };
-    });
+  if (opts.noNativeHls) await forceHlsJs(page);
   const requests: string[] = [];
   page.on('request', (r) => requests.push(r.url()));
   const errors: string[] = [];
@@ -122,17 +116,6 @@ async function showFrame(page: Page, seconds: number): Promise<number> {
   // Two painted frames: the seeked frame presented and the canvas drawn for it.
   await page.evaluate(() => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(() => requestAnimationFrame(r)))));
   return page.evaluate(() => Number(document.getElementById('overlays')!.getAttribute('data-frame') ?? -1));
-}
-
-/** Controls, captions and buttons off: only the picture is compared. */
-async function hideUi(page: Page): Promise<void> {
-  await page.evaluate(() => {
-    const v = document.querySelector('video')!;
-    v.controls = false;
-    for (const t of Array.from(v.textTracks)) t.mode = 'hidden';
-    for (const b of Array.from(document.querySelectorAll('.ui'))) (b as HTMLElement).style.visibility = 'hidden';
-  });
-  await page.evaluate(() => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r))));
 }
 
 /** The video's picture on the page (object-fit: contain), in CSS pixels. */

@@ -8,17 +8,16 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { createRequire } from 'node:module';
-import { chromium, type Browser, type Page, type Request } from 'playwright-core';
+import { chromium, type Browser, type Request } from 'playwright-core';
 import { createCanvas, loadImage } from '@napi-rs/canvas';
 import { startTestService, type TestService } from './helpers/service.ts';
 import { textLayer, writeTinyTemplate } from './helpers/tiny-template.ts';
 import { CHROMIUM_ARGS, CHROMIUM_PATH } from './support/player.ts';
+import { axeSerious } from './support/watch-page.ts';
 import { signToken } from '../src/viewer/signing.ts';
 import { validatePackage } from '../src/templates/validate-package.ts';
 import { jsonIsland } from '../src/viewer/player-page.ts';
 
-const require = createRequire(import.meta.url);
 const root = mkdtempSync(path.join(os.tmpdir(), 'kasane-watch-'));
 // Kept after the run for a look (the path is printed).
 const shots = mkdtempSync(path.join(os.tmpdir(), 'kasane-watch-shots-'));
@@ -254,12 +253,6 @@ test('in Chromium: the poster before playback, the CTA at its time and at the en
   assert.deepEqual(errors, []);
   await ctx.close();
 });
-
-async function axeSerious(page: Page): Promise<string[]> {
-  await page.addScriptTag({ path: require.resolve('axe-core/axe.min.js') });
-  const r = await page.evaluate(() => (window as unknown as { axe: { run(): Promise<{ violations: Array<{ id: string; impact: string; nodes: unknown[] }> }> } }).axe.run());
-  return r.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical').map((v) => `${v.id} (${v.impact}, ${v.nodes.length} node(s))`);
-}
 
 test('portrait and landscape fit phone and desktop screens without scrolling', async () => {
   for (const [kind, { page: url }] of Object.entries(tokens)) {

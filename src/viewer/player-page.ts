@@ -37,8 +37,8 @@ export interface WatchPageOptions {
 type Labels = (typeof LABELS)['ja'];
 
 const LABELS = {
-  ja: { play: '再生', unmute: '音声オン', replay: 'もう一度見る', video: '動画', captions: '日本語字幕', nojs: '動画を再生する（MP4）' },
-  en: { play: 'Play', unmute: 'Sound on', replay: 'Watch again', video: 'Video', captions: 'Captions', nojs: 'Play the video (MP4)' },
+  ja: { play: '再生', unmute: '音声オン', replay: 'もう一度見る', video: '動画', captions: '日本語字幕', nojs: '動画を再生する（MP4）', stuck: '動画を読み込めませんでした。', reload: '再読み込み' },
+  en: { play: 'Play', unmute: 'Sound on', replay: 'Watch again', video: 'Video', captions: 'Captions', nojs: 'Play the video (MP4)', stuck: 'The video could not be loaded.', reload: 'Reload' },
 };
 
 /** Paints the poster and the controls without any script; html.js (set inline, before paint) shows the player. */
@@ -58,6 +58,8 @@ button:focus-visible,.cta:focus-visible{outline:3px solid #ffd400;outline-offset
 .end{position:absolute;left:0;right:0;bottom:calc(72px + env(safe-area-inset-bottom));display:flex;flex-wrap:wrap;gap:12px;justify-content:center;padding:0 12px;pointer-events:none}
 .end>*{pointer-events:auto}
 .replay{padding:12px 20px;background:rgba(0,0,0,.78);color:#fff;font-size:16px;font-weight:700;border:2px solid #fff}
+.stuck{position:absolute;left:50%;top:50%;transform:translate(-50%,-50%);width:max-content;max-width:calc(100% - 24px);padding:16px 20px;background:rgba(0,0,0,.78);border-radius:16px;text-align:center}
+.stuck p{margin:0 0 12px;font-size:16px;font-weight:700}
 .overlays{position:absolute;pointer-events:none}
 .cta{display:inline-block;max-width:100%;padding:14px 28px;background:#ffd400;color:#111;font-size:18px;font-weight:700;text-align:center;box-shadow:0 2px 10px rgba(0,0,0,.4)}
 `;
@@ -119,6 +121,7 @@ function stage(o: WatchPageOptions, lang: string, t: Labels): string {
 <noscript><a class="nojs" href="video.mp4"><img src="poster.jpg" alt="${esc(t.nojs)}: ${esc(o.title)}"></a></noscript>
 <button id="play" class="ui play" type="button" aria-label="${esc(t.play)}">${esc(t.play)}</button>
 <button id="unmute" class="ui unmute" type="button" hidden>🔊 ${esc(t.unmute)}</button>
+<div id="stuck" class="ui stuck" role="alert" hidden><p>${esc(t.stuck)}</p><button id="reload" class="replay" type="button">↻ ${esc(t.reload)}</button></div>
 <div class="ui end"><button id="replay" class="replay" type="button" hidden>↻ ${esc(t.replay)}</button>${
     cta ? `<a id="cta" class="cta" href="${esc(cta.href)}" data-kasane-cta hidden>${esc(cta.label)}</a>` : ''
   }</div>`;

@@ -1,9 +1,11 @@
 // The page's controls and what they report: tap-to-play, sound on, replay, the
-// call-to-action at its time and at the end, and the viewing-event beacons.
+// call-to-action at its time and at the end, the viewing-event beacons, and what the
+// viewer sees when the video could not be loaded after every retry (source.ts).
 import { PROGRESS_MARKS, report } from './beacon.ts';
 import type { WatchConfig } from './contract.ts';
 import { byId } from './dom.ts';
 import type { Then } from './once.ts';
+import { STUCK_EVENT } from './source.ts';
 
 /** `attach` readies the video (once); play() is called in its callback. */
 export function wireControls(v: HTMLVideoElement, config: WatchConfig, attach: (then: Then) => void): void {
@@ -60,6 +62,13 @@ export function wireControls(v: HTMLVideoElement, config: WatchConfig, attach: (
     unmute.hidden = true;
     if (cta) cta.hidden = false;
   });
+  // Given up loading: say so and offer a reload, instead of a player that never starts.
+  const stuck = byId('stuck', HTMLElement);
+  v.addEventListener(STUCK_EVENT, () => {
+    play.hidden = unmute.hidden = replay.hidden = true;
+    stuck.hidden = false;
+  });
+  byId('reload', HTMLButtonElement).addEventListener('click', () => location.reload());
   // The CTA is a plain link: the beacon goes out, then the browser follows it.
   document.addEventListener('click', (e) => {
     if (e.target instanceof Element && e.target.closest('[data-kasane-cta]')) report('cta.clicked');

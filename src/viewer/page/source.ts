@@ -11,17 +11,47 @@ declare global {
 
 /**
  * A personal segment the server is still rendering answers 503 + Retry-After after its
- * wait: the page must keep asking, never give up for good (bench/README, 8 viewers: a
- * native player paused at 0 s and stayed paused after the segment was ready).
+ * wait: the page keeps asking for as long as a render may take (bench/README, 8 viewers: a
+ * native player paused at 0 s and stayed paused after the segment was ready), then stops
+ * and says so (controls.ts shows a message with a reload button) instead of asking for ever.
  */
 const RETRIES = 12;
+/** hls.js: restarts after a fatal network error, each after its own RETRIES tries of the segment. */
+const RESTARTS = 2;
+const backoffMs = (n: number) => Math.min(8000, 1000 * n);
 
-/** Native HLS: on a network error, load the playlist again and resume where it stopped. */
-function reloadOnNetworkError(v: HTMLVideoElement, url: string): void {
-  let tries = 0;
+/** Dispatched on the video when the page has given up on loading it. */
+export const STUCK_EVENT = 'kasane-stuck';
+
+/**
+ * Failures at one position, counted until playback gets past it: returns the number of
+ * this failure, or 0 once `limit` is spent (the video is then marked stuck).
+ */
+function failureCounter(v: HTMLVideoElement, limit: number): () => number {
+  let n = 0;
+  let at = 0;
+  v.addEventListener('timeupdate', () => {
+    if (n > 0 && v.currentTime > at + 0.5) n = 0;
+  });
+  return () => {
+    if (n === 0) at = v.currentTime;
+    if (n >= limit) {
+      v.dispatchEvent(new Event(STUCK_EVENT));
+      return 0;
+    }
+    return ++n;
+  };
+}
+
+/** Native HLS: on an error, load the playlist again and resume where it stopped. */
+function reloadOnError(v: HTMLVideoElement, url: string): void {
+  const failed = failureCounter(v, RETRIES);
   v.addEventListener('error', () => {
-    if (!v.error || v.error.code !== 2 /* MEDIA_ERR_NETWORK */ || tries >= RETRIES) return;
-    tries++;
+    // Safari reports a segment answered 503 as MEDIA_ERR_NETWORK, Chromium's own HLS as
+    // MEDIA_ERR_SRC_NOT_SUPPORTED (its demuxer could not parse it): all but an abort is retried.
+    if (!v.error || v.error.code === 1 /* MEDIA_ERR_ABORTED */) return;
+    const n = failed();
+    if (!n) return;
     const at = v.currentTime;
     const playing = !v.paused || at === 0;
     setTimeout(() => {
@@ -31,9 +61,8 @@ function reloadOnNetworkError(v: HTMLVideoElement, url: string): void {
         if (at > 0) v.currentTime = at;
         if (playing) void v.play().catch(() => {});
       });
-    }, Math.min(8000, 1000 * tries));
+    }, backoffMs(n));
   });
-  v.addEventListener('playing', () => (tries = 0));
 }
 
 /** hls.js: retry a late segment for as long as the server may take, and restart loading after a fatal network error. */
@@ -41,11 +70,13 @@ function hlsWithRetries(Hls: typeof HlsType, v: HTMLVideoElement, url: string): 
   const errorRetry = { maxNumRetry: RETRIES, retryDelayMs: 1000, maxRetryDelayMs: 8000 };
   const policy = { default: { maxTimeToFirstByteMs: 20_000, maxLoadTimeMs: 60_000, timeoutRetry: errorRetry, errorRetry } };
   const h = new Hls({ maxBufferLength: 30, fragLoadPolicy: policy, playlistLoadPolicy: policy });
-  let restarts = 0;
+  const failed = failureCounter(v, RESTARTS);
   h.on(Hls.Events.ERROR, (_e, d) => {
     if (!d.fatal) return;
-    if (d.type === Hls.ErrorTypes.NETWORK_ERROR && restarts++ < RETRIES) setTimeout(() => h.startLoad(), Math.min(8000, 1000 * restarts));
-    else if (d.type === Hls.ErrorTypes.MEDIA_ERROR) h.recoverMediaError();
+    if (d.type === Hls.ErrorTypes.MEDIA_ERROR) return h.recoverMediaError();
+    if (d.type !== Hls.ErrorTypes.NETWORK_ERROR) return void v.dispatchEvent(new Event(STUCK_EVENT));
+    const n = failed();
+    if (n) setTimeout(() => h.startLoad(), backoffMs(n));
   });
   h.loadSource(url);
   h.attachMedia(v);
@@ -54,7 +85,7 @@ function hlsWithRetries(Hls: typeof HlsType, v: HTMLVideoElement, url: string): 
 export function attachSource(v: HTMLVideoElement, stage: HTMLElement, url: string, then: Then): void {
   stage.setAttribute('data-playlist', url);
   if (v.canPlayType('application/vnd.apple.mpegurl')) {
-    reloadOnNetworkError(v, url);
+    reloadOnError(v, url);
     v.src = url;
     return then();
   }
@@ -64,7 +95,7 @@ export function attachSource(v: HTMLVideoElement, stage: HTMLElement, url: strin
     const Hls = window.Hls;
     if (Hls && Hls.isSupported()) hlsWithRetries(Hls, v, url);
     else {
-      reloadOnNetworkError(v, url);
+      reloadOnError(v, url);
       v.src = url;
     }
     then();
