@@ -5,9 +5,9 @@
 // bench-ref, so `npm run build` and bench-ref prepared in bench/.cache). Two rounds, each
 // with 8 fresh eager renders accepted at once and their 8 watch pages opened at once while
 // the worker encodes them:
-//   server stream: the watch page forced to the stitched stream (overlays.json refused,
-//                  so the page takes its own fallback path to index.m3u8: same page, same
-//                  hls.js), i.e. what every viewer got before issue 13;
+//   server stream: the watch page forced to the stitched stream (its data island turned to
+//                  ready, the composite's plan and preloads removed: the page a ready render
+//                  gets, same hls.js), i.e. what every viewer got before issue 13;
 //   browser fallback: the watch page as served; it finds the first personal segment not
 //                  ready and composites the overlays over base.m3u8.
 // Per view: `waiting` events after the first `playing`; freezes of the picture (currentTime
@@ -89,7 +89,7 @@ interface View {
   firstFrameMs: number;
   /** navigation start → the picture moving (first frame + any freeze at media time 0). */
   firstMovingFrameMs: number;
-  /** ms from navigation start until the page had loaded / overlays.json / the last layer image / the (last) playlist / the first segment (-1: not fetched). */
+  /** ms from navigation start until the page had loaded / overlays.json / the last layer image / the (last) playlist / the poster / the first segment (-1: not fetched). */
   loaded: Record<string, number>;
   ended: boolean;
   finalTime: number;
@@ -145,8 +145,15 @@ async function watch(browser: Browser, url: string, forceStitched: boolean): Pro
   try {
     const tab = await ctx.newPage();
     tab.on('pageerror', (e) => errors.push(`page error: ${e.message}`));
-    // The page plays the stitched stream when overlays.json cannot be had (page/playback.ts).
-    if (forceStitched) await tab.route('**/overlays.json', (r) => r.abort());
+    // The page as served when the first personal segment is ready: it plays the stitched stream
+    // (its data island says ready; without the composite's plan and layer preloads).
+    if (forceStitched)
+      await tab.route(url, async (r) => {
+        const res = await r.fetch();
+        const html = (await res.text()).replace(/<link rel="preload" as="image"[^>]*>\n/g, '').replace(/("ready":)false,("ctaAt":[^,}]*),"composite":.*?(<\/script>)/, '$1true,$2}$3');
+        if (!html.includes('"ready":true')) throw new Error('the page has no not-ready data island to turn');
+        await r.fulfill({ response: res, body: html });
+      });
     await tab.addInitScript(PAGE_PROBE);
     await tab.goto(url, { waitUntil: 'load' });
     await tab.waitForFunction(() => (window as unknown as { bench: { ended: boolean } }).bench.ended, null, { timeout: VIEW_TIMEOUT_MS, polling: 500 }).catch(() => errors.push('did not end in time'));
@@ -156,9 +163,9 @@ async function watch(browser: Browser, url: string, forceStitched: boolean): Pro
       // Where the start went: when each thing the page waited for had arrived (ms from navigation).
       const res = performance.getEntriesByType('resource') as PerformanceResourceTiming[];
       // (No named functions in here: tsx would wrap them in a helper the page lacks.)
-      const ends = [/overlays\.json$/, /\/layers\/\d+\.png$/, /\.m3u8$/].map((re) => Math.round(Math.max(-1, ...res.filter((r) => re.test(r.name)).map((r) => r.responseEnd))));
+      const ends = [/overlays\.json$/, /\/layers\/\d+\.png$/, /\.m3u8$/, /\/poster\.jpg$/].map((re) => Math.round(Math.max(-1, ...res.filter((r) => re.test(r.name)).map((r) => r.responseEnd))));
       const firstTs = res.filter((r) => /\.ts$/.test(r.name)).sort((x, y) => x.startTime - y.startTime)[0];
-      const loaded = { page: Math.round(performance.getEntriesByType('navigation')[0]?.duration ?? -1), overlays: ends[0]!, layers: ends[1]!, playlist: ends[2]!, segment0: firstTs ? Math.round(firstTs.responseEnd) : -1 };
+      const loaded = { page: Math.round(performance.getEntriesByType('navigation')[0]?.duration ?? -1), overlays: ends[0]!, layers: ends[1]!, playlist: ends[2]!, poster: ends[3]!, segment0: firstTs ? Math.round(firstTs.responseEnd) : -1 };
       return { ...s, loaded, stillWaitingMs: s.waitingSince >= 0 ? performance.now() - s.waitingSince : 0, finalTime: v.currentTime, playlist: document.querySelector('[data-playlist]')?.getAttribute('data-playlist') ?? '' };
     });
     // Played at rate 1: first frame → ended beyond the video's duration is time the viewer waited.

@@ -8,7 +8,7 @@
 import { expandMezzanine } from '../src/video/mezzanine.ts';
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { open } from 'node:fs/promises';
 import os from 'node:os';
 import { spawn } from 'node:child_process';
@@ -330,6 +330,58 @@ test(`with the worker stopped (${player}): a fresh link plays the template rendi
   }
   assert.deepEqual(errors, []);
   await ctx.close();
+});
+
+test('a fresh link starts without serial round trips: no overlays.json, the template rendition buffers while the layer image is on its way, and plays only once it is in', async () => {
+  const r = await accept(stopped, TEMPLATES.landscape.id, `速${RUN}`);
+  const ctx = await browser.newContext({ viewport: VIEWPORTS.phone });
+  const page = await ctx.newPage();
+  const at: Record<string, number> = {};
+  page.on('request', (q) => {
+    const name = q.url().split('/').pop()!;
+    at[name] ??= Date.now();
+  });
+  // The layer image is slow to come (as when the server draws many at once): held 1.5 s.
+  let layerIn = 0;
+  await page.route('**/layers/0.png', async (q) => {
+    const res = await q.fetch();
+    await new Promise((ok) => setTimeout(ok, 1500));
+    layerIn = Date.now();
+    await q.fulfill({ response: res });
+  });
+  await page.addInitScript(() => {
+    const w = window as unknown as { firstPlaying: number };
+    document.addEventListener('playing', () => (w.firstPlaying ||= performance.timeOrigin + performance.now()), true);
+  });
+  await page.goto(r.page, { waitUntil: 'load' });
+  await page.waitForFunction(() => document.querySelector('video')!.currentTime > 0.3, null, { timeout: 30_000 });
+  const firstPlaying = await page.evaluate(() => (window as unknown as { firstPlaying: number }).firstPlaying);
+  assert.equal(at['overlays.json'], undefined, 'the plan came in the page: no overlays.json round trip');
+  assert.ok(at['0.png']! < at['base.m3u8']!, 'the layer image was asked for first (preloaded by the page head)');
+  assert.ok(layerIn > 0 && at['base.m3u8']! < layerIn, `the template rendition was loading before the layer image came (${at['base.m3u8']! - layerIn} ms)`);
+  assert.ok(firstPlaying >= layerIn, `nothing played before the layer image was in (${firstPlaying - layerIn} ms)`);
+  assert.equal(await page.getAttribute('.stage', 'data-playlist'), `/v/${r.token}/base.m3u8`);
+  await ctx.close();
+});
+
+test('the page served for the composite carries its plan and preloads, and has its layer images drawn before anyone asks for them', async () => {
+  const t = stopped;
+  const r = await accept(t, TEMPLATES.portrait.id, `先${RUN}`);
+  const m3u8 = await (await fetch(`${t.url}/v/${r.token}/base.m3u8`)).text();
+  const version = m3u8.split('\n').find((l) => l.startsWith('/s/'))!.split('/')[3]!;
+  const imgDir = path.join(SHARED_STORAGE, 'templates', TEMPLATES.portrait.id, version, 'img');
+  const pngs = () => (existsSync(imgDir) ? readdirSync(imgDir).filter((f) => f.endsWith('.png')) : []);
+  const earlier = new Set(pngs());
+  const html = await (await fetch(r.page)).text();
+  const island = JSON.parse(/<script type="application\/json" id="watch-config">([^<]*)<\/script>/.exec(html)?.[1] ?? 'null');
+  assert.deepEqual(island.composite, await (await fetch(`${t.url}/v/${r.token}/overlays.json`)).json(), 'the page carries overlays.json\'s body');
+  assert.match(html, new RegExp(`<head>[\\s\\S]*<link rel="preload" as="image" fetchpriority="high" href="/v/${r.token}/layers/0.png">[\\s\\S]*</head>`));
+  // Nobody has asked for layers/0.png: serving the page alone has it drawn and stored.
+  let drawn: string | undefined;
+  for (const t0 = Date.now(); !drawn && Date.now() - t0 < 10_000; await new Promise((ok) => setTimeout(ok, 50))) drawn = pngs().find((f) => !earlier.has(f));
+  assert.ok(drawn, 'the layer image was drawn ahead of its request');
+  const served = Buffer.from(await (await fetch(`${t.url}/v/${r.token}/layers/0.png`)).arrayBuffer());
+  assert.ok(served.equals(readFileSync(path.join(imgDir, drawn))), 'and it is the one then served');
 });
 
 test('overlays.json, layer images and base.m3u8 answer only under a valid token; the template rendition carries nothing personal', async () => {

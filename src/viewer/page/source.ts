@@ -16,10 +16,10 @@ declare global {
  */
 const RETRIES = 12;
 
-/** Native HLS: on a network error, load the playlist again and resume where it stopped. */
-function reloadOnNetworkError(v: HTMLVideoElement, url: string): void {
+/** Native HLS: on a network error, load the playlist again and resume where it stopped. Returns how to stop that. */
+function reloadOnNetworkError(v: HTMLVideoElement, url: string): () => void {
   let tries = 0;
-  v.addEventListener('error', () => {
+  const onError = () => {
     if (!v.error || v.error.code !== 2 /* MEDIA_ERR_NETWORK */ || tries >= RETRIES) return;
     tries++;
     const at = v.currentTime;
@@ -32,12 +32,18 @@ function reloadOnNetworkError(v: HTMLVideoElement, url: string): void {
         if (playing) void v.play().catch(() => {});
       });
     }, Math.min(8000, 1000 * tries));
-  });
-  v.addEventListener('playing', () => (tries = 0));
+  };
+  const onPlaying = () => (tries = 0);
+  v.addEventListener('error', onError);
+  v.addEventListener('playing', onPlaying);
+  return () => {
+    v.removeEventListener('error', onError);
+    v.removeEventListener('playing', onPlaying);
+  };
 }
 
 /** hls.js: retry a late segment for as long as the server may take, and restart loading after a fatal network error. */
-function hlsWithRetries(Hls: typeof HlsType, v: HTMLVideoElement, url: string): void {
+function hlsWithRetries(Hls: typeof HlsType, v: HTMLVideoElement, url: string): HlsType {
   const errorRetry = { maxNumRetry: RETRIES, retryDelayMs: 1000, maxRetryDelayMs: 8000 };
   const policy = { default: { maxTimeToFirstByteMs: 20_000, maxLoadTimeMs: 60_000, timeoutRetry: errorRetry, errorRetry } };
   const h = new Hls({ maxBufferLength: 30, fragLoadPolicy: policy, playlistLoadPolicy: policy });
@@ -49,29 +55,47 @@ function hlsWithRetries(Hls: typeof HlsType, v: HTMLVideoElement, url: string): 
   });
   h.loadSource(url);
   h.attachMedia(v);
+  return h;
 }
 
-export function attachSource(v: HTMLVideoElement, stage: HTMLElement, url: string, then: Then): void {
+/** Stops a source: the video loads nothing more from it (another one is attached next). */
+export type Detach = () => void;
+
+export function attachSource(v: HTMLVideoElement, stage: HTMLElement, url: string, then: Then): Detach {
   stage.setAttribute('data-playlist', url);
-  if (v.canPlayType('application/vnd.apple.mpegurl')) {
-    reloadOnNetworkError(v, url);
+  let stop: () => void = () => {};
+  let detached = false;
+  const native = () => {
+    stop = reloadOnNetworkError(v, url);
     v.src = url;
-    return then();
+  };
+  const detach = () => {
+    detached = true;
+    stop();
+    v.removeAttribute('src');
+    v.load();
+  };
+  if (v.canPlayType('application/vnd.apple.mpegurl')) {
+    native();
+    then();
+    return detach;
   }
   const s = document.createElement('script');
   s.src = '/player/hls.min.js';
   s.onload = () => {
+    if (detached) return;
     const Hls = window.Hls;
-    if (Hls && Hls.isSupported()) hlsWithRetries(Hls, v, url);
-    else {
-      reloadOnNetworkError(v, url);
-      v.src = url;
-    }
+    if (Hls && Hls.isSupported()) {
+      const h = hlsWithRetries(Hls, v, url);
+      stop = () => h.destroy();
+    } else native();
     then();
   };
   s.onerror = () => {
+    if (detached) return;
     v.src = url;
     then();
   };
   document.head.appendChild(s);
+  return detach;
 }
