@@ -240,3 +240,29 @@ test('a watch page\'s layer image is drawn ahead of posters waiting for the prev
   // At most one poster (one the process had already started) before it; in arrival order it would be last.
   assert.ok(done.indexOf('layer') <= 1, `finished in the order ${done.join(', ')}`);
 });
+
+test('the posters of one template version decode its base frame once: no ffmpeg run for the next people\'s', async () => {
+  const first = await accept(TINY, { name: fresh('初') }, 'lazy');
+  assert.equal((await get(`${first.base}poster.jpg`)).status, 200);
+  const [child] = previewChildren();
+  assert.ok(child, 'the preview process');
+  // Every process the preview process starts while three more people's posters are drawn.
+  const seen = new Set<string>();
+  const watch = setInterval(() => {
+    try {
+      for (const tid of readdirSync(`/proc/${child}/task`))
+        for (const pid of readFileSync(`/proc/${child}/task/${tid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean)) seen.add(readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0')[0]!);
+    } catch {
+      // a child that exited meanwhile
+    }
+  }, 1);
+  try {
+    for (const n of ['次', '三', '四']) {
+      const p = await get(`${(await accept(TINY, { name: fresh(n) }, 'lazy')).base}poster.jpg`);
+      assert.equal(p.status, 200);
+    }
+  } finally {
+    clearInterval(watch);
+  }
+  assert.deepEqual([...seen], [], 'no process started for them');
+});
