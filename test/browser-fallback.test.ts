@@ -417,6 +417,22 @@ test('overlays.json, layer images and base.m3u8 answer only under a valid token;
   }
 });
 
+test('when a layer image cannot be had, the page drops the template rendition and plays the stitched stream (never a frame without its overlay)', async () => {
+  const r = await accept(running, TEMPLATES.landscape.id, `欠${RUN}`, 'lazy');
+  const ctx = await browser.newContext({ viewport: VIEWPORTS.phone });
+  const page = await ctx.newPage();
+  await page.route('**/layers/0.png', (q) => q.abort());
+  const errors: string[] = [];
+  page.on('pageerror', (e) => errors.push(e.message));
+  await page.goto(r.page, { waitUntil: 'load' });
+  await page.waitForFunction(() => document.querySelector('video')!.currentTime > 0.5, null, { timeout: 60_000 });
+  assert.equal(await page.getAttribute('.stage', 'data-playlist'), 'index.m3u8');
+  assert.match(await page.evaluate(() => document.querySelector('video')!.currentSrc), /\/index\.m3u8$/);
+  assert.equal(await page.isVisible('#overlays'), false, 'no composite');
+  assert.deepEqual(errors, []);
+  await ctx.close();
+});
+
 test('with the worker running and the render done, the page plays the stitched stream', async () => {
   const r = await accept(running, TEMPLATES.landscape.id, `次郎${RUN}`);
   await running.waitState(r.id, ['done'], 90_000);
