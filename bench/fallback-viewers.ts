@@ -5,9 +5,9 @@
 // bench-ref, so `npm run build` and bench-ref prepared in bench/.cache). Two rounds, each
 // with 8 fresh eager renders accepted at once and their 8 watch pages opened at once while
 // the worker encodes them:
-//   server stream: the watch page forced to the stitched stream (overlays.json refused,
-//                  so the page takes its own fallback path to index.m3u8: same page, same
-//                  hls.js), i.e. what every viewer got before issue 13;
+//   server stream: the watch page forced to the stitched stream (its data island turned to
+//                  ready in the page, its layer images refused: the page a ready render
+//                  gets, same hls.js), i.e. what every viewer got before issue 13;
 //   browser fallback: the watch page as served; it finds the first personal segment not
 //                  ready and composites the overlays over base.m3u8.
 // Per view: `waiting` events after the first `playing`; freezes of the picture (currentTime
@@ -89,7 +89,7 @@ interface View {
   firstFrameMs: number;
   /** navigation start → the picture moving (first frame + any freeze at media time 0). */
   firstMovingFrameMs: number;
-  /** ms from navigation start until the page had loaded / overlays.json / the last layer image / the (last) playlist / the first segment (-1: not fetched). */
+  /** ms from navigation start until: the page's load event, its HTML and script were in, overlays.json, the first layer image asked / the last one in, the first playlist asked / the last in, the first segment asked / in, the poster in (-1: not fetched). */
   loaded: Record<string, number>;
   ended: boolean;
   finalTime: number;
@@ -138,6 +138,18 @@ const PAGE_PROBE = `(() => {
   }, 100);
 })();`;
 
+/** Rewrites the page's data island to ready (no composite) as the parser inserts it, before the deferred page script runs. */
+const AS_READY = `new MutationObserver(() => {
+  const el = document.getElementById('watch-config');
+  try {
+    const c = JSON.parse(el.textContent);
+    if (c.ready !== false) return;
+    c.ready = true;
+    delete c.composite;
+    el.textContent = JSON.stringify(c);
+  } catch (e) {}
+}).observe(document, { childList: true, subtree: true, characterData: true });`;
+
 /** Opens one watch page in its own context and watches it to the end. */
 async function watch(browser: Browser, url: string, forceStitched: boolean): Promise<View> {
   const ctx = await browser.newContext({ viewport: { width: 390, height: 844 } });
@@ -145,8 +157,13 @@ async function watch(browser: Browser, url: string, forceStitched: boolean): Pro
   try {
     const tab = await ctx.newPage();
     tab.on('pageerror', (e) => errors.push(`page error: ${e.message}`));
-    // The page plays the stitched stream when overlays.json cannot be had (page/playback.ts).
-    if (forceStitched) await tab.route('**/overlays.json', (r) => r.abort());
+    // The page as a ready render gets it, i.e. the stitched stream: its data island turned to
+    // ready before the page's script reads it, its preloaded layer images refused (in the page,
+    // not by intercepting the page itself: that would delay its HTML).
+    if (forceStitched) {
+      await tab.addInitScript(AS_READY);
+      await tab.route('**/layers/*.png', (r) => r.abort());
+    }
     await tab.addInitScript(PAGE_PROBE);
     await tab.goto(url, { waitUntil: 'load' });
     await tab.waitForFunction(() => (window as unknown as { bench: { ended: boolean } }).bench.ended, null, { timeout: VIEW_TIMEOUT_MS, polling: 500 }).catch(() => errors.push('did not end in time'));
@@ -156,9 +173,16 @@ async function watch(browser: Browser, url: string, forceStitched: boolean): Pro
       // Where the start went: when each thing the page waited for had arrived (ms from navigation).
       const res = performance.getEntriesByType('resource') as PerformanceResourceTiming[];
       // (No named functions in here: tsx would wrap them in a helper the page lacks.)
-      const ends = [/overlays\.json$/, /\/layers\/\d+\.png$/, /\.m3u8$/].map((re) => Math.round(Math.max(-1, ...res.filter((r) => re.test(r.name)).map((r) => r.responseEnd))));
+      const ends = [/overlays\.json$/, /\/layers\/\d+\.png$/, /\.m3u8$/, /\/poster\.jpg$/].map((re) => Math.round(Math.max(-1, ...res.filter((r) => re.test(r.name)).map((r) => r.responseEnd))));
       const firstTs = res.filter((r) => /\.ts$/.test(r.name)).sort((x, y) => x.startTime - y.startTime)[0];
-      const loaded = { page: Math.round(performance.getEntriesByType('navigation')[0]?.duration ?? -1), overlays: ends[0]!, layers: ends[1]!, playlist: ends[2]!, segment0: firstTs ? Math.round(firstTs.responseEnd) : -1 };
+      // When the first of each left the browser (requestStart: after any queueing in the browser).
+      const asked = [/\/layers\/\d+\.png$/, /\.m3u8$/, /\.ts$/, /\/watch\.[0-9a-f]+\.js$/].map((re) => Math.round(Math.min(1e9, ...res.filter((r) => re.test(r.name)).map((r) => r.requestStart)))).map((x) => (x >= 1e9 ? -1 : x));
+      const script = res.find((r) => /\/watch\.[0-9a-f]+\.js$/.test(r.name));
+      const nav = performance.getEntriesByType('navigation')[0] as PerformanceNavigationTiming | undefined;
+      const loaded = {
+        page: Math.round(nav?.duration ?? -1), html: Math.round(nav?.responseEnd ?? -1), script: script ? Math.round(script.responseEnd) : -1, overlays: ends[0]!,
+        layers_asked: asked[0]!, layers: ends[1]!, playlist_asked: asked[1]!, playlist: ends[2]!, segment0_asked: asked[2]!, segment0: firstTs ? Math.round(firstTs.responseEnd) : -1, poster: ends[3]!,
+      };
       return { ...s, loaded, stillWaitingMs: s.waitingSince >= 0 ? performance.now() - s.waitingSince : 0, finalTime: v.currentTime, playlist: document.querySelector('[data-playlist]')?.getAttribute('data-playlist') ?? '' };
     });
     // Played at rate 1: first frame → ended beyond the video's duration is time the viewer waited.

@@ -8,7 +8,7 @@
 import { expandMezzanine } from '../src/video/mezzanine.ts';
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { open } from 'node:fs/promises';
 import os from 'node:os';
 import { spawn } from 'node:child_process';
@@ -305,6 +305,62 @@ test(`with the worker stopped (${player}): a fresh link plays the template rendi
   await ctx.close();
 });
 
+test('a fresh link starts without serial round trips: no overlays.json, the template rendition buffers while the layer image is on its way, and plays only once it is in', async () => {
+  const r = await accept(stopped, TEMPLATES.landscape.id, `速${RUN}`);
+  const ctx = await browser.newContext({ viewport: VIEWPORTS.phone });
+  const page = await ctx.newPage();
+  const requests: string[] = [];
+  page.on('request', (q) => requests.push(q.url()));
+  // The layer image is slow to come (as when the server draws many at once): held 1.5 s.
+  await page.route('**/layers/0.png', async (q) => {
+    const res = await q.fetch();
+    await new Promise((ok) => setTimeout(ok, 1500));
+    await q.fulfill({ response: res });
+  });
+  await page.addInitScript(() => {
+    const w = window as unknown as { firstPlaying: number };
+    document.addEventListener('playing', () => (w.firstPlaying ||= performance.now()), true);
+  });
+  await page.goto(r.page, { waitUntil: 'load' });
+  await page.waitForFunction(() => document.querySelector('video')!.currentTime > 0.3, null, { timeout: 30_000 });
+  // When each request left the browser and when it was answered (the browser may hold requests back).
+  const t = await page.evaluate(() => {
+    const w = window as unknown as { firstPlaying: number };
+    const res = performance.getEntriesByType('resource') as PerformanceResourceTiming[];
+    // (No named functions in here: tsx would wrap them in a helper the page lacks.)
+    const [layer, base, seg0] = [/\/layers\/0\.png$/, /\/base\.m3u8$/, /\/0\.ts$/].map((re) => res.filter((e) => re.test(e.name)).sort((a, b) => a.startTime - b.startTime)[0]);
+    return { layerSent: layer?.requestStart ?? -1, layerIn: layer?.responseEnd ?? -1, baseSent: base?.requestStart ?? -1, seg0Sent: seg0?.requestStart ?? -1, playing: w.firstPlaying };
+  });
+  console.log(`# ms from navigation: layer image asked ${t.layerSent.toFixed(0)}, in ${t.layerIn.toFixed(0)}; base.m3u8 asked ${t.baseSent.toFixed(0)}; segment 0 asked ${t.seg0Sent.toFixed(0)}; first playing ${t.playing.toFixed(0)}`);
+  assert.ok(!requests.some((u) => u.endsWith('/overlays.json')), 'the plan came in the page: no overlays.json round trip');
+  assert.ok(t.layerSent >= 0 && t.baseSent >= 0 && t.seg0Sent >= 0, JSON.stringify(t));
+  assert.ok(t.layerSent < t.baseSent, 'the layer image was asked for first (preloaded by the page head)');
+  assert.ok(t.baseSent < t.layerIn && t.seg0Sent < t.layerIn, `the template rendition was loading before the layer image came: ${JSON.stringify(t)}`);
+  assert.ok(t.playing >= t.layerIn, `nothing played before the layer image was in: ${JSON.stringify(t)}`);
+  assert.equal(await page.getAttribute('.stage', 'data-playlist'), `/v/${r.token}/base.m3u8`);
+  await ctx.close();
+});
+
+test('the page served for the composite carries its plan and preloads, and has its layer images drawn before anyone asks for them', async () => {
+  const t = stopped;
+  const r = await accept(t, TEMPLATES.portrait.id, `先${RUN}`);
+  const m3u8 = await (await fetch(`${t.url}/v/${r.token}/base.m3u8`)).text();
+  const version = m3u8.split('\n').find((l) => l.startsWith('/s/'))!.split('/')[3]!;
+  const imgDir = path.join(SHARED_STORAGE, 'templates', TEMPLATES.portrait.id, version, 'img');
+  const pngs = () => (existsSync(imgDir) ? readdirSync(imgDir).filter((f) => f.endsWith('.png')) : []);
+  const earlier = new Set(pngs());
+  const html = await (await fetch(r.page)).text();
+  const island = JSON.parse(/<script type="application\/json" id="watch-config">([^<]*)<\/script>/.exec(html)?.[1] ?? 'null');
+  assert.deepEqual(island.composite, await (await fetch(`${t.url}/v/${r.token}/overlays.json`)).json(), 'the page carries overlays.json\'s body');
+  assert.match(html, new RegExp(`<head>[\\s\\S]*<link rel="preload" as="image" fetchpriority="high" href="/v/${r.token}/layers/0.png">[\\s\\S]*</head>`));
+  // Nobody has asked for layers/0.png: serving the page alone has it drawn and stored.
+  let drawn: string | undefined;
+  for (const t0 = Date.now(); !drawn && Date.now() - t0 < 10_000; await new Promise((ok) => setTimeout(ok, 50))) drawn = pngs().find((f) => !earlier.has(f));
+  assert.ok(drawn, 'the layer image was drawn ahead of its request');
+  const served = Buffer.from(await (await fetch(`${t.url}/v/${r.token}/layers/0.png`)).arrayBuffer());
+  assert.ok(served.equals(readFileSync(path.join(imgDir, drawn))), 'and it is the one then served');
+});
+
 test('overlays.json, layer images and base.m3u8 answer only under a valid token; the template rendition carries nothing personal', async () => {
   const t = stopped;
   const r = await accept(t, TEMPLATES.portrait.id, `太郎${RUN}`);
@@ -332,6 +388,22 @@ test('overlays.json, layer images and base.m3u8 answer only under a valid token;
     assert.equal((await fetch(`${t.url}/v/${expired}/${p}`)).status, 410, p);
     assert.equal((await fetch(`${t.url}/v/x${r.token.slice(1)}/${p}`)).status, 403, p);
   }
+});
+
+test('when a layer image cannot be had, the page drops the template rendition and plays the stitched stream (never a frame without its overlay)', async () => {
+  const r = await accept(running, TEMPLATES.landscape.id, `欠${RUN}`, 'lazy');
+  const ctx = await browser.newContext({ viewport: VIEWPORTS.phone });
+  const page = await ctx.newPage();
+  await page.route('**/layers/0.png', (q) => q.abort());
+  const errors: string[] = [];
+  page.on('pageerror', (e) => errors.push(e.message));
+  await page.goto(r.page, { waitUntil: 'load' });
+  await page.waitForFunction(() => document.querySelector('video')!.currentTime > 0.5, null, { timeout: 60_000 });
+  assert.equal(await page.getAttribute('.stage', 'data-playlist'), 'index.m3u8');
+  assert.match(await page.evaluate(() => document.querySelector('video')!.currentSrc), /\/index\.m3u8$/);
+  assert.equal(await page.isVisible('#overlays'), false, 'no composite');
+  assert.deepEqual(errors, []);
+  await ctx.close();
 });
 
 test('with the worker running and the render done, the page plays the stitched stream', async () => {

@@ -224,3 +224,45 @@ test('posters are drawn in a child process (not the API’s memory), started aga
   const [second] = previewChildren();
   assert.ok(second && second !== first, 'a new preview process was started');
 });
+
+test('a watch page\'s layer image is drawn ahead of posters waiting for the preview process', async () => {
+  // The preview process busy with a portrait GIF (seconds), three people's posters queued behind it…
+  const gif = get(`${(await accept(TALL, { name: fresh('列') }, 'lazy')).base}preview.gif`);
+  await new Promise((ok) => setTimeout(ok, 150));
+  const people = await Promise.all(['Ana', 'Ben', 'Cy', 'Dee'].map((n) => accept(TINY, { name: fresh(n) }, 'lazy')));
+  const done: string[] = [];
+  const posters = people.slice(0, 3).map((p, i) => get(`${p.base}poster.jpg`).then((r) => (done.push(`poster ${i}`), r)));
+  await new Promise((ok) => setTimeout(ok, 150));
+  // …then a fresh link's page asks for its layer image: it plays only once it has it.
+  const layer = get(`${people[3]!.base}layers/0.png`).then((r) => (done.push('layer'), r));
+  const all = await Promise.all([gif, ...posters, layer]);
+  assert.deepEqual(all.map((r) => r.status), [200, 200, 200, 200, 200]);
+  // At most one poster (one the process had already started) before it; in arrival order it would be last.
+  assert.ok(done.indexOf('layer') <= 1, `finished in the order ${done.join(', ')}`);
+});
+
+test('the posters of one template version decode its base frame once: no ffmpeg run for the next people\'s', async () => {
+  const first = await accept(TINY, { name: fresh('初') }, 'lazy');
+  assert.equal((await get(`${first.base}poster.jpg`)).status, 200);
+  const [child] = previewChildren();
+  assert.ok(child, 'the preview process');
+  // Every process the preview process starts while three more people's posters are drawn.
+  const seen = new Set<string>();
+  const watch = setInterval(() => {
+    try {
+      for (const tid of readdirSync(`/proc/${child}/task`))
+        for (const pid of readFileSync(`/proc/${child}/task/${tid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean)) seen.add(readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0')[0]!);
+    } catch {
+      // a child that exited meanwhile
+    }
+  }, 1);
+  try {
+    for (const n of ['次', '三', '四']) {
+      const p = await get(`${(await accept(TINY, { name: fresh(n) }, 'lazy')).base}poster.jpg`);
+      assert.equal(p.status, 200);
+    }
+  } finally {
+    clearInterval(watch);
+  }
+  assert.deepEqual([...seen], [], 'no process started for them');
+});

@@ -54,8 +54,30 @@ export function segmentAt(plan: TemplatePlan, frame: number): SegmentInfo {
   return plan.segments.find((s) => frame >= s.startFrame && frame < s.startFrame + s.frames)!;
 }
 
+/**
+ * Base frames decoded lately, by template version and frame: every person's poster of a
+ * version shows the same one, and an ffmpeg run per poster was half of each poster's time
+ * (and more under load, when 8 people open their links at once: bench/README "Issue 13").
+ * A few only (a 1080×1920 frame is 8 MB).
+ */
+const recentFrames = new Map<string, Promise<Buffer>>();
+const RECENT_FRAMES = 4;
+
+function baseRgba(plan: TemplatePlan, storage: Storage, seg: SegmentInfo, frame: number): Promise<Buffer> {
+  const key = `${plan.templateId}/${plan.version}#${frame}`;
+  let hit = recentFrames.get(key);
+  if (hit) recentFrames.delete(key);
+  else {
+    hit = decodeBaseRgba(plan, storage, seg, frame);
+    hit.catch(() => recentFrames.delete(key));
+  }
+  recentFrames.set(key, hit);
+  if (recentFrames.size > RECENT_FRAMES) recentFrames.delete(recentFrames.keys().next().value!);
+  return hit;
+}
+
 /** One decoded base frame as RGBA: from the mezzanine (raw yuv420p, read at its offset) or, without one, the template segment. */
-async function baseRgba(plan: TemplatePlan, storage: Storage, seg: SegmentInfo, frame: number): Promise<Buffer> {
+async function decodeBaseRgba(plan: TemplatePlan, storage: Storage, seg: SegmentInfo, frame: number): Promise<Buffer> {
   const out = ['-frames:v', '1', '-f', 'rawvideo', '-pix_fmt', 'rgba', 'pipe:1'];
   const toRgb = ['-vf', VIDEO_TO_RGB];
   if (seg.mezzanine) {

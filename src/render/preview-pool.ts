@@ -4,6 +4,8 @@
 // are not the API's memory (a worker thread's would be). The child starts on the
 // first request and is reused: font registration is paid once; if it dies it is
 // started again on the next request. It runs at the API's priority: viewers wait on posters.
+// Layer images of the watch page's browser composite go ahead of everything else queued:
+// the page starts playing only once it has them, while a poster is only the picture until then.
 import { fork, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { PROJECT_ROOT, type LogLevel } from '../config/index.ts';
@@ -27,6 +29,8 @@ interface Pending {
   received?: boolean;
   /** Handed to a fresh child once already: a child that cannot start must not respawn forever. */
   resent?: boolean;
+  /** A viewer's playback waits on it: queued ahead of the rest. */
+  urgent?: boolean;
 }
 
 interface Slot {
@@ -64,13 +68,17 @@ export class PreviewPool {
 
   /** One layer's overlay PNG for this person (layer-image.ts), exactly what the renderer composites. */
   async layerImage(plan: TemplatePlan, data: Record<string, unknown>, layer: number): Promise<Buffer> {
-    return buf(((await this.run({ id: this.nextId++, plan, data, layer })) as { image: Uint8Array }).image);
+    return buf(((await this.run({ id: this.nextId++, plan, data, layer }, true)) as { image: Uint8Array }).image);
   }
 
-  private run(task: PreviewTask): Promise<Done> {
+  private run(task: PreviewTask, urgent = false): Promise<Done> {
     if (this.closed) return Promise.reject(new Error('preview pool closed'));
     return new Promise((resolve, reject) => {
-      this.queue.push({ task, resolve, reject });
+      const p: Pending = { task, resolve, reject, urgent };
+      // Urgent ones in their own order, before the first that is not.
+      const at = urgent ? this.queue.findIndex((q) => !q.urgent) : -1;
+      if (at < 0) this.queue.push(p);
+      else this.queue.splice(at, 0, p);
       this.pump();
     });
   }

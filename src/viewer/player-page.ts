@@ -9,7 +9,7 @@
 // frame-exact on the video's own clock (README "How the watch page chooses…").
 // This module only writes the HTML; the behaviour is typed browser code in page/
 // (bundled by watch-script.ts), given this render's options in a JSON data island.
-import { WATCH_CONFIG_ID, type WatchConfig } from './page/contract.ts';
+import { WATCH_CONFIG_ID, type CompositePlan, type WatchConfig } from './page/contract.ts';
 
 const esc = (s: string) => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 
@@ -25,9 +25,15 @@ export interface WatchPageOptions {
   lang?: string;
   /**
    * This person's first personalized segment is stored (default true). When false, the page
-   * composites the overlays itself over base.m3u8 (overlays.json) instead of waiting on the encoder.
+   * composites the overlays itself over base.m3u8 instead of waiting on the encoder.
    */
   ready?: boolean;
+  /**
+   * With ready false: the composite plan (overlays.json's body). It goes into the data island
+   * and its layer images are preloaded from the head, so they are on their way while the page
+   * parses and its script loads (no serial round trips before the first frame).
+   */
+  composite?: CompositePlan;
   /** Filled in for this person, UTM parameters added. */
   cta?: { label: string; href: string; at?: number } | null;
   /** URL of the page's script (watch-script.ts): /player/watch.<hash>.js. */
@@ -75,14 +81,16 @@ export function jsonIsland(id: string, value: unknown): string {
 export function playerPage(o: WatchPageOptions): string {
   const lang = o.lang || 'ja';
   const t = lang.toLowerCase().startsWith('en') ? LABELS.en : LABELS.ja;
-  const config: WatchConfig = { ready: o.ready !== false, ctaAt: o.cta?.at ?? null };
+  const ready = o.ready !== false;
+  const composite = ready ? undefined : o.composite;
+  const config: WatchConfig = { ready, ctaAt: o.cta?.at ?? null, ...(composite ? { composite } : {}) };
   return `<!doctype html>
 <html lang="${esc(lang)}"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width,initial-scale=1,viewport-fit=cover">
 <meta name="robots" content="noindex">
 <meta name="referrer" content="no-referrer">
 ${linkCard(o)}<script>document.documentElement.className = 'js';</script>
-<script defer src="${esc(o.script)}"></script>
+${composite ? preloads(composite) : ''}<script defer src="${esc(o.script)}"></script>
 <style>
 ${STYLE}</style>
 </head><body><main><div class="stage">
@@ -90,6 +98,15 @@ ${stage(o, lang, t)}
 </div></main>
 ${jsonIsland(WATCH_CONFIG_ID, config)}
 </body></html>`;
+}
+
+/**
+ * The composite's layer images, asked for at once and first (the page waits on them
+ * before playing; the server is already drawing them). As `as="image"` without
+ * crossorigin, they are the very requests the script's `new Image()` makes.
+ */
+function preloads(p: CompositePlan): string {
+  return p.layers.map((l) => `<link rel="preload" as="image" fetchpriority="high" href="${esc(l.image)}">\n`).join('');
 }
 
 /** Title, description and the tags link previews (LINE, Slack, X, Facebook) read. */

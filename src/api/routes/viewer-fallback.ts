@@ -6,18 +6,16 @@
 // poster) and /v/<token>/base.m3u8 (the template's own segments only). The
 // template originals of personalized positions are public at
 // /s/<template>/<version>/template/<n>.ts: they carry nothing personal.
-import { createHash } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { ApiContext } from '../context.ts';
 import { ApiError } from '../errors.ts';
 import { params, TEMPLATE_ID, VERSION_ID, SEGMENT_FILE } from '../schemas.ts';
 import { authorize, CORS, firstPersonalReady } from './viewer.ts';
-import { versionPrefix, type TemplatePlan } from '../../templates/plan.ts';
+import type { TemplatePlan } from '../../templates/plan.ts';
 import type { RenderMeta } from '../../render/records.ts';
-import { IMAGE_VERSION } from '../../render/poster.ts';
 import { mediaPlaylist, staticSegmentPath } from '../../viewer/playlist.ts';
 import { compositePlan, templateSegmentPath } from '../../viewer/composite.ts';
-import { personalImage } from './viewer-images.ts';
+import { layerImage } from '../personal-images.ts';
 
 const TOKEN = { type: 'string', maxLength: 100 } as const;
 const LAYER_FILE = { type: 'string', pattern: '^[0-9]{1,3}\\.png$', errorMessage: 'must be a layer image name like "0.png"' } as const;
@@ -27,7 +25,7 @@ type TokenRequest = FastifyRequest<{ Params: { token: string } }>;
 
 export function viewerFallbackRoutes(app: FastifyInstance, ctx: ApiContext) {
   app.get<{ Params: { token: string } }>('/v/:token/overlays.json', { config: PUBLIC, schema: { params: params({ token: TOKEN }) } }, (req, reply) => overlaysJson(ctx, req, reply));
-  app.get<{ Params: { token: string; file: string } }>('/v/:token/layers/:file', { config: PUBLIC, schema: { params: params({ token: TOKEN, file: LAYER_FILE }) } }, (req, reply) => layerImage(ctx, req, reply));
+  app.get<{ Params: { token: string; file: string } }>('/v/:token/layers/:file', { config: PUBLIC, schema: { params: params({ token: TOKEN, file: LAYER_FILE }) } }, (req, reply) => layerImageRoute(ctx, req, reply));
   app.get<{ Params: { token: string } }>('/v/:token/base.m3u8', { config: PUBLIC, schema: { params: params({ token: TOKEN }) } }, (req, reply) => basePlaylist(ctx, req, reply));
   app.get<{ Params: { template: string; version: string; seg: string } }>(
     '/s/:template/:version/template/:seg',
@@ -50,25 +48,12 @@ async function overlaysJson(ctx: ApiContext, req: TokenRequest, reply: FastifyRe
   return reply.headers({ ...CORS, 'cache-control': 'private, no-store' }).send(body);
 }
 
-/**
- * Where a layer image is kept: named by the content key of a personal segment showing the
- * layer (an HMAC of exactly what is drawn there), like the poster: nothing about the person
- * in the name, one image for everyone whose overlay is the same.
- */
-export function layerImageKey(plan: TemplatePlan, meta: RenderMeta, index: number): string {
-  const id = plan.manifest.layers[index]!.id;
-  const seg = plan.segments.find((s) => s.kind === 'dynamic' && s.layers.includes(id));
-  const content = (seg && meta.segKeys[String(seg.index)]) ?? `render:${meta.id}`;
-  const digest = createHash('sha256').update(JSON.stringify([IMAGE_VERSION, 'layer', index, content])).digest('base64url').slice(0, 32);
-  return `${versionPrefix(plan.templateId, plan.version)}/img/${digest}.png`;
-}
-
-async function layerImage(ctx: ApiContext, req: FastifyRequest<{ Params: { token: string; file: string } }>, reply: FastifyReply) {
+async function layerImageRoute(ctx: ApiContext, req: FastifyRequest<{ Params: { token: string; file: string } }>, reply: FastifyReply) {
   const meta = await authorize(ctx, req.params.token);
   const plan = await planOf(ctx, meta);
   const index = parseInt(req.params.file, 10);
   if (!plan.manifest.layers[index]) throw new ApiError(404, 'not_found', `this video has no layer ${index}`, undefined, CORS);
-  const { bytes, maxAge } = await personalImage(ctx, meta, layerImageKey(plan, meta, index), (data) => ctx.previews.layerImage(plan, data, index), CORS);
+  const { bytes, maxAge } = await layerImage(ctx, meta, plan, index, CORS);
   return reply
     .headers({ ...CORS, 'content-type': 'image/png', 'content-length': String(bytes.length), 'cache-control': `private, max-age=${maxAge}`, 'referrer-policy': 'no-referrer' })
     .send(bytes);

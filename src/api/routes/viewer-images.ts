@@ -15,7 +15,7 @@ import { versionPrefix, type TemplatePlan } from '../../templates/plan.ts';
 import type { RenderMeta } from '../../render/records.ts';
 import { IMAGE_VERSION, posterFrame, segmentAt, type StillVariant } from '../../render/poster.ts';
 import { gifSegments } from '../../render/preview-gif.ts';
-import { addObjectRef, dropIfUnreferenced } from '../../render/render-index.ts';
+import { personalImage } from '../personal-images.ts';
 
 const TOKEN = { type: 'string', maxLength: 100 } as const;
 const PLAY_QUERY = {
@@ -47,34 +47,6 @@ export function imageKey(plan: TemplatePlan, meta: RenderMeta, kind: Kind): stri
   const content = segs.map((s) => meta.segKeys[String(s.index)] ?? (s.kind === 'static' ? s.key : `render:${meta.id}`));
   const digest = createHash('sha256').update(JSON.stringify([IMAGE_VERSION, kind, posterFrame(plan), content])).digest('base64url').slice(0, 32);
   return `${versionPrefix(plan.templateId, plan.version)}/img/${digest}.${kind === 'gif' ? 'gif' : 'jpg'}`;
-}
-
-/**
- * An image that shows the person (poster, link card, GIF, a composite layer): stored once
- * drawn, counted against the render so deletion removes it (with the last render sharing
- * it), and how long a browser may keep it (until the link dies; shared caches never).
- * `headers` go on a refusal too (the composite's layers are fetched cross-origin).
- */
-export async function personalImage(
-  ctx: ApiContext,
-  meta: RenderMeta,
-  key: string,
-  draw: (data: Record<string, unknown>) => Promise<Buffer>,
-  headers?: Record<string, string>,
-): Promise<{ bytes: Buffer; maxAge: number }> {
-  const gone = () => new ApiError(410, 'link_expired', 'this video is no longer available', undefined, headers);
-  let bytes = await ctx.storage.get(key);
-  if (!bytes) {
-    const data = await ctx.store.data(meta.id);
-    if (!data) throw gone();
-    bytes = await draw(data);
-    await ctx.storage.put(key, bytes);
-  }
-  if (!(await addObjectRef(ctx.redis, meta.id, key))) {
-    await dropIfUnreferenced(ctx.redis, ctx.storage, key);
-    throw gone();
-  }
-  return { bytes, maxAge: Math.max(0, Math.min(86_400, meta.expiresAt - Math.floor(Date.now() / 1000))) };
 }
 
 async function image(ctx: ApiContext, req: FastifyRequest<{ Params: { token: string } }>, reply: FastifyReply, kind: Kind) {

@@ -14,6 +14,8 @@ import { params, SEGMENT_FILE, TEMPLATE_ID, VERSION_ID } from '../schemas.ts';
 import type { RenderMeta } from '../../render/records.ts';
 import type { TemplatePlan } from '../../templates/plan.ts';
 import { playerPage } from '../../viewer/player-page.ts';
+import { compositePlan } from '../../viewer/composite.ts';
+import { startLayerImages } from '../personal-images.ts';
 import { WATCH_SCRIPT_FILE, watchScript } from '../../viewer/watch-script.ts';
 import { acceptBeacon, beaconGate, PROGRESS_MARKS, recordOpen, VIEWER_EVENTS, type ViewerEventType } from '../../events/index.ts';
 import { captionsVtt } from '../../viewer/captions.ts';
@@ -176,6 +178,9 @@ async function player(ctx: ApiContext, req: TokenRequest, reply: FastifyReply) {
   // The CTA is filled in with this person's data here, so the page carries no data beyond it.
   const data = plan && watch?.cta ? await ctx.store.data(meta.id) : null;
   const ready = plan ? await firstPersonalReady(ctx, meta, plan) : true;
+  // The browser composite: its layer images drawn from now, its plan in the page (no round trips before the first frame).
+  if (plan && !ready) startLayerImages(ctx, meta, plan, req.log);
+  const composite = plan && !ready ? compositePlan(plan, req.params.token, false) : undefined;
   const { url: script } = await watchScript();
   return reply
     .headers({ 'content-type': 'text/html; charset=utf-8', 'cache-control': 'private, no-cache', 'referrer-policy': 'no-referrer' })
@@ -188,6 +193,7 @@ async function player(ctx: ApiContext, req: TokenRequest, reply: FastifyReply) {
         height: plan?.height ?? 9,
         lang: watch?.lang,
         ready,
+        composite,
         cta: plan && data ? ctaLink(plan.manifest, data, { templateId: meta.templateId, renderId: meta.id }) : null,
         script,
       }),

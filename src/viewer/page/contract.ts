@@ -14,6 +14,11 @@ export interface WatchConfig {
   ready: boolean;
   /** Seconds into the video at which the call-to-action appears; null: only at the end. */
   ctaAt: number | null;
+  /**
+   * When not ready: overlays.json's body, in the page itself, so the composite starts
+   * without a round trip (the page's head has already asked for the layer images).
+   */
+  composite?: CompositePlan;
 }
 
 export interface CompositeLayer {

@@ -14,8 +14,10 @@ function isIos(): boolean {
   return /iP(hone|od|ad)/.test(ua) || (/Macintosh/.test(ua) && navigator.maxTouchPoints > 1);
 }
 
-export function wantsComposite(config: WatchConfig): boolean {
-  return config.ready === false && !isIos() && typeof fetch === 'function' && typeof Promise === 'function';
+/** The composite plan when the page composites (not ready, the plan in its data island, a browser that can). */
+export function compositeOf(config: WatchConfig): CompositePlan | null {
+  const can = !isIos() && typeof Promise === 'function';
+  return config.ready === false && config.composite && can ? config.composite : null;
 }
 
 function decoded(src: string): Promise<HTMLImageElement> {
@@ -28,31 +30,52 @@ function decoded(src: string): Promise<HTMLImageElement> {
   });
 }
 
-/** overlays.json with every layer image decoded: only then play, so nothing pops in late. */
-async function loadPlan(): Promise<LoadedPlan> {
-  const r = await fetch('overlays.json');
-  if (!r.ok) throw new Error(String(r.status));
-  const p = (await r.json()) as CompositePlan;
+/** Every layer image decoded (the page's head has been fetching them since it was parsed). */
+async function loadLayers(p: CompositePlan): Promise<LoadedPlan> {
   const layers = await Promise.all(p.layers.map(async (l): Promise<LoadedLayer> => ({ ...l, img: await decoded(l.image) })));
   return { ...p, layers };
 }
 
-/** Readies the video to play (`then` when it may): the composite when wanted and possible, else the stitched stream. */
-export function loadPlayback(v: HTMLVideoElement, stage: HTMLElement, composite: boolean, then: Then): void {
+/** `then` once the video can play on without a wait. */
+function whenPlayable(v: HTMLVideoElement, then: Then): void {
+  if (v.readyState >= 3) return then();
+  v.addEventListener('canplay', function go() {
+    v.removeEventListener('canplay', go);
+    then();
+  });
+}
+
+/**
+ * Readies the video to play (`then` when it may): the composite when wanted, else the
+ * stitched stream. The composite buffers the template rendition while its layer images
+ * arrive, and plays only once it has both: nothing pops in late. If an image cannot be
+ * had, the stitched stream instead.
+ */
+export function loadPlayback(v: HTMLVideoElement, stage: HTMLElement, plan: CompositePlan | null, then: Then): void {
   v.preload = 'auto';
-  if (!composite) return attachSource(v, stage, STITCHED, then);
-  loadPlan().then(
+  if (!plan) return void attachSource(v, stage, STITCHED, then);
+  let loaded: LoadedPlan | null = null;
+  let playable = false;
+  let failed = false;
+  const go = () => {
+    if (!loaded || !playable) return;
+    startComposite(v, stage, loaded);
+    then();
+  };
+  const detach = attachSource(v, stage, plan.base, () => whenPlayable(v, () => {
+    if (failed) return;
+    playable = true;
+    go();
+  }));
+  loadLayers(plan).then(
     (p) => {
-      startComposite(v, stage, p);
-      // The template rendition playable before playing: playback starts without a wait.
-      attachSource(v, stage, p.base, () => {
-        if (v.readyState >= 3) return then();
-        v.addEventListener('canplay', function go() {
-          v.removeEventListener('canplay', go);
-          then();
-        });
-      });
+      loaded = p;
+      go();
     },
-    () => attachSource(v, stage, STITCHED, then),
+    () => {
+      failed = true;
+      detach();
+      attachSource(v, stage, STITCHED, then);
+    },
   );
 }

@@ -43,10 +43,10 @@ function failureCounter(v: HTMLVideoElement, limit: number): () => number {
   };
 }
 
-/** Native HLS: on an error, load the playlist again and resume where it stopped. */
-function reloadOnError(v: HTMLVideoElement, url: string): void {
+/** Native HLS: on an error, load the playlist again and resume where it stopped. Returns how to stop that. */
+function reloadOnError(v: HTMLVideoElement, url: string): () => void {
   const failed = failureCounter(v, RETRIES);
-  v.addEventListener('error', () => {
+  const onError = () => {
     // Safari reports a segment answered 503 as MEDIA_ERR_NETWORK, Chromium's own HLS as
     // MEDIA_ERR_SRC_NOT_SUPPORTED (its demuxer could not parse it): all but an abort is retried.
     if (!v.error || v.error.code === 1 /* MEDIA_ERR_ABORTED */) return;
@@ -62,11 +62,13 @@ function reloadOnError(v: HTMLVideoElement, url: string): void {
         if (playing) void v.play().catch(() => {});
       });
     }, backoffMs(n));
-  });
+  };
+  v.addEventListener('error', onError);
+  return () => v.removeEventListener('error', onError);
 }
 
 /** hls.js: retry a late segment for as long as the server may take, and restart loading after a fatal network error. */
-function hlsWithRetries(Hls: typeof HlsType, v: HTMLVideoElement, url: string): void {
+function hlsWithRetries(Hls: typeof HlsType, v: HTMLVideoElement, url: string): HlsType {
   const errorRetry = { maxNumRetry: RETRIES, retryDelayMs: 1000, maxRetryDelayMs: 8000 };
   const policy = { default: { maxTimeToFirstByteMs: 20_000, maxLoadTimeMs: 60_000, timeoutRetry: errorRetry, errorRetry } };
   const h = new Hls({ maxBufferLength: 30, fragLoadPolicy: policy, playlistLoadPolicy: policy });
@@ -80,29 +82,47 @@ function hlsWithRetries(Hls: typeof HlsType, v: HTMLVideoElement, url: string): 
   });
   h.loadSource(url);
   h.attachMedia(v);
+  return h;
 }
 
-export function attachSource(v: HTMLVideoElement, stage: HTMLElement, url: string, then: Then): void {
+/** Stops a source: the video loads nothing more from it (another one is attached next). */
+export type Detach = () => void;
+
+export function attachSource(v: HTMLVideoElement, stage: HTMLElement, url: string, then: Then): Detach {
   stage.setAttribute('data-playlist', url);
-  if (v.canPlayType('application/vnd.apple.mpegurl')) {
-    reloadOnError(v, url);
+  let stop: () => void = () => {};
+  let detached = false;
+  const native = () => {
+    stop = reloadOnError(v, url);
     v.src = url;
-    return then();
+  };
+  const detach = () => {
+    detached = true;
+    stop();
+    v.removeAttribute('src');
+    v.load();
+  };
+  if (v.canPlayType('application/vnd.apple.mpegurl')) {
+    native();
+    then();
+    return detach;
   }
   const s = document.createElement('script');
   s.src = '/player/hls.min.js';
   s.onload = () => {
+    if (detached) return;
     const Hls = window.Hls;
-    if (Hls && Hls.isSupported()) hlsWithRetries(Hls, v, url);
-    else {
-      reloadOnError(v, url);
-      v.src = url;
-    }
+    if (Hls && Hls.isSupported()) {
+      const h = hlsWithRetries(Hls, v, url);
+      stop = () => h.destroy();
+    } else native();
     then();
   };
   s.onerror = () => {
+    if (detached) return;
     v.src = url;
     then();
   };
   document.head.appendChild(s);
+  return detach;
 }

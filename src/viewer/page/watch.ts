@@ -5,11 +5,11 @@ import { WATCH_CONFIG_ID, type WatchConfig } from './contract.ts';
 import { wireControls } from './controls.ts';
 import { byId } from './dom.ts';
 import { once } from './once.ts';
-import { loadPlayback, wantsComposite } from './playback.ts';
+import { compositeOf, loadPlayback } from './playback.ts';
 
 const config = JSON.parse(byId(WATCH_CONFIG_ID, HTMLScriptElement).textContent ?? '') as WatchConfig;
 const v = byId('v', HTMLVideoElement);
 const stage = v.parentElement ?? document.body;
-const composite = wantsComposite(config);
+const composite = compositeOf(config);
 
 wireControls(v, config, once((then) => loadPlayback(v, stage, composite, then)));
