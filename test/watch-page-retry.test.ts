@@ -76,7 +76,7 @@ after(async () => {
  * then passed through; the bytes the browser got for it are kept. The page's clock runs
  * ahead (40×) while the segment is held back.
  */
-async function openLate(player: 'native HLS' | 'hls.js', late: number) {
+async function openLate(player: 'native HLS' | 'hls.js', late: number, opts: { hang?: boolean } = {}) {
   const ctx = await browser.newContext({ viewport: { width: W, height: H } });
   const page = await ctx.newPage();
   if (player === 'hls.js') await forceHlsJs(page);
@@ -85,7 +85,11 @@ async function openLate(player: 'native HLS' | 'hls.js', late: number) {
   page.on('pageerror', (e) => errors.push(e.message));
   const state = { asked: 0, served: [] as Buffer[], late };
   await page.route(`**/v/${link.token}/${link.personal}`, async (route: Route) => {
-    if (++state.asked <= state.late) return route.fulfill(STILL_RENDERING);
+    if (++state.asked <= state.late) {
+      // A request that is never answered (a mobile network that drops it): no error ever comes.
+      if (opts.hang) return new Promise<void>(() => {});
+      return route.fulfill(STILL_RENDERING);
+    }
     const res = await route.fetch();
     const body = await res.body();
     state.served.push(body);
@@ -150,6 +154,20 @@ for (const player of ['native HLS', 'hls.js'] as const) {
       const inside = await redShare(page, 1.5, `${player}-late-1.5s.png`);
       const before = await redShare(page, 0.5, `${player}-late-0.5s.png`);
       assert.ok(inside > 0.6 && before < 0.25, `the overlay in the late second: ${(inside * 100).toFixed(0)}% of its box red at 1.5 s, ${(before * 100).toFixed(0)}% at 0.5 s`);
+      assert.equal(await page.isVisible('#stuck'), false);
+      assert.deepEqual(errors, []);
+    } finally {
+      await close();
+    }
+  });
+
+  test(`${player}: a segment request that is never answered (no error, no data) is made again, and the video plays to the end`, async () => {
+    const { page, errors, state, close } = await openLate(player, 1, { hang: true });
+    try {
+      await page.waitForFunction(() => document.querySelector('video')!.ended, null, { timeout: 30_000 }).catch(async (e) => {
+        throw new Error(`the video did not reach its end: ${JSON.stringify(await video(page))}, the segment asked ${state.asked} times (${(e as Error).message.split('\n')[0]})`);
+      });
+      assert.ok(state.asked >= 2 && state.served.length > 0, `asked again (${state.asked})`);
       assert.equal(await page.isVisible('#stuck'), false);
       assert.deepEqual(errors, []);
     } finally {

@@ -43,28 +43,82 @@ function failureCounter(v: HTMLVideoElement, limit: number): () => number {
   };
 }
 
-/** Native HLS: on an error, load the playlist again and resume where it stopped. Returns how to stop that. */
+/**
+ * No progress for this long while the viewer means it to play, and no error: the native
+ * player is stuck, so it is treated as an error (reloaded). Longer than the server ever
+ * holds a segment request (KASANE_JIT_WAIT_MS, 8 s by default). Seen in bench/README run F:
+ * Chromium's own HLS, reloaded after a 503 mid-video, stalled there for good without a
+ * further error; a request that never ends (a mobile network dropping it) looks the same.
+ */
+const STALL_MS = 20_000;
+
+/**
+ * Whether the viewer means the video to play: set by `play`, cleared by a `pause` that is
+ * neither the player's own reaction to an error nor the page's reload nor the end.
+ */
+function playIntent(v: HTMLVideoElement): { wanted: () => boolean; reloading: (on: boolean) => void } {
+  let wanted = !v.paused;
+  let reloading = false;
+  v.addEventListener('play', () => (wanted = true));
+  v.addEventListener('pause', () => {
+    if (!v.error && !reloading && !v.ended) wanted = false;
+  });
+  return { wanted: () => wanted, reloading: (on) => void (reloading = on) };
+}
+
+/**
+ * Calls `stalled` when the video, meant to play, has not moved for STALL_MS since it last
+ * moved or `touch()` was called (each error and reload does: those are handled already).
+ */
+function watchStall(v: HTMLVideoElement, wanted: () => boolean, stalled: () => void): { touch: () => void; stop: () => void } {
+  let last = v.currentTime;
+  let since = Date.now();
+  const timer = setInterval(() => {
+    if (!wanted() || v.ended || v.currentTime !== last) {
+      last = v.currentTime;
+      since = Date.now();
+    } else if (Date.now() - since >= STALL_MS) {
+      since = Date.now();
+      stalled();
+    }
+  }, 1000);
+  return { touch: () => void (since = Date.now()), stop: () => clearInterval(timer) };
+}
+
+/** Native HLS: on an error or a stall, load the playlist again and resume where it stopped. Returns how to stop that. */
 function reloadOnError(v: HTMLVideoElement, url: string): () => void {
   const failed = failureCounter(v, RETRIES);
-  const onError = () => {
-    // Safari reports a segment answered 503 as MEDIA_ERR_NETWORK, Chromium's own HLS as
-    // MEDIA_ERR_SRC_NOT_SUPPORTED (its demuxer could not parse it): all but an abort is retried.
-    if (!v.error || v.error.code === 1 /* MEDIA_ERR_ABORTED */) return;
+  const intent = playIntent(v);
+  const reload = () => {
+    watch.touch();
     const n = failed();
     if (!n) return;
     const at = v.currentTime;
-    const playing = !v.paused || at === 0;
+    const play = intent.wanted() || at === 0;
     setTimeout(() => {
+      // The load this starts fires a `pause` later (a task): not the viewer's.
+      intent.reloading(true);
       v.src = url;
+      watch.touch();
       v.addEventListener('loadedmetadata', function resume() {
         v.removeEventListener('loadedmetadata', resume);
+        intent.reloading(false);
         if (at > 0) v.currentTime = at;
-        if (playing) void v.play().catch(() => {});
+        if (play) void v.play().catch(() => {});
       });
     }, backoffMs(n));
   };
+  const onError = () => {
+    // Safari reports a segment answered 503 as MEDIA_ERR_NETWORK, Chromium's own HLS as
+    // MEDIA_ERR_SRC_NOT_SUPPORTED (its demuxer could not parse it): all but an abort is retried.
+    if (v.error && v.error.code !== 1 /* MEDIA_ERR_ABORTED */) reload();
+  };
+  const watch = watchStall(v, intent.wanted, reload);
   v.addEventListener('error', onError);
-  return () => v.removeEventListener('error', onError);
+  return () => {
+    v.removeEventListener('error', onError);
+    watch.stop();
+  };
 }
 
 /** hls.js: retry a late segment for as long as the server may take, and restart loading after a fatal network error. */
