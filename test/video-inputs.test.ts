@@ -192,6 +192,25 @@ test('a BT.601 source (tagged smpte170m, as SD cameras and many encoders write) 
   }
 });
 
+// The tone-mapping chain (zimg + tonemap) runs and gives 8-bit BT.709 with whites and blacks
+// in place. How good the mapping looks on real HDR footage is not judged here (none offline).
+test('an HDR source (10-bit BT.2020 HLG, as phones record by default) prepares through the tone mapping into 8-bit BT.709: whites stay white, blacks black', async () => {
+  const file = path.join(root, 'hlg.mp4');
+  await ffmpeg(['-f', 'lavfi', '-i', 'color=c=white:s=320x180:r=10,drawbox=x=0:y=90:w=320:h=90:c=black:t=fill', '-t', '3', '-vf', 'scale=out_color_matrix=bt2020:out_range=tv',
+    '-c:v', 'libx264', '-preset', 'ultrafast', '-pix_fmt', 'yuv420p10le', '-colorspace', 'bt2020nc', '-color_primaries', 'bt2020', '-color_trc', 'arib-std-b67', file]);
+  assert.deepEqual((await probe(file)).colour, { matrix: 'bt2020nc', primaries: 'bt2020', transfer: 'arib-std-b67', range: 'tv' });
+  const r = await upload('hlg-clip', file, { x: 10, y: 10, width: 300, height: 60 });
+  assert.equal(r.status, 201, JSON.stringify(r.body));
+  const plan = JSON.parse(readFileSync(path.join(STORAGE, 'templates', 'hlg-clip', r.body.version, 'plan.json'), 'utf8'));
+  for (const s of plan.segments) {
+    const seg = path.join(STORAGE, s.key);
+    assert.deepEqual((await probe(seg)).colour, { matrix: 'bt709', primaries: 'bt709', transfer: 'bt709', range: 'tv' }, `segment ${s.index} is tagged BT.709`);
+    const rgb = await frameRgb(seg, AS_BROWSER);
+    const white = meanRgb(rgb, 320, 20, 20, 280, 50), black = meanRgb(rgb, 320, 20, 110, 280, 50);
+    assert.ok(white.every((v) => v >= 200) && black.every((v) => v <= 30), `segment ${s.index}: white shown as ${white}, black as ${black}`);
+  }
+});
+
 test('a video whose header understates its length is refused by what decodes, quickly, before any encoding', async () => {
   const p = await probe(LIAR);
   assert.ok(Math.abs(p.durationSec - 10) < 0.01, `the header claims ${p.durationSec} s`);
