@@ -172,22 +172,33 @@ test('a portrait layout on a phone clip uploads, and the prepared frames are upr
   assert.ok(luma(90, 20) > 70 && luma(90, 300) < 55 && luma(5, 160) < 55, `mezzanine luma top ${luma(90, 20)}, bottom ${luma(90, 300)}, left ${luma(5, 160)}`);
 });
 
+/**
+ * Uploads `file` as template `id` and returns each prepared segment's first frame as a
+ * browser shows it, having checked that every segment is tagged BT.709, limited range.
+ */
+async function preparedFramesShown(id: string, file: string): Promise<Array<{ index: number; rgb: Buffer }>> {
+  const r = await upload(id, file, { x: 10, y: 10, width: 300, height: 60 });
+  assert.equal(r.status, 201, JSON.stringify(r.body));
+  const plan = JSON.parse(readFileSync(path.join(STORAGE, 'templates', id, r.body.version, 'plan.json'), 'utf8'));
+  const frames = [];
+  for (const s of plan.segments) {
+    const seg = path.join(STORAGE, s.key);
+    assert.deepEqual((await probe(seg)).colour, { matrix: 'bt709', primaries: 'bt709', transfer: 'bt709', range: 'tv' }, `segment ${s.index} is tagged BT.709`);
+    frames.push({ index: s.index as number, rgb: await frameRgb(seg, AS_BROWSER) });
+  }
+  return frames;
+}
+
 test('a BT.601 source (tagged smpte170m, as SD cameras and many encoders write) keeps its colours, and every stream Kasane makes is tagged BT.709', async () => {
   // Brand red #E60033 and a light teal, converted to YUV with BT.601 and tagged so.
   const file = path.join(root, 'bt601.mp4');
   await ffmpeg(['-f', 'lavfi', '-i', 'color=c=0xE60033:s=320x180:r=10,drawbox=x=0:y=90:w=320:h=90:c=0x40C0B0:t=fill', '-t', '3', '-vf', 'scale=out_color_matrix=bt601:out_range=tv',
     '-c:v', 'libx264', '-preset', 'ultrafast', '-pix_fmt', 'yuv420p', '-colorspace', 'smpte170m', '-color_primaries', 'smpte170m', '-color_trc', 'smpte170m', file]);
   assert.equal((await probe(file)).colour.matrix, 'smpte170m');
-  const r = await upload('bt601-clip', file, { x: 10, y: 10, width: 300, height: 60 });
-  assert.equal(r.status, 201, JSON.stringify(r.body));
-  const plan = JSON.parse(readFileSync(path.join(STORAGE, 'templates', 'bt601-clip', r.body.version, 'plan.json'), 'utf8'));
-  for (const s of plan.segments) {
-    const seg = path.join(STORAGE, s.key);
-    assert.deepEqual((await probe(seg)).colour, { matrix: 'bt709', primaries: 'bt709', transfer: 'bt709', range: 'tv' }, `segment ${s.index} is tagged BT.709`);
-    const rgb = await frameRgb(seg, AS_BROWSER);
+  for (const { index, rgb } of await preparedFramesShown('bt601-clip', file)) {
     for (const [want, y] of [[[230, 0, 51], 20], [[64, 192, 176], 130]] as const) {
       const got = meanRgb(rgb, 320, 20, y, 280, 30);
-      assert.ok(got.every((v, k) => Math.abs(v - want[k]!) <= 6), `segment ${s.index}: ${got} shown where the source shows ${want}`);
+      assert.ok(got.every((v, k) => Math.abs(v - want[k]!) <= 6), `segment ${index}: ${got} shown where the source shows ${want}`);
     }
   }
 });
@@ -199,15 +210,9 @@ test('an HDR source (10-bit BT.2020 HLG, as phones record by default) prepares t
   await ffmpeg(['-f', 'lavfi', '-i', 'color=c=white:s=320x180:r=10,drawbox=x=0:y=90:w=320:h=90:c=black:t=fill', '-t', '3', '-vf', 'scale=out_color_matrix=bt2020:out_range=tv',
     '-c:v', 'libx264', '-preset', 'ultrafast', '-pix_fmt', 'yuv420p10le', '-colorspace', 'bt2020nc', '-color_primaries', 'bt2020', '-color_trc', 'arib-std-b67', file]);
   assert.deepEqual((await probe(file)).colour, { matrix: 'bt2020nc', primaries: 'bt2020', transfer: 'arib-std-b67', range: 'tv' });
-  const r = await upload('hlg-clip', file, { x: 10, y: 10, width: 300, height: 60 });
-  assert.equal(r.status, 201, JSON.stringify(r.body));
-  const plan = JSON.parse(readFileSync(path.join(STORAGE, 'templates', 'hlg-clip', r.body.version, 'plan.json'), 'utf8'));
-  for (const s of plan.segments) {
-    const seg = path.join(STORAGE, s.key);
-    assert.deepEqual((await probe(seg)).colour, { matrix: 'bt709', primaries: 'bt709', transfer: 'bt709', range: 'tv' }, `segment ${s.index} is tagged BT.709`);
-    const rgb = await frameRgb(seg, AS_BROWSER);
+  for (const { index, rgb } of await preparedFramesShown('hlg-clip', file)) {
     const white = meanRgb(rgb, 320, 20, 20, 280, 50), black = meanRgb(rgb, 320, 20, 110, 280, 50);
-    assert.ok(white.every((v) => v >= 200) && black.every((v) => v <= 30), `segment ${s.index}: white shown as ${white}, black as ${black}`);
+    assert.ok(white.every((v) => v >= 200) && black.every((v) => v <= 30), `segment ${index}: white shown as ${white}, black as ${black}`);
   }
 });
 
