@@ -93,7 +93,7 @@ function lowerPriority(n: number): void {
 }
 
 async function start(api: boolean, worker: boolean): Promise<number> {
-  const svc = await startService({ api, worker });
+  const svc = await startService({ api, worker, warmPreviews: api });
   const stop = async () => {
     await svc.close();
     process.exit(0);

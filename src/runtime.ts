@@ -45,7 +45,12 @@ export interface Service {
  * logger: false writes no logs (tests); a Logger is used as is; unset, one is made from
  * LOG_LEVEL. ffmpeg children of this process run with this config's ffmpeg settings.
  */
-export async function startService(opts: { api: boolean; worker: boolean; env?: NodeJS.ProcessEnv; logger?: false | Logger }): Promise<Service> {
+/**
+ * `warmPreviews`: start the drawing process (fonts, canvas) with the API rather than on the
+ * first viewer's request, which then waited ~1.1 s for it (bench/README, the warm-up view).
+ * The CLI sets it; tests that start dozens of services do not pay for it.
+ */
+export async function startService(opts: { api: boolean; worker: boolean; env?: NodeJS.ProcessEnv; logger?: false | Logger; warmPreviews?: boolean }): Promise<Service> {
   const config = loadConfig(opts.env);
   const logger = opts.logger === false ? silentLogger : (opts.logger ?? createLogger(config.logLevel));
   configureFfmpeg(config.ffmpeg);
@@ -83,7 +88,7 @@ export async function startService(opts: { api: boolean; worker: boolean; env?: 
   closers.push(async () => unwatch());
 
   if (opts.worker) await startWorkerParts(parts, closers);
-  const api = opts.api ? await startApi(parts, closers) : undefined;
+  const api = opts.api ? await startApi(parts, closers, opts.warmPreviews ?? false) : undefined;
   // Every process (a worker included, which has no API) can be scraped here without a key.
   const metrics = config.metricsPort !== undefined ? await startMetricsServer(config.metricsPort, config.host) : undefined;
   if (metrics) {
@@ -168,7 +173,7 @@ async function redisTarget(config: Config): Promise<{ target: RedisTarget; embed
 }
 
 /** The HTTP API and what only it needs; each part's close is pushed onto `closers`. */
-async function startApi(p: Parts, closers: Array<() => Promise<unknown>>): Promise<{ app: FastifyInstance; url?: string }> {
+async function startApi(p: Parts, closers: Array<() => Promise<unknown>>, warmPreviews: boolean): Promise<{ app: FastifyInstance; url?: string }> {
   const { config, connection, onRedisError } = p;
   const sub = connect(p.target);
   sub.on('error', onRedisError('subscriber'));
@@ -179,6 +184,7 @@ async function startApi(p: Parts, closers: Array<() => Promise<unknown>>): Promi
   closers.push(() => prepareEvents.close());
   const previews = new PreviewPool({ storage: config.storage, cache: config.cache }, config.imageFetch, p.logger.level as LogLevel);
   closers.push(() => previews.close());
+  if (warmPreviews) previews.warm();
   const app = await buildApp(
     { config, redis: p.redis, storage: p.storage, registry: p.registry, store: new RenderStore(p.redis), renderQueue: p.rq, prepareQueue: p.pq, batchQueue: p.bq, deliveryQueue: p.dq, waiter, prepareEvents, previews, events: p.events! },
     { logger: p.logger.child({ name: 'api' }) },

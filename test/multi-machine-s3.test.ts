@@ -19,7 +19,7 @@ import { zipFiles } from '../src/templates/package/zip-writer.ts';
 import { writeTinyTemplate, textLayer } from './helpers/tiny-template.ts';
 import { checkStream } from './support/hls-checks.ts';
 import { startS3, type TestS3 } from './support/s3.ts';
-import { freePort } from './support/net.ts';
+import { freePort, waitFor } from './support/net.ts';
 
 const KEY = 'multi-machine-key-0123456789';
 const root = mkdtempSync(path.join(os.tmpdir(), 'kasane-multi-'));
@@ -41,6 +41,16 @@ function machine(role: 'api' | 'worker', name: string, env: Record<string, strin
   proc.stdout!.on('data', (b) => (out += b));
   children.push(proc);
   return { proc, varDir, log: () => out };
+}
+
+/** Command lines of a process's children (Linux /proc). */
+function childCommands(pid: number): string[] {
+  try {
+    const kids = readdirSync(`/proc/${pid}/task`).flatMap((t) => readFileSync(`/proc/${pid}/task/${t}/children`, 'utf8').trim().split(/\s+/).filter(Boolean));
+    return kids.map((k) => { try { return readFileSync(`/proc/${k}/cmdline`, 'utf8').replace(/\0/g, ' '); } catch { return ''; } });
+  } catch {
+    return [];
+  }
 }
 
 async function healthy(url: string): Promise<void> {
@@ -81,6 +91,8 @@ test('2 APIs + 2 workers sharing only Redis and S3: upload via one, render via t
   const api2 = machine('api', 'api2', { ...shared, PORT: String(port2), PUBLIC_URL: api2Url, KASANE_SEGMENT_BASE_URL: base });
   const workers = [machine('worker', 'worker1', shared), machine('worker', 'worker2', shared)];
   await Promise.all([healthy(api1Url), healthy(api2Url)]);
+  // Each API machine starts its drawing process with it (fonts loaded before the first viewer asks).
+  for (const api of [api1, api2]) await waitFor(async () => childCommands(api.proc.pid!).some((c) => /preview-process\.(ts|js)/.test(c)), 10_000).catch(() => assert.fail(`no drawing process under the API: ${childCommands(api.proc.pid!).join(' | ')}`));
   // Both workers listening before any job exists, so the renders below can spread over both.
   const q = new Queue(RENDER_QUEUE, { connection: { host: '127.0.0.1', port: redisPort } });
   try {

@@ -1,9 +1,9 @@
 // Previews, posters and GIFs are drawn in a long-lived child process
 // (preview-process.ts), so drawing never stalls the API's other requests
 // (accepts, viewers' segments) and its canvases, fonts and V8 heap (~100 MB)
-// are not the API's memory (a worker thread's would be). The child starts on the
-// first request and is reused: font registration is paid once; if it dies it is
-// started again on the next request. It runs at the API's priority: viewers wait on posters.
+// are not the API's memory (a worker thread's would be). The child starts with the
+// API (warm(), from the CLI) or on the first request, and is reused: font registration
+// is paid once, before anyone waits; if it dies it is started again on the next request. It runs at the API's priority: viewers wait on posters.
 // Layer images of the watch page's browser composite go ahead of everything else queued:
 // the page starts playing only once it has them, while a poster is only the picture until then.
 import { fork, type ChildProcess } from 'node:child_process';
@@ -69,6 +69,11 @@ export class PreviewPool {
   /** One layer's overlay PNG for this person (layer-image.ts), exactly what the renderer composites. */
   async layerImage(plan: TemplatePlan, data: Record<string, unknown>, layer: number): Promise<Buffer> {
     return buf(((await this.run({ id: this.nextId++, plan, data, layer }, true)) as { image: Uint8Array }).image);
+  }
+
+  /** Starts the drawing process now, so the first request does not wait for its start (fonts, canvas). */
+  warm(): void {
+    if (!this.closed && !this.slots.length) this.spawn();
   }
 
   private run(task: PreviewTask, urgent = false): Promise<Done> {

@@ -6,7 +6,7 @@
 import { openStorage } from '../storage/open-storage.ts';
 import type { Storage } from '../storage/storage.ts';
 import type { Config } from '../config/index.ts';
-import type { ImageFetchPolicy } from '../overlays/index.ts';
+import { ensureFonts, type ImageFetchPolicy } from '../overlays/index.ts';
 import type { TemplatePlan } from '../templates/plan.ts';
 import { drawContext } from './personalize.ts';
 import { contactSheet, previewStills } from './preview.ts';
@@ -49,6 +49,8 @@ process.on('message', (msg: PreviewTask | { init: PreviewProcessInit }) => {
     init = msg.init;
     log = createLogger(init.logLevel ?? 'info', { name: 'preview' });
     storage = openStorage(init.storage);
+    // Fonts now, while no one waits: every drawing needs them (a few hundred ms, once).
+    setImmediate(() => ensureFonts());
     return;
   }
   const task = msg;
