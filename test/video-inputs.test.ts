@@ -189,16 +189,20 @@ async function preparedFramesShown(id: string, file: string): Promise<Array<{ in
   return frames;
 }
 
-test('a BT.601 source (tagged smpte170m, as SD cameras and many encoders write) keeps its colours, and every stream Kasane makes is tagged BT.709', async () => {
-  // Brand red #E60033 and a light teal, converted to YUV with BT.601 and tagged so.
-  const file = path.join(root, 'bt601.mp4');
-  await ffmpeg(['-f', 'lavfi', '-i', 'color=c=0xE60033:s=320x180:r=10,drawbox=x=0:y=90:w=320:h=90:c=0x40C0B0:t=fill', '-t', '3', '-vf', 'scale=out_color_matrix=bt601:out_range=tv',
-    '-c:v', 'libx264', '-preset', 'ultrafast', '-pix_fmt', 'yuv420p', '-colorspace', 'smpte170m', '-color_primaries', 'smpte170m', '-color_trc', 'smpte170m', file]);
-  assert.equal((await probe(file)).colour.matrix, 'smpte170m');
-  for (const { index, rgb } of await preparedFramesShown('bt601-clip', file)) {
-    for (const [want, y] of [[[230, 0, 51], 20], [[64, 192, 176], 130]] as const) {
-      const got = meanRgb(rgb, 320, 20, y, 280, 30);
-      assert.ok(got.every((v, k) => Math.abs(v - want[k]!) <= 6), `segment ${index}: ${got} shown where the source shows ${want}`);
+test('a BT.601 source (tagged smpte170m, as SD cameras and many encoders write; or full range, as some phones record) keeps its colours, and every stream Kasane makes is tagged BT.709', async () => {
+  // Brand red #E60033 and a light teal, converted to YUV with BT.601 and tagged so: limited range, and full range (yuvj).
+  const scene = 'color=c=0xE60033:s=320x180:r=10,drawbox=x=0:y=90:w=320:h=90:c=0x40C0B0:t=fill,format=rgb24';
+  const limited = path.join(root, 'bt601.mp4'), full = path.join(root, 'bt601-full.mp4');
+  await ffmpeg(['-f', 'lavfi', '-i', `${scene},scale=out_color_matrix=bt601:out_range=tv,format=yuv420p`, '-t', '3',
+    '-c:v', 'libx264', '-preset', 'ultrafast', '-colorspace', 'smpte170m', '-color_primaries', 'smpte170m', '-color_trc', 'smpte170m', limited]);
+  await ffmpeg(['-f', 'lavfi', '-i', `${scene},scale=out_color_matrix=bt601,format=yuvj420p`, '-t', '3', '-c:v', 'libx264', '-preset', 'ultrafast', '-colorspace', 'bt470bg', '-color_range', 'pc', full]);
+  assert.deepEqual([(await probe(limited)).colour.matrix, (await probe(full)).colour], ['smpte170m', { matrix: 'bt470bg', primaries: null, transfer: null, range: 'pc' }]);
+  for (const [id, file] of [['bt601-clip', limited], ['bt601-full-clip', full]] as const) {
+    for (const { index, rgb } of await preparedFramesShown(id, file)) {
+      for (const [want, y] of [[[230, 0, 51], 20], [[64, 192, 176], 130]] as const) {
+        const got = meanRgb(rgb, 320, 20, y, 280, 30);
+        assert.ok(got.every((v, k) => Math.abs(v - want[k]!) <= 6), `${id} segment ${index}: ${got} shown where the source shows ${want}`);
+      }
     }
   }
 });

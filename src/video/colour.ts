@@ -72,5 +72,7 @@ export function toOutputColourFilters(c: SourceColour): string[] {
     ];
   }
   const from = m && BT601.has(m) ? (m === 'bt470bg' ? 'bt601-6-625' : 'bt601-6-525') : m === 'bt2020nc' || m === 'bt2020c' ? 'bt2020' : m === 'smpte240m' ? 'smpte240m' : null;
-  return from ? [`colorspace=all=bt709:iall=${from}:fast=1:format=yuv420p`] : [];
+  // range=tv: a full-range source (yuvj, as some phones record) is compressed here too; the
+  // filter reads the input range from the frames.
+  return from ? [`colorspace=all=bt709:iall=${from}:fast=1:range=tv:format=yuv420p`] : [];
 }
