@@ -123,7 +123,7 @@ async function composite(plan: TemplatePlan, segs: SegmentInfo[], out: string): 
       writeFileSync(f, o.png);
       args.push('-framerate', `${plan.fps.num}/${plan.fps.den}`, '-i', f);
     });
-    chains.push(`[${k}:v]setsar=1[m${k}]`, overlayChain(`m${k}`, String(k), next, segs[k]!, overlays, plan, `s${k}`));
+    chains.push(`[${k}:v]setsar=1[m${k}]`, overlayChain(`m${k}`, String(k), next, segs[k]!, overlays, plan.fps, `s${k}`));
     next += overlays.length;
   }
   const joined = segs.length === 1 ? '[s0]' : `${segs.map((_, k) => `[s${k}]`).join('')}concat=n=${segs.length}:v=1:a=0,`;

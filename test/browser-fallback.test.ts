@@ -216,7 +216,7 @@ async function rawComposite(plan: TemplatePlan, f: number, png: Buffer, x: numbe
   await fh.read(raw, 0, bytes, (f - seg.startFrame) * bytes).finally(() => fh.close());
   const pngFile = path.join(root, `ov-${plan.templateId}.png`);
   (await import('node:fs')).writeFileSync(pngFile, png);
-  const chain = overlayChain('0:v', 'r', 1, { startFrame: f, frames: 1 }, [{ layerId: 'hi', png, x, y, startFrame: f, endFrame: f + 1 }], plan, 'c');
+  const chain = overlayChain('0:v', 'r', 1, { startFrame: f, frames: 1 }, [{ layerId: 'hi', png, x, y, startFrame: f, endFrame: f + 1 }], plan.fps, 'c');
   const { stdout } = await runFfmpeg(
     ['-v', 'error', '-f', 'rawvideo', '-pix_fmt', 'yuv420p', '-s', `${plan.width}x${plan.height}`, '-framerate', `${plan.fps.num}/${plan.fps.den}`, '-i', 'pipe:0', '-framerate', `${plan.fps.num}/${plan.fps.den}`, '-i', pngFile,
       '-filter_complex', `${chain};[c]format=yuv420p,${AS_BROWSER}[v]`, '-map', '[v]', '-frames:v', '1', '-f', 'rawvideo', '-pix_fmt', 'rgba', 'pipe:1'],
@@ -464,15 +464,18 @@ test('fidelity: the browser composite at a layer\'s midpoint against the stitche
       rows.push(`| ${kind} ${W}×${H} | ${vpName} ${vp.width}×${vp.height} (picture ${dw}×${dh}) | ${f(client)} | ${f(onScreen)} | ${f(noise)} | ${f(codec)} | ${f(sub)} | ${f(own)} |`);
       // What the viewer sees, in the same browser: the page's composite against the stitched stream
       // (both screenshots), next to what encoding itself does to this picture (the stitched frame
-      // against the ideal RGB composite: 4:2:0 chroma plus x264). In the box, within 1.15× of that
-      // (measured 0.98–1.03×; the margin is run-to-run variation of the two encodes);
-      // over the whole picture the two are different encodes of the same frames (template and
-      // personal), so up to √2 × plus a margin of 0.1 for scaling.
-      const bounds = { box: 1.15 * noise.box.mad, frame: Math.SQRT2 * noise.frame.mad + 0.1 };
+      // against the ideal RGB composite: 4:2:0 chroma plus x264). In the box, no more than that
+      // (measured 0.82–0.93×); over the whole picture the two are different encodes of the same
+      // frames (template and personal), so up to √2 × plus a margin of 0.1 for scaling.
+      const bounds = { box: noise.box.mad, frame: Math.SQRT2 * noise.frame.mad + 0.1 };
       // And the yardstick itself is sound: the stitched frame is the ideal picture but for encoding,
       // and the page's composite is too (both fail when an overlay is missing, misplaced or recoloured).
-      if (!(noise.box.mad < 5 && noise.frame.mad < 2)) failures.push(`${kind} at ${vpName}: stitched vs ideal, MAD ${f(noise)}`);
-      if (!(own.box.mad < 3 && own.frame.mad < 2)) failures.push(`${kind} at ${vpName}: composite vs ideal, MAD ${f(own)}`);
+      // For this scene the stitched frame is within 2.8–3.7 levels of the ideal in the box; blended
+      // in YUV over the unclipped bars it was 4.5–4.6, with BT.601 overlays 7.0–7.3.
+      if (!(noise.box.mad < 4 && noise.frame.mad < 2)) failures.push(`${kind} at ${vpName}: stitched vs ideal, MAD ${f(noise)}`);
+      // (Over the whole picture Chromium's video path and ffmpeg's decode differ by ~3 levels on
+      // the test pattern's sharp colour edges, which both composites share: hence the looser bound.)
+      if (!(own.box.mad < 3 && own.frame.mad < 4)) failures.push(`${kind} at ${vpName}: composite vs ideal, MAD ${f(own)}`);
       if (!(onScreen.box.mad <= bounds.box)) failures.push(`${kind} at ${vpName}: composite vs stitched page in the box, MAD ${onScreen.box.mad.toFixed(2)} > ${bounds.box.toFixed(2)}`);
       if (!(onScreen.frame.mad <= bounds.frame)) failures.push(`${kind} at ${vpName}: composite vs stitched page over the picture, MAD ${onScreen.frame.mad.toFixed(2)} > ${bounds.frame.toFixed(2)}`);
     }

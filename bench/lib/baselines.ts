@@ -23,7 +23,7 @@ export function fullOverlayGraph(plan: TemplatePlan, overlays: PlacedOverlay[], 
     inputs.push('-i', f);
   });
   const base = `[${baseInput}:v]fps=${plan.fps.num}/${plan.fps.den},scale=${plan.width}:${plan.height}:force_original_aspect_ratio=decrease,pad=${plan.width}:${plan.height}:(ow-iw)/2:(oh-ih)/2,setsar=1,format=yuv420p,trim=end_frame=${plan.frameCount}[base]`;
-  const chain = overlayChain('base', 'full', firstOverlayInput, { startFrame: 0, frames: plan.frameCount }, overlays, plan, 'composited');
+  const chain = overlayChain('base', 'full', firstOverlayInput, { startFrame: 0, frames: plan.frameCount }, overlays, plan.fps, 'composited');
   return { inputs, graph: `${base};${chain};[composited]format=yuv420p[v]` };
 }
 

@@ -67,7 +67,7 @@ export async function drawPreviewGif(plan: TemplatePlan, data: Record<string, un
         await writeFile(file, o.png);
         inputs.push('-framerate', `${plan.fps.num}/${plan.fps.den}`, '-i', file);
       }
-      chains.push(`[${k}:v]format=yuv420p,setsar=1,setpts=PTS-STARTPTS[m${k}]`, overlayChain(`m${k}`, String(k), next, seg, overlays, plan, `s${k}`));
+      chains.push(`[${k}:v]format=yuv420p,setsar=1,setpts=PTS-STARTPTS[m${k}]`, overlayChain(`m${k}`, String(k), next, seg, overlays, plan.fps, `s${k}`));
       next += overlays.length;
     }
     const button = createCanvas(GIF_WIDTH, height);

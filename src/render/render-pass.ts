@@ -8,7 +8,7 @@ import type { TemplatePlan, SegmentInfo } from '../templates/plan.ts';
 import type { CachedFile, Storage } from '../storage/storage.ts';
 import { expandLater, mezzanineInput, rawFrameBytes, type MezzanineInput } from '../video/mezzanine.ts';
 import { runFfmpeg } from '../video/ffmpeg.ts';
-import { RGB_TO_VIDEO_420, VIDEO_TO_RGB } from '../video/colour.ts';
+import { OVERLAY_TO_VIDEO } from '../video/colour.ts';
 import { mezzanineColdReadsTotal } from '../metrics/index.ts';
 import { forceKeyframesExpr, fpsValue, personalVideoEncoderArgs, rawInputArgs } from '../video/encoder.ts';
 import { spliceSegment } from '../video/ts/splice.ts';
@@ -69,37 +69,13 @@ export const mezzanineFrameBytes = (plan: Pick<TemplatePlan, 'width' | 'height'>
 // Raw mezzanine input arguments are built next to the encoder's (the prepare self-check uses them too).
 export { rawInputArgs };
 
-/** A PNG's pixel size, from its IHDR chunk. */
-function pngSize(png: Buffer): { width: number; height: number } {
-  return { width: png.readUInt32BE(16), height: png.readUInt32BE(20) };
-}
-
-/**
- * The part of the frame an overlay can touch in a segment (its box, widened by its slides),
- * clamped to the frame and to even coordinates (4:2:0 chroma), or null when off the frame.
- */
-export function overlayRegion(o: PlacedOverlay, frame: { width: number; height: number }): { x: number; y: number; w: number; h: number } | null {
-  const { width, height } = pngSize(o.png);
-  const reach = (dir: string) => [o.slide?.in?.from === dir ? o.slide.in.distance ?? 80 : 0, o.slide?.out?.to === dir ? o.slide.out.distance ?? 80 : 0].reduce((a, b) => Math.max(a, b));
-  const x0 = Math.max(0, Math.floor((o.x - reach('left')) / 2) * 2);
-  const y0 = Math.max(0, Math.floor((o.y - reach('top')) / 2) * 2);
-  const x1 = Math.min(frame.width, Math.ceil((o.x + width + reach('right')) / 2) * 2);
-  const y1 = Math.min(frame.height, Math.ceil((o.y + height + reach('bottom')) / 2) * 2);
-  return x1 > x0 && y1 > y0 ? { x: x0, y: y0, w: x1 - x0, h: y1 - y0 } : null;
-}
-
 /**
  * Overlays for one stretch of frames (a segment, or a whole video) as a filter chain
- * from [source] to [out]: each still image is decoded once and repeated by the loop
- * filter (not re-read per frame), faded on its alpha, and composited only on the
- * frames its layer covers. `tag` keeps labels unique when chains share a graph.
- *
- * The blend is done in RGB, over the region the overlay can touch: that region of the
- * frame goes to RGB as a browser shows it (BT.709, out-of-gamut colours clipped), the
- * image is laid over it, and the result returns to YUV and is pasted back. Blending in
- * YUV gave other colours wherever the picture under a translucent overlay lies outside
- * the RGB gamut (the browser clips before it blends), so the watch page's own composite
- * (src/viewer/page/composite.ts) and the stitched stream differed by ~4 levels there.
+ * from [source] to [out]: each still image is converted to the video's YUV once
+ * (OVERLAY_TO_VIDEO) and repeated by the loop filter (not re-read per frame), faded on its
+ * alpha, and composited only on the frames its layer covers. The base pictures were brought
+ * inside the RGB gamut at preparation (CLIP_TO_GAMUT), so this YUV blend is the watch page's
+ * RGB blend. `tag` keeps labels unique when chains share a graph.
  */
 export function overlayChain(
   source: string,
@@ -107,35 +83,26 @@ export function overlayChain(
   firstOverlayInput: number,
   seg: Pick<SegmentInfo, 'startFrame' | 'frames'>,
   overlays: PlacedOverlay[],
-  plan: Pick<TemplatePlan, 'fps' | 'width' | 'height'>,
+  fps: TemplatePlan['fps'],
   out: string,
 ): string {
-  const { fps } = plan;
   const rate = fpsValue(fps);
   const parts: string[] = [];
   let last = source;
   overlays.forEach((o, i) => {
     const from = Math.max(0, o.startFrame - seg.startFrame);
     const to = Math.min(seg.frames, o.endFrame - seg.startFrame);
-    const region = overlayRegion(o, plan);
-    const next = i === overlays.length - 1 ? out : `b${tag}_${i}`;
-    if (!region) return parts.push(`[${last}]null[${next}]`), (last = next);
     // The still's timestamps must sit exactly on the mezzanine's frame grid: in the image
     // reader's default 1/25 s timebase, N/rate is truncated, the last overlay frame lands
     // before the last video frame and the overlay (eof_action=pass) drops off 1–2 frames
     // early at 29.97/30/60 fps. A timebase of one frame makes every timestamp an integer N.
-    const chain = ['format=rgba', `settb=expr=${fps.den}/${fps.num}`, `loop=loop=${seg.frames - 1}:size=1:start=0`, 'setpts=N'];
+    const chain = [OVERLAY_TO_VIDEO, `settb=expr=${fps.den}/${fps.num}`, `loop=loop=${seg.frames - 1}:size=1:start=0`, 'setpts=N'];
     if (o.fadeIn && o.startFrame >= seg.startFrame) chain.push(`fade=t=in:st=${from / rate}:d=${o.fadeIn}:alpha=1`);
     if (o.fadeOut && o.endFrame <= seg.startFrame + seg.frames) chain.push(`fade=t=out:st=${Math.max(0, to / rate - o.fadeOut)}:d=${o.fadeOut}:alpha=1`);
-    const l = `${tag}_${i}`;
-    parts.push(`[${firstOverlayInput + i}:v]${chain.join(',')}[o${l}]`);
+    parts.push(`[${firstOverlayInput + i}:v]${chain.join(',')}[o${tag}_${i}]`);
     const pos = slidePosition(o, seg, rate);
-    parts.push(
-      `[${last}]split[k${l}][c${l}]`,
-      `[c${l}]crop=${region.w}:${region.h}:${region.x}:${region.y},${VIDEO_TO_RGB},format=rgba[r${l}]`,
-      `[r${l}][o${l}]overlay=x='(${pos.x})-${region.x}':y='(${pos.y})-${region.y}':format=rgb:eof_action=pass,${RGB_TO_VIDEO_420}[p${l}]`,
-      `[k${l}][p${l}]overlay=x=${region.x}:y=${region.y}:eof_action=pass:enable='between(n,${from},${to - 1})'[${next}]`,
-    );
+    const next = i === overlays.length - 1 ? out : `b${tag}_${i}`;
+    parts.push(`[${last}][o${tag}_${i}]overlay=x='${pos.x}':y='${pos.y}':eof_action=pass:enable='between(n,${from},${to - 1})'[${next}]`);
     last = next;
   });
   if (!overlays.length) parts.push(`[${last}]null[${out}]`);
@@ -229,7 +196,7 @@ async function overlayGraph(pass: PassSegment[], plan: TemplatePlan, work: strin
     // One frame per tick of the template's rate, as raw frames read with -framerate have: a
     // stored mezzanine decoded here carries Matroska's millisecond timestamps, and the fades'
     // and slides' expressions of t must see the same times either way.
-    chains.push(`[${k}:v]settb=expr=${plan.fps.den}/${plan.fps.num},setpts=N,setsar=1[m${k}]`, overlayChain(`m${k}`, String(k), nextInput, p.seg, p.overlays, plan, `s${k}`));
+    chains.push(`[${k}:v]settb=expr=${plan.fps.den}/${plan.fps.num},setpts=N,setsar=1[m${k}]`, overlayChain(`m${k}`, String(k), nextInput, p.seg, p.overlays, plan.fps, `s${k}`));
     nextInput += p.overlays.length;
   }
   const joined = pass.length === 1 ? '[s0]' : `${pass.map((_, k) => `[s${k}]`).join('')}concat=n=${pass.length}:v=1:a=0,`;

@@ -7,7 +7,7 @@ import { createReadStream } from 'node:fs';
 import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { toOutputColourFilters } from '../video/colour.ts';
+import { CLIP_TO_GAMUT, toOutputColourFilters } from '../video/colour.ts';
 import { FfmpegError, ffmpegVersion, probe, runFfmpeg, type ProbeResult } from '../video/ffmpeg.ts';
 import { audioEncoderArgs, forceKeyframesExpr, fpsValue, toRational, tsMuxArgs, videoEncoderArgs, type EncoderSettings, type Rational } from '../video/encoder.ts';
 import { cutSegmentsFromFile } from '../video/ts/segmenter.ts';
@@ -23,7 +23,7 @@ import { layerFrames, planKey, versionPrefix, type SegmentInfo, type TemplatePla
 import { planSegments, type PlannedSegment, type Window } from './segment-plan.ts';
 
 /** Bump when the prepared layout changes, so old preparations are not reused. */
-const PREPARE_FORMAT = 8; // 8: BT.709 throughout, tagged in the SPS (video/colour.ts); 5: rotated (phone) clips are prepared upright; 6: audio muxed one PES per AAC frame (short segments keep their sound); 7: mezzanines stored as lossless H.264 (video/mezzanine.ts)
+const PREPARE_FORMAT = 9; // 9: pictures brought inside the RGB gamut (video/colour.ts CLIP_TO_GAMUT); 8: BT.709 throughout, tagged in the SPS (video/colour.ts); 5: rotated (phone) clips are prepared upright; 6: audio muxed one PES per AAC frame (short segments keep their sound); 7: mezzanines stored as lossless H.264 (video/mezzanine.ts)
 
 export interface PrepareOptions {
   signal?: AbortSignal;
@@ -166,7 +166,7 @@ function encodeGraph(video: BaseVideo, dynamic: PlannedSegment[]): string {
   const split = 1 + dynamic.length;
   const scale = `scale=${width}:${height}:force_original_aspect_ratio=decrease,pad=${width}:${height}:(ow-iw)/2:(oh-ih)/2,setsar=1`;
   const colour = toOutputColourFilters(src.colour).map((f) => `${f},`).join('');
-  let graph = `[0:v]fps=${fps.num}/${fps.den},${colour}${scale},format=yuv420p,trim=end_frame=${frameCount},split=${split}[main]${dynamic.map((_, i) => `[m${i}]`).join('')}`;
+  let graph = `[0:v]fps=${fps.num}/${fps.den},${colour}${scale},format=yuv420p,${CLIP_TO_GAMUT},trim=end_frame=${frameCount},split=${split}[main]${dynamic.map((_, i) => `[m${i}]`).join('')}`;
   dynamic.forEach((s, i) => {
     graph += `;[m${i}]trim=start_frame=${s.startFrame}:end_frame=${s.startFrame + s.frames},setpts=PTS-STARTPTS[z${i}]`;
   });
