@@ -6,6 +6,7 @@
 // them all, and each layer's box is measured on its own next to the whole picture.
 // `npx tsx bench/run.ts --only fidelity` (a few minutes; prepares the two templates if needed).
 import { mkdtempSync, rmSync } from 'node:fs';
+import { spawn } from 'node:child_process';
 import os from 'node:os';
 import path from 'node:path';
 import { chromium } from 'playwright-core';
@@ -28,28 +29,44 @@ const VIEWPORTS = { phone: { width: 390, height: 844 }, desktop: { width: 1280, 
 
 interface OverlayLayer {
   id: string; image: string; x: number; y: number; width: number; height: number; startFrame: number; endFrame: number;
-  fade?: { inUntilFrame?: number; outFromFrame?: number }; slide?: { in?: { duration: number } };
+  fade?: { in: number; out: number }; slide?: { in?: { duration: number } } | null;
 }
 type Pair = { box: number; frame: number };
 
 const work = mkdtempSync(path.join(os.tmpdir(), 'kasane-fidelity-'));
 const log = (m: string) => console.error(`[fidelity ${new Date().toISOString().slice(11, 19)}] ${m}`);
-const svc = await startTestService({ env: { KASANE_TEMPLATES_DIR: path.join(PROJECT_ROOT, 'templates') } });
+const templatesDir = path.join(PROJECT_ROOT, 'templates');
+// Personal segments are stored by content (data + content secret), and the example data has
+// been rendered before in the shared storage: a page of that data would play the stitched
+// stream at once. So the composite is shot on a service with a content secret of this run and
+// no worker (nothing renders), and the stitched stream comes from a service with a worker
+// rendering the same data (same template version, same pixels).
+const svc = await startTestService({ env: { KASANE_TEMPLATES_DIR: templatesDir } });
+const stopped = await startTestService({ worker: false, env: { KASANE_TEMPLATES_DIR: templatesDir, KASANE_CONTENT_SECRET: `fidelity-run-secret-${Date.now()}` } });
 const browser = await chromium.launch({ executablePath: CHROMIUM_PATH, args: CHROMIUM_ARGS });
 const rows: Array<Record<string, unknown>> = [];
 try {
   log('preparing the bundled templates');
   await svc.svc.prepareBundled();
+  // The worker-less service registers them too, through a worker process stopped once they are in (stored versions: no encode).
+  const w = spawn(process.execPath, [path.join(PROJECT_ROOT, 'bin/kasane.js'), 'worker'], { env: stopped.env, stdio: ['ignore', 'ignore', 'inherit'] });
+  try {
+    await stopped.svc.prepareBundled();
+  } finally {
+    const gone = new Promise((r) => w.once('exit', r));
+    w.kill('SIGKILL');
+    await gone;
+  }
   const run = String(Date.now());
   for (const [templateId, frames] of Object.entries(FRAMES)) {
     const t = (await svc.api('GET', `/v1/templates/${templateId}`)).body;
     const data = Object.fromEntries(Object.entries(t.fields as Record<string, { example?: unknown }>).map(([k, f]) => [k, f.example]));
     for (const [vpName, vp] of Object.entries(VIEWPORTS)) {
       // A fresh lazy link (its own external id, the example data): not ready when the page opens, so the page composites.
-      const r = await svc.api('POST', '/v1/renders', { template: templateId, data, mode: 'lazy', external_id: `fidelity-${vpName}-${run}` });
+      const r = await stopped.api('POST', '/v1/renders', { template: templateId, data, mode: 'lazy', external_id: `fidelity-${vpName}-${run}` });
       if (r.status !== 201) throw new Error(`accept ${templateId}: ${r.status} ${JSON.stringify(r.body)}`);
       const token = (r.body.player_url as string).split('/v/')[1]!.replace(/\/$/, '');
-      const overlays = (await (await fetch(`${svc.url}/v/${token}/overlays.json`)).json()) as { width: number; height: number; fps: { num: number; den: number }; layers: OverlayLayer[] };
+      const overlays = (await (await fetch(`${stopped.url}/v/${token}/overlays.json`)).json()) as { width: number; height: number; fps: { num: number; den: number }; layers: OverlayLayer[] };
       const fps = overlays.fps.num / overlays.fps.den;
       const { ctx, page, requests } = await openPage(browser, r.body.player_url, vp);
       await page.waitForFunction(() => document.querySelector('video')!.currentTime > 0.2, null, { timeout: 60_000 });
@@ -63,8 +80,11 @@ try {
       }
       await ctx.close();
       log(`${templateId} ${vpName}: composite shots at ${shots.map((s) => s.drawn).join(', ')}; waiting for the render`);
-      await svc.waitState(r.body.id, ['done'], 15 * 60_000);
-      const again = await openPage(browser, r.body.player_url, vp);
+      const rs = await svc.api('POST', '/v1/renders', { template: templateId, data, mode: 'eager' });
+      if (rs.status !== 201 && rs.status !== 200) throw new Error(`accept ${templateId}: ${rs.status} ${JSON.stringify(rs.body)}`);
+      await svc.waitState(rs.body.id, ['done'], 15 * 60_000);
+      const stoken = (rs.body.player_url as string).split('/v/')[1]!.replace(/\/$/, '');
+      const again = await openPage(browser, rs.body.player_url, vp);
       await again.page.waitForFunction(() => document.querySelector('video')!.currentTime > 0.2, null, { timeout: 60_000 });
       if (!again.requests.some((u) => u.endsWith('/index.m3u8'))) throw new Error(`${templateId} ${vpName}: not the stitched stream once done`);
       await hideUi(again.page);
@@ -76,14 +96,14 @@ try {
       const stitchedBox = await pictureBox(again.page);
       await again.ctx.close();
       const stitchedFile = path.join(work, `stitched-${templateId}-${vpName}.ts`);
-      await fetchStream(`${svc.url}/v/${token}/index.m3u8`, stitchedFile);
-      const plan = planOf(SHARED_STORAGE, templateId, await fetchStream(`${svc.url}/v/${token}/base.m3u8`, path.join(work, 'b.ts')));
-      const images = await Promise.all(overlays.layers.map(async (l) => Buffer.from(await (await fetch(new URL(l.image, svc.url))).arrayBuffer())));
+      await fetchStream(`${svc.url}/v/${stoken}/index.m3u8`, stitchedFile);
+      const plan = planOf(SHARED_STORAGE, templateId, await fetchStream(`${stopped.url}/v/${token}/base.m3u8`, path.join(work, 'b.ts')));
+      const images = await Promise.all(overlays.layers.map(async (l) => Buffer.from(await (await fetch(new URL(l.image, stopped.url))).arrayBuffer())));
       for (const [i, s] of shots.entries()) {
         const F = s.drawn;
         const visible = overlays.layers.map((l, k) => ({ l, png: images[k]! })).filter(({ l }) => F >= l.startFrame && F < l.endFrame);
         // At a midpoint the fades and slides are done; say so if not (the ideal would then be wrong).
-        const steady = visible.every(({ l }) => F >= (l.fade?.inUntilFrame ?? l.startFrame) && F < (l.fade?.outFromFrame ?? l.endFrame) && F >= l.startFrame + Math.ceil((l.slide?.in?.duration ?? 0) * fps));
+        const steady = visible.every(({ l }) => F >= l.startFrame + Math.ceil(Math.max(l.fade?.in ?? 0, l.slide?.in?.duration ?? 0) * fps) && F < l.endFrame - Math.ceil((l.fade?.out ?? 0) * fps));
         const placed: Placed[] = visible.map(({ l, png }) => ({ png, x: l.x, y: l.y }));
         const [W, H] = [plan.width, plan.height];
         const [dw, dh] = [Math.round(s.box.w), Math.round(s.box.h)];
@@ -116,6 +136,7 @@ try {
   writeResult('fidelity', { chromium: browser.version(), rows });
 } finally {
   await browser.close();
+  await stopped.close();
   await svc.close();
   console.error(`screenshots and streams: ${work}`);
   if (process.env.FIDELITY_CLEAN) rmSync(work, { recursive: true, force: true });
