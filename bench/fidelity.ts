@@ -123,6 +123,8 @@ try {
             template: `${templateId} ${W}×${H}`, viewport: `${vpName} ${vp.width}×${vp.height} (picture ${dw}×${dh})`, frame: F, layers: visible.map(({ l }) => l.id).join('+'), steady, region,
             compositeVsStitched: m(screen, stitched), compositeVsStitchedPage: m(screen, stitchedPage), stitchedVsIdeal: m(stitched, ideal),
             stitchedVsPreEncode: m(stitched, raw), preEncodeVsIdeal: m(raw, ideal), compositeVsIdeal: m(screen, ideal),
+            // The same bytes shown by Chromium and by ffmpeg + this file's scaling: the floor of every screenshot-vs-decoded figure.
+            stitchedPageVsStitched: m(stitchedPage, stitched),
           };
           rows.push({ ...row, ratio: Math.round((row.compositeVsStitchedPage / row.stitchedVsIdeal) * 100) / 100 });
           log(JSON.stringify(rows.at(-1)));
@@ -130,7 +132,7 @@ try {
       }
     }
   }
-  const cols = ['template', 'viewport', 'frame', 'layers', 'region', 'compositeVsStitched', 'compositeVsStitchedPage', 'stitchedVsIdeal', 'ratio', 'stitchedVsPreEncode', 'preEncodeVsIdeal', 'compositeVsIdeal'];
+  const cols = ['template', 'viewport', 'frame', 'layers', 'region', 'compositeVsStitched', 'compositeVsStitchedPage', 'stitchedVsIdeal', 'ratio', 'stitchedVsPreEncode', 'preEncodeVsIdeal', 'compositeVsIdeal', 'stitchedPageVsStitched'];
   console.log([`| ${cols.join(' | ')} |`, `| ${cols.map(() => '---').join(' | ')} |`, ...rows.map((r) => `| ${cols.map((c) => String(r[c])).join(' | ')} |`)].join('\n'));
   if (rows.some((r) => !r.steady)) console.log('note: some frames had a layer still fading or sliding (steady=false)');
   writeResult('fidelity', { chromium: browser.version(), rows });
