@@ -5,7 +5,7 @@
 // local storage); this process is only the client and the stopwatch. Templates
 // are uploaded through the API like an operator would (bench/fixtures.ts).
 // Options: --quick (fewer repetitions, shorter load; for trying changes, not for the table),
-// --only encode|campaign|storage|fallback (bench/encode.ts, campaign.ts, storage.ts, fallback-viewers.ts alone; issues 11, 13)
+// --only encode|campaign|storage|fallback|fidelity (bench/encode.ts, campaign.ts, storage.ts, fallback-viewers.ts, fidelity.ts alone; issues 11, 13)
 import { mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -29,7 +29,7 @@ const { values: opt } = parseArgs({ options: { quick: { type: 'boolean', default
 // `--only encode|campaign|storage|fallback`: one scenario on its own (its own options after `--`, e.g.
 // `npm run bench -- --only campaign -- --workers 1`, `--only storage -- --quick`), instead of the whole table.
 // Scenario → its script under bench/.
-const SCENARIOS: Record<string, string> = { encode: 'encode.ts', campaign: 'campaign.ts', storage: 'storage.ts', fallback: 'fallback-viewers.ts' };
+const SCENARIOS: Record<string, string> = { encode: 'encode.ts', campaign: 'campaign.ts', storage: 'storage.ts', fallback: 'fallback-viewers.ts', fidelity: 'fidelity.ts' };
 if (typeof opt.only === 'string') {
   if (!Object.hasOwn(SCENARIOS, opt.only)) throw new Error(`--only: one of ${Object.keys(SCENARIOS).join(', ')}, not ${opt.only}`);
   const rest = process.argv.slice(process.argv.indexOf('--', process.argv.indexOf('--only')) + 1 || process.argv.length);

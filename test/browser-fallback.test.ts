@@ -5,22 +5,22 @@
 // Fidelity: the page's composite at a layer's midpoint against the stitched frame
 // (ffmpeg-decoded, scaled to the displayed size), next to the encoder's own noise, in
 // portrait and landscape at phone and desktop sizes (figures in bench/README.md).
-import { expandMezzanine } from '../src/video/mezzanine.ts';
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
-import { open } from 'node:fs/promises';
 import os from 'node:os';
 import { spawn } from 'node:child_process';
 import path from 'node:path';
-import { chromium, type Browser, type Page } from 'playwright-core';
-import { createCanvas, ImageData, loadImage, type Canvas } from '@napi-rs/canvas';
+import { chromium, type Browser } from 'playwright-core';
+import { createCanvas, loadImage } from '@napi-rs/canvas';
 import { SHARED_STORAGE, startTestService, type TestService } from './helpers/service.ts';
 import { writeTinyTemplate } from './helpers/tiny-template.ts';
 import { CHROMIUM_ARGS, CHROMIUM_PATH } from './support/player.ts';
-import { forceHlsJs, hideUi } from './support/watch-page.ts';
-import { runFfmpeg } from '../src/video/ffmpeg.ts';
-import { overlayChain } from '../src/render/render-pass.ts';
+import { hideUi } from './support/watch-page.ts';
+import {
+  compare, decodeFrame, fetchStream, openPage as openPageIn, pictureBox, planOf as planIn, rawComposite as rawCompositeOf,
+  rgbComposite as rgbCompositeOf, scaled, screenshotPicture, showFrame,
+} from './support/fidelity.ts';
 import { PROJECT_ROOT } from '../src/config/index.ts';
 import { signToken } from '../src/viewer/signing.ts';
 import { drawLayer, ensureFonts } from '../src/overlays/index.ts';
@@ -82,165 +82,11 @@ async function accept(t: TestService, template: string, name: string, mode: 'eag
   return { id: r.body.id as string, page: r.body.player_url as string, token: r.body.player_url.split('/v/')[1].replace(/\/$/, '') as string };
 }
 
-/** Opens the page with listeners installed before any script: media events and requested URLs. */
-async function openPage(url: string, viewport: { width: number; height: number }, opts: { noNativeHls?: boolean } = {}) {
-  const ctx = await browser.newContext({ viewport });
-  const page = await ctx.newPage();
-  if (opts.noNativeHls) await forceHlsJs(page);
-  const requests: string[] = [];
-  page.on('request', (r) => requests.push(r.url()));
-  const errors: string[] = [];
-  page.on('pageerror', (e) => errors.push(e.message));
-  await page.addInitScript(() => {
-    const w = window as unknown as { media: Array<[string, number]> };
-    w.media = [];
-    for (const type of ['waiting', 'playing', 'stalled', 'seeking'])
-      document.addEventListener(type, (e) => w.media.push([type, (e.target as HTMLVideoElement).currentTime]), true);
-  });
-  await page.goto(url, { waitUntil: 'load' });
-  return { ctx, page, requests, errors };
-}
-
-/**
- * Pauses at `seconds` and waits until the video shows the frame there and the overlay canvas
- * has drawn; returns the frame the canvas says it drew (the pixel checks then prove it is the
- * frame on screen: a canvas on another frame than the video fails them).
- */
-async function showFrame(page: Page, seconds: number): Promise<number> {
-  await page.evaluate((t) => {
-    const v = document.querySelector('video')!;
-    v.pause();
-    v.currentTime = t;
-  }, seconds);
-  await page.waitForFunction(() => !document.querySelector('video')!.seeking && document.querySelector('video')!.readyState >= 2, null, { timeout: 20_000 });
-  // Two painted frames: the seeked frame presented and the canvas drawn for it.
-  await page.evaluate(() => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(() => requestAnimationFrame(r)))));
-  return page.evaluate(() => Number(document.getElementById('overlays')!.getAttribute('data-frame') ?? -1));
-}
-
-/** The video's picture on the page (object-fit: contain), in CSS pixels. */
-async function pictureBox(page: Page) {
-  return page.evaluate(() => {
-    const v = document.querySelector('video')!;
-    const r = v.getBoundingClientRect();
-    const s = Math.min(r.width / v.videoWidth, r.height / v.videoHeight);
-    return { x: r.x + (r.width - v.videoWidth * s) / 2, y: r.y + (r.height - v.videoHeight * s) / 2, w: v.videoWidth * s, h: v.videoHeight * s };
-  });
-}
-
-/** Concatenates a playlist's segments (absolute or relative URIs) into one MPEG-TS file. */
-async function fetchStream(playlistUrl: string, file: string): Promise<string[]> {
-  const text = await (await fetch(playlistUrl)).text();
-  const uris = text.split('\n').filter((l) => l && !l.startsWith('#'));
-  const parts: Buffer[] = [];
-  for (const u of uris) {
-    const res = await fetch(new URL(u, playlistUrl));
-    assert.equal(res.status, 200, u);
-    parts.push(Buffer.from(await res.arrayBuffer()));
-  }
-  (await import('node:fs')).writeFileSync(file, Buffer.concat(parts));
-  return uris;
-}
-
-/**
- * YUV to RGB as Chromium shows this video (tagged BT.709, limited range; measured: the
- * page's screenshot matches it to ~1.5 levels outside overlays; ffmpeg's default BT.601 is ~8 off).
- */
-const AS_BROWSER = 'scale=in_color_matrix=bt709:in_range=tv:out_range=pc,format=rgba';
-
-/** Frame `f` of a video file as an RGBA canvas of the template's size, as the browser shows it. */
-async function decodeFrame(input: string[], f: number, w: number, h: number): Promise<Canvas> {
-  const { stdout } = await runFfmpeg(['-v', 'error', ...input, '-vf', `select=eq(n\\,${f}),${AS_BROWSER}`, '-frames:v', '1', '-f', 'rawvideo', '-pix_fmt', 'rgba', 'pipe:1'], { captureStdout: true, timeoutMs: 30_000 });
-  assert.equal(stdout.length, w * h * 4, 'one decoded frame');
-  return rgbaCanvas(stdout, w, h);
-}
-
-function rgbaCanvas(rgba: Buffer, w: number, h: number): Canvas {
-  const c = createCanvas(w, h);
-  c.getContext('2d').putImageData(new ImageData(new Uint8ClampedArray(rgba.buffer, rgba.byteOffset, w * h * 4), w, h), 0, 0);
-  return c;
-}
-
-/** A frame-sized canvas scaled to the displayed picture size (bilinear, as the browser scales video). */
-function scaled(src: Canvas, w: number, h: number): Uint8ClampedArray {
-  const c = createCanvas(w, h);
-  const g = c.getContext('2d');
-  g.imageSmoothingEnabled = true;
-  g.drawImage(src, 0, 0, w, h);
-  return g.getImageData(0, 0, w, h).data;
-}
-
-/** The screenshot's picture area as RGBA at w×h. */
-async function screenshotPicture(png: Buffer, box: { x: number; y: number }, w: number, h: number): Promise<Uint8ClampedArray> {
-  const img = await loadImage(png);
-  const c = createCanvas(w, h);
-  c.getContext('2d').drawImage(img, -Math.round(box.x), -Math.round(box.y));
-  return c.getContext('2d').getImageData(0, 0, w, h).data;
-}
-
-/** Mean absolute difference (0-255, over RGB) and PSNR (dB) of two RGBA images in a region (inside or outside a rect). */
-function compare(a: Uint8ClampedArray, b: Uint8ClampedArray, w: number, rect: { x0: number; y0: number; x1: number; y1: number }, inside: boolean): { mad: number; psnr: number } {
-  let sum = 0, sq = 0, n = 0;
-  for (let i = 0; i < a.length; i += 4) {
-    const px = (i / 4) % w, py = Math.floor(i / 4 / w);
-    const within = px >= rect.x0 && px < rect.x1 && py >= rect.y0 && py < rect.y1;
-    if (within !== inside) continue;
-    for (let k = 0; k < 3; k++) {
-      const d = a[i + k]! - b[i + k]!;
-      sum += Math.abs(d);
-      sq += d * d;
-    }
-    n += 3;
-  }
-  return { mad: sum / n, psnr: 10 * Math.log10((255 * 255) / Math.max(1e-9, sq / n)) };
-}
-
-function planOf(templateId: string, baseUris: string[]): TemplatePlan {
-  const version = baseUris[0]!.split('/')[3]!;
-  return JSON.parse(readFileSync(path.join(SHARED_STORAGE, 'templates', templateId, version, 'plan.json'), 'utf8'));
-}
-
-/** A stored mezzanine (lossless H.264) as raw yuv420p frames, expanded the way a worker expands it. */
-async function expandedMezzanine(key: string): Promise<string> {
-  const out = path.join(root, `${key.replace(/\W/g, '_')}.yuv`);
-  if (!existsSync(out)) await expandMezzanine(path.join(SHARED_STORAGE, key), out);
-  return out;
-}
-
-/** What the server composites before encoding: the mezzanine frame with the overlay, through the render's own overlay chain (render-pass.ts), not encoded. */
-async function rawComposite(plan: TemplatePlan, f: number, png: Buffer, x: number, y: number): Promise<Canvas> {
-  const seg = plan.segments.find((s) => f >= s.startFrame && f < s.startFrame + s.frames)!;
-  const bytes = plan.width * plan.height * 1.5;
-  const fh = await open(await expandedMezzanine(seg.mezzanine!), 'r');
-  const raw = Buffer.alloc(bytes);
-  await fh.read(raw, 0, bytes, (f - seg.startFrame) * bytes).finally(() => fh.close());
-  const pngFile = path.join(root, `ov-${plan.templateId}.png`);
-  (await import('node:fs')).writeFileSync(pngFile, png);
-  const chain = overlayChain('0:v', 'r', 1, { startFrame: f, frames: 1 }, [{ layerId: 'hi', png, x, y, startFrame: f, endFrame: f + 1 }], plan.fps, 'c');
-  const { stdout } = await runFfmpeg(
-    ['-v', 'error', '-f', 'rawvideo', '-pix_fmt', 'yuv420p', '-s', `${plan.width}x${plan.height}`, '-framerate', `${plan.fps.num}/${plan.fps.den}`, '-i', 'pipe:0', '-framerate', `${plan.fps.num}/${plan.fps.den}`, '-i', pngFile,
-      '-filter_complex', `${chain};[c]format=yuv420p,${AS_BROWSER}[v]`, '-map', '[v]', '-frames:v', '1', '-f', 'rawvideo', '-pix_fmt', 'rgba', 'pipe:1'],
-    { input: raw, captureStdout: true, timeoutMs: 30_000 },
-  );
-  return rgbaCanvas(stdout, plan.width, plan.height);
-}
-
-/**
- * The page's own arithmetic on the same lossless inputs: the mezzanine frame as the browser
- * shows it (BT.709, out-of-gamut colours clipped) with the layer image blended in RGB. Against
- * rawComposite this isolates what blending in RGB instead of 4:2:0 YUV costs, with no encoder involved.
- */
-async function rgbComposite(plan: TemplatePlan, f: number, png: Buffer, x: number, y: number): Promise<Canvas> {
-  const seg = plan.segments.find((s) => f >= s.startFrame && f < s.startFrame + s.frames)!;
-  const bytes = plan.width * plan.height * 1.5;
-  const fh = await open(await expandedMezzanine(seg.mezzanine!), 'r');
-  const raw = Buffer.alloc(bytes);
-  await fh.read(raw, 0, bytes, (f - seg.startFrame) * bytes).finally(() => fh.close());
-  const { stdout } = await runFfmpeg(['-v', 'error', '-f', 'rawvideo', '-pix_fmt', 'yuv420p', '-s', `${plan.width}x${plan.height}`, '-i', 'pipe:0', '-vf', AS_BROWSER, '-frames:v', '1', '-f', 'rawvideo', '-pix_fmt', 'rgba', 'pipe:1'], { input: raw, captureStdout: true, timeoutMs: 30_000 });
-  const c = rgbaCanvas(stdout, plan.width, plan.height);
-  c.getContext('2d').drawImage(await loadImage(png), x, y);
-  return c;
-}
+/** The shared measuring helpers (test/support/fidelity.ts) bound to this file's browser, storage and scratch dir. */
+const openPage = (url: string, viewport: { width: number; height: number }, opts: { noNativeHls?: boolean } = {}) => openPageIn(browser, url, viewport, opts);
+const planOf = (templateId: string, baseUris: string[]): TemplatePlan => planIn(SHARED_STORAGE, templateId, baseUris);
+const rawComposite = (plan: TemplatePlan, f: number, png: Buffer, x: number, y: number) => rawCompositeOf(plan, f, [{ png, x, y }], SHARED_STORAGE, root);
+const rgbComposite = (plan: TemplatePlan, f: number, png: Buffer, x: number, y: number) => rgbCompositeOf(plan, f, [{ png, x, y }], SHARED_STORAGE, root);
 
 for (const player of ['native HLS', 'hls.js'] as const)
 test(`with the worker stopped (${player}): a fresh link plays the template rendition from the first frame without waiting, with this person's overlay on its frames`, async () => {
