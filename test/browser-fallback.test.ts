@@ -135,7 +135,9 @@ test(`with the worker stopped (${player}): a fresh link plays the template rendi
   console.log(`# stopped worker, ${player}, landscape at phone: box vs expected MAD ${inBox.mad.toFixed(2)}, box vs bare base ${withoutOverlay.mad.toFixed(2)}, outside vs base ${outside.mad.toFixed(2)}`);
   assert.ok(inBox.mad < 3, `the overlay box shows the layer image (MAD ${inBox.mad.toFixed(2)})`);
   assert.ok(withoutOverlay.mad > 20, `and differs from the bare base frame there (MAD ${withoutOverlay.mad.toFixed(2)})`);
-  assert.ok(outside.mad < 3, `outside the box the picture is the base video (MAD ${outside.mad.toFixed(2)})`);
+  // (Chromium's video path and ffmpeg's decode differ by ~3 levels on this pattern's sharp colour
+  // edges, mostly in blue; a frame off by one is 9–14.)
+  assert.ok(outside.mad < 4, `outside the box the picture is the base video (MAD ${outside.mad.toFixed(2)})`);
   // Frame-exact window (13..62) and fade: nothing on frame 12 nor on frame 13 (the fade's
   // alpha is 0 on the first frame, as ffmpeg's), something from 14 to 62, nothing on 63.
   const lead = MID - F; // frames the player's timeline puts the video in (proven by the pixels above)
