@@ -6,7 +6,7 @@ import { frameClock, type FrameClock } from './frame-clock.ts';
 import { layerPose } from './layer-pose.ts';
 
 export interface LoadedLayer extends CompositeLayer {
-  /** The layer's image, decoded: drawn as is, since the server blends it in RGB and turns the result into BT.709 video, which is how browsers show the stream (src/video/colour.ts). */
+  /** The layer's image, decoded: drawn as is; the server's blend of it is the same arithmetic (BT.709, pictures in gamut: src/video/colour.ts). */
   img: CanvasImageSource;
 }
 export type LoadedPlan = Omit<CompositePlan, 'layers'> & { layers: LoadedLayer[] };
