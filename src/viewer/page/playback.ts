@@ -36,11 +36,15 @@ async function loadLayers(p: CompositePlan): Promise<LoadedPlan> {
   return { ...p, layers };
 }
 
-/** `then` once the video can play on without a wait. */
+/**
+ * `then` once the video can play on without a wait: `canplaythrough`, not `canplay`. With
+ * only the current frame and a little more buffered, 4–6 of 8 pages opened at once held
+ * their first frame 0.3–0.7 s after `playing` (bench/README, runs F and G).
+ */
 function whenPlayable(v: HTMLVideoElement, then: Then): void {
-  if (v.readyState >= 3) return then();
-  v.addEventListener('canplay', function go() {
-    v.removeEventListener('canplay', go);
+  if (v.readyState >= 4) return then();
+  v.addEventListener('canplaythrough', function go() {
+    v.removeEventListener('canplaythrough', go);
     then();
   });
 }
