@@ -23,21 +23,29 @@ function painter(canvas: HTMLCanvasElement, p: LoadedPlan): Painter {
   if (!g) throw new Error('no 2d canvas');
   const rate = p.fps.num / p.fps.den;
   let shown = -1;
+  // Whether the canvas holds anything: outside every layer's window a clear canvas stays
+  // as it is (a full clear each frame is most of the page's own CPU on a phone).
+  let dirty = true;
   return {
-    invalidate: () => void (shown = -1),
+    invalidate: () => {
+      shown = -1;
+      dirty = true;
+    },
     draw(f) {
       if (f === shown) return;
       shown = f;
-      g.setTransform(1, 0, 0, 1, 0, 0);
-      g.clearRect(0, 0, canvas.width, canvas.height);
-      g.setTransform(canvas.width / p.width, 0, 0, canvas.height / p.height, 0, 0);
-      for (const l of p.layers) {
-        const pose = layerPose(l, f, rate);
-        if (!pose) continue;
-        g.globalAlpha = pose.alpha;
-        g.drawImage(l.img, pose.x, pose.y);
+      const poses = p.layers.map((l) => [l, layerPose(l, f, rate)] as const).filter(([, pose]) => pose);
+      if (dirty || poses.length) {
+        g.setTransform(1, 0, 0, 1, 0, 0);
+        g.clearRect(0, 0, canvas.width, canvas.height);
+        g.setTransform(canvas.width / p.width, 0, 0, canvas.height / p.height, 0, 0);
+        for (const [l, pose] of poses) {
+          g.globalAlpha = pose!.alpha;
+          g.drawImage(l.img, pose!.x, pose!.y);
+        }
+        g.globalAlpha = 1;
+        dirty = poses.length > 0;
       }
-      g.globalAlpha = 1;
       canvas.setAttribute('data-frame', String(f));
     },
   };
