@@ -6,12 +6,11 @@
 // them all, and each layer's box is measured on its own next to the whole picture.
 // `npx tsx bench/run.ts --only fidelity` (a few minutes; prepares the two templates if needed).
 import { mkdtempSync, rmSync } from 'node:fs';
-import { spawn } from 'node:child_process';
 import os from 'node:os';
 import path from 'node:path';
 import { chromium } from 'playwright-core';
 import { PROJECT_ROOT } from '../src/config/index.ts';
-import { SHARED_STORAGE, startTestService } from '../test/helpers/service.ts';
+import { prepareWithTemporaryWorker, SHARED_STORAGE, startTestService } from '../test/helpers/service.ts';
 import { CHROMIUM_ARGS, CHROMIUM_PATH } from '../test/support/player.ts';
 import { hideUi } from '../test/support/watch-page.ts';
 import {
@@ -48,15 +47,8 @@ const rows: Array<Record<string, unknown>> = [];
 try {
   log('preparing the bundled templates');
   await svc.svc.prepareBundled();
-  // The worker-less service registers them too, through a worker process stopped once they are in (stored versions: no encode).
-  const w = spawn(process.execPath, [path.join(PROJECT_ROOT, 'bin/kasane.js'), 'worker'], { env: stopped.env, stdio: ['ignore', 'ignore', 'inherit'] });
-  try {
-    await stopped.svc.prepareBundled();
-  } finally {
-    const gone = new Promise((r) => w.once('exit', r));
-    w.kill('SIGKILL');
-    await gone;
-  }
+  // The worker-less service registers them too (stored versions: no encode).
+  await prepareWithTemporaryWorker(stopped);
   const run = String(Date.now());
   for (const [templateId, frames] of Object.entries(FRAMES)) {
     const t = (await svc.api('GET', `/v1/templates/${templateId}`)).body;

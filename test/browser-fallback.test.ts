@@ -9,11 +9,10 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
-import { spawn } from 'node:child_process';
 import path from 'node:path';
 import { chromium, type Browser } from 'playwright-core';
 import { createCanvas, loadImage } from '@napi-rs/canvas';
-import { SHARED_STORAGE, startTestService, type TestService } from './helpers/service.ts';
+import { prepareWithTemporaryWorker, SHARED_STORAGE, startTestService, type TestService } from './helpers/service.ts';
 import { writeTinyTemplate } from './helpers/tiny-template.ts';
 import { CHROMIUM_ARGS, CHROMIUM_PATH } from './support/player.ts';
 import { hideUi } from './support/watch-page.ts';
@@ -21,7 +20,6 @@ import {
   compare, decodeFrame, fetchStream, openPage as openPageIn, pictureBox, planOf as planIn, rawComposite as rawCompositeOf,
   rgbComposite as rgbCompositeOf, scaled, screenshotPicture, showFrame,
 } from './support/fidelity.ts';
-import { PROJECT_ROOT } from '../src/config/index.ts';
 import { signToken } from '../src/viewer/signing.ts';
 import { drawLayer, ensureFonts } from '../src/overlays/index.ts';
 import type { Layer } from '../src/overlays/types.ts';
@@ -54,15 +52,7 @@ before(async () => {
     await writeTinyTemplate(templates, { id, name: id, size: `${size[0]}x${size[1]}`, seconds: 3, fields: FIELDS, layers: [layerOf(size[0])] });
   }
   stopped = await startTestService({ worker: false, env: { KASANE_TEMPLATES_DIR: templates } });
-  // Preparing needs a worker: one in a child process, stopped once the templates are ready.
-  const w = spawn(process.execPath, [path.join(PROJECT_ROOT, 'bin/kasane.js'), 'worker'], { env: stopped.env, stdio: ['ignore', 'ignore', 'inherit'] });
-  try {
-    await stopped.svc.prepareBundled();
-  } finally {
-    const gone = new Promise((r) => w.once('exit', r));
-    w.kill('SIGKILL');
-    await gone;
-  }
+  await prepareWithTemporaryWorker(stopped);
   running = await startTestService({ env: { KASANE_TEMPLATES_DIR: templates } });
   await running.svc.prepareBundled();
   browser = await chromium.launch({ executablePath: CHROMIUM_PATH, args: CHROMIUM_ARGS });

@@ -3,6 +3,7 @@
 // shared storage dir, keyed by version hash, so each file does not re-encode.
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
+import { spawn } from 'node:child_process';
 import path from 'node:path';
 import { Redis } from 'ioredis';
 import { startService, type Service } from '../../src/runtime.ts';
@@ -93,6 +94,21 @@ export async function startTestService(opts: { worker?: boolean; env?: Record<st
     },
   };
   return t;
+}
+
+/**
+ * Prepares the bundled templates of a service started without a worker (`worker: false`):
+ * preparing needs one, so a worker process runs until they are in, then is killed.
+ */
+export async function prepareWithTemporaryWorker(t: TestService): Promise<void> {
+  const w = spawn(process.execPath, [path.join(PROJECT_ROOT, 'bin/kasane.js'), 'worker'], { env: t.env, stdio: ['ignore', 'ignore', 'inherit'] });
+  try {
+    await t.svc.prepareBundled();
+  } finally {
+    const gone = new Promise((r) => w.once('exit', r));
+    w.kill('SIGKILL');
+    await gone;
+  }
 }
 
 /** A prepared version's plan.json, as stored. */
