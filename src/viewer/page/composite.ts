@@ -45,9 +45,6 @@ function painter(canvas: HTMLCanvasElement, p: LoadedPlan): Painter {
         }
         g.globalAlpha = 1;
         dirty = poses.length > 0;
-        // An empty canvas is hidden, so the browser does not composite a video-sized layer
-        // over every frame outside the layers' windows (software compositing on a busy phone).
-        canvas.style.visibility = dirty ? 'visible' : 'hidden';
       }
       canvas.setAttribute('data-frame', String(f));
     },
