@@ -32,6 +32,14 @@ export class FileCache {
   }
 
   /**
+   * The id of stored object `key` (in `store`) as it is now, or of what was made from it
+   * (`made`: the made file's kind): a replaced object is never answered from an old copy.
+   */
+  static versionId(store: string, key: string, head: { size: number; mtime: Date }, made?: string): string {
+    return made === undefined ? FileCache.id(store, key, head.size, head.mtime.getTime()) : FileCache.id(store, key, head.size, head.mtime.getTime(), made);
+  }
+
+  /**
    * The file `id`+`ext`, filled by `fill(tmp)` when this machine has not got it yet;
    * pinned until release(). Concurrent calls in this process share one fill.
    */
@@ -39,12 +47,7 @@ export class FileCache {
     const file = path.join(this.files, id + ext);
     const release = await this.pin(id);
     try {
-      const hit = await stat(file).then(() => true, () => false);
-      if (hit) {
-        // Recently used: eviction goes by modification time.
-        const now = new Date();
-        await utimes(file, now, now).catch(() => {});
-      } else {
+      if (!(await this.present(file))) {
         let f = this.filling.get(file);
         if (!f) {
           f = this.fill(file, fill).finally(() => this.filling.delete(file));
@@ -65,13 +68,17 @@ export class FileCache {
     const file = path.join(this.files, id + ext);
     if (this.filling.has(file)) return null;
     const release = await this.pin(id);
-    if (await stat(file).then(() => true, () => false)) {
-      const now = new Date();
-      await utimes(file, now, now).catch(() => {});
-      return { path: file, release };
-    }
+    if (await this.present(file)) return { path: file, release };
     release();
     return null;
+  }
+
+  /** Whether `file` is in the cache; if so it is marked recently used (eviction goes by modification time). */
+  private async present(file: string): Promise<boolean> {
+    if (!(await stat(file).then(() => true, () => false))) return false;
+    const now = new Date();
+    await utimes(file, now, now).catch(() => {});
+    return true;
   }
 
   private async fill(file: string, fill: (tmp: string) => Promise<void>): Promise<void> {

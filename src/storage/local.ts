@@ -87,13 +87,12 @@ export class LocalStorage implements Storage {
   async derived(key: string, ext: string, make: (out: string, source: () => Promise<string>) => Promise<void>): Promise<CachedFile | null> {
     const h = await this.head(key);
     if (!h) return null;
-    // Keyed by the object's version: a replaced object is never answered from an old copy.
-    return this.cache.use(FileCache.id(this.root, key, h.size, h.mtime.getTime(), ext), ext, (out) => make(out, async () => this.file(key)));
+    return this.cache.use(FileCache.versionId(this.root, key, h, ext), ext, (out) => make(out, async () => this.file(key)));
   }
 
   async derivedIfMade(key: string, ext: string): Promise<CachedFile | null> {
     const h = await this.head(key);
-    return h ? this.cache.peek(FileCache.id(this.root, key, h.size, h.mtime.getTime(), ext), ext) : null;
+    return h ? this.cache.peek(FileCache.versionId(this.root, key, h, ext), ext) : null;
   }
 
   async delete(key: string): Promise<void> {

@@ -142,7 +142,7 @@ export class S3Storage implements Storage {
     const h = await this.head(key);
     if (!h) return null;
     const ext = key.match(/\.[A-Za-z0-9]+$/)?.[0] ?? '';
-    return this.cache.use(FileCache.id(this.describe, key, h.size, h.mtime.getTime()), ext, async (tmp) => {
+    return this.cache.use(FileCache.versionId(this.describe, key, h), ext, async (tmp) => {
       await pipeline(await this.body(key), createWriteStream(tmp));
     });
   }
@@ -150,7 +150,7 @@ export class S3Storage implements Storage {
   async derived(key: string, ext: string, make: (out: string, source: () => Promise<string>) => Promise<void>): Promise<CachedFile | null> {
     const h = await this.head(key);
     if (!h) return null;
-    return this.cache.use(FileCache.id(this.describe, key, h.size, h.mtime.getTime(), ext), ext, async (out) => {
+    return this.cache.use(FileCache.versionId(this.describe, key, h, ext), ext, async (out) => {
       // The source is only needed to make the file: downloaded beside it, then dropped.
       const src = `${out}.src`;
       try {
@@ -166,7 +166,7 @@ export class S3Storage implements Storage {
 
   async derivedIfMade(key: string, ext: string): Promise<CachedFile | null> {
     const h = await this.head(key);
-    return h ? this.cache.peek(FileCache.id(this.describe, key, h.size, h.mtime.getTime(), ext), ext) : null;
+    return h ? this.cache.peek(FileCache.versionId(this.describe, key, h, ext), ext) : null;
   }
 
   async delete(key: string): Promise<void> {
