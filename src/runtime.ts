@@ -44,8 +44,6 @@ export interface Service {
 /**
  * logger: false writes no logs (tests); a Logger is used as is; unset, one is made from
  * LOG_LEVEL. ffmpeg children of this process run with this config's ffmpeg settings.
- */
-/**
  * `warmPreviews`: start the drawing process (fonts, canvas) with the API rather than on the
  * first viewer's request, which then waited ~1.1 s for it (bench/README, the warm-up view).
  * The CLI sets it; tests that start dozens of services do not pay for it.

@@ -11,6 +11,7 @@ import type { CachedFile, Storage } from '../storage/storage.ts';
 import { rawMezzanine } from '../video/mezzanine.ts';
 import type { SegmentInfo, TemplatePlan } from '../templates/plan.ts';
 import { runFfmpeg } from '../video/ffmpeg.ts';
+import { VIDEO_AS_SHOWN } from '../video/colour.ts';
 import type { DrawContext } from '../overlays/index.ts';
 import { ensureFonts } from '../overlays/index.ts';
 import { overlayChain, rawInputArgs } from './render-pass.ts';
@@ -76,7 +77,7 @@ export async function drawPreviewGif(plan: TemplatePlan, data: Record<string, un
     inputs.push('-i', path.join(work, 'play.png'));
     const skip = startFrame - segs[0]!.startFrame;
     const joined = segs.length === 1 ? '[s0]' : `${segs.map((_, k) => `[s${k}]`).join('')}concat=n=${segs.length}:v=1:a=0,`;
-    const base = `${chains.join(';')};${joined}trim=start_frame=${skip}:end_frame=${skip + endFrame - startFrame},setpts=PTS-STARTPTS,fps=${GIF_FPS},scale=${GIF_WIDTH}:${height}:flags=lanczos:in_color_matrix=bt709:in_range=tv,format=rgb24[g];[g][${next}:v]overlay=0:0:format=auto,split[a][b]`;
+    const base = `${chains.join(';')};${joined}trim=start_frame=${skip}:end_frame=${skip + endFrame - startFrame},setpts=PTS-STARTPTS,fps=${GIF_FPS},scale=${GIF_WIDTH}:${height}:flags=lanczos:${VIDEO_AS_SHOWN},format=rgb24[g];[g][${next}:v]overlay=0:0:format=auto,split[a][b]`;
     // Fewer colours until it fits: a busy portrait background is what makes a GIF heavy.
     let gif: Buffer = Buffer.alloc(0);
     for (const colors of [128, 64, 32]) {

@@ -132,7 +132,7 @@ export async function renderPass(
   for (const t of templates) t.catch(() => {}); // surfaced where awaited
   // Pinned in this machine's cache until ffmpeg is done with them.
   const mezzanines: CachedFile[] = [];
-  const cold: string[] = [];
+  const cold: SegmentInfo[] = [];
   try {
     const args = ['-y', ...(await mezzanineInputArgs(plan, pass, storage, mezzanines, cold))];
     const { inputArgs, graph } = await overlayGraph(pass, plan, work);
@@ -152,16 +152,16 @@ export async function renderPass(
     await rm(work, { recursive: true, force: true });
     // After the encode, not before: the next render on this machine reads raw frames.
     mezzanineColdReadsTotal.inc(cold.length);
-    for (const key of cold) expandLater(storage, key, { ...plan, frames: pass.find((p) => p.seg.mezzanine === key)!.seg.frames });
+    for (const seg of cold) expandLater(storage, seg.mezzanine!, { ...plan, frames: seg.frames });
   }
 }
 
 /**
  * Inputs 0..n-1: each segment's mezzanine (raw frames when this machine has them, else the
  * stored lossless copy, decoded as ffmpeg goes; video/mezzanine.ts), all looked up at once
- * and pinned in `pinned`; the keys that were not expanded here yet go to `cold`.
+ * and pinned in `pinned`; the segments whose mezzanine was not expanded here yet go to `cold`.
  */
-async function mezzanineInputArgs(plan: TemplatePlan, pass: PassSegment[], storage: Storage, pinned: CachedFile[], cold: string[]): Promise<string[]> {
+async function mezzanineInputArgs(plan: TemplatePlan, pass: PassSegment[], storage: Storage, pinned: CachedFile[], cold: SegmentInfo[]): Promise<string[]> {
   const inputs = await Promise.allSettled(pass.map(({ seg }) => {
     if (!seg.mezzanine) return Promise.reject(new Error(`segment ${seg.index} is static`));
     return mezzanineInput(storage, seg.mezzanine, { ...plan, frames: seg.frames });
@@ -171,7 +171,7 @@ async function mezzanineInputArgs(plan: TemplatePlan, pass: PassSegment[], stora
   if (failed) throw failed.reason;
   return inputs.flatMap((r, k) => {
     const input = (r as PromiseFulfilledResult<MezzanineInput>).value;
-    if (!input.raw) cold.push(pass[k]!.seg.mezzanine!);
+    if (!input.raw) cold.push(pass[k]!.seg);
     return input.args;
   });
 }

@@ -23,7 +23,7 @@ import { layerFrames, planKey, versionPrefix, type SegmentInfo, type TemplatePla
 import { planSegments, type PlannedSegment, type Window } from './segment-plan.ts';
 
 /** Bump when the prepared layout changes, so old preparations are not reused. */
-const PREPARE_FORMAT = 9; // 9: pictures brought inside the RGB gamut (video/colour.ts CLIP_TO_GAMUT); 8: BT.709 throughout, tagged in the SPS (video/colour.ts); 5: rotated (phone) clips are prepared upright; 6: audio muxed one PES per AAC frame (short segments keep their sound); 7: mezzanines stored as lossless H.264 (video/mezzanine.ts)
+const PREPARE_FORMAT = 9; // 5: rotated (phone) clips are prepared upright; 6: audio muxed one PES per AAC frame (short segments keep their sound); 7: mezzanines stored as lossless H.264 (video/mezzanine.ts); 8: BT.709 throughout, tagged in the SPS; 9: pictures brought inside the RGB gamut (both video/colour.ts)
 
 export interface PrepareOptions {
   signal?: AbortSignal;

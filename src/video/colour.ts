@@ -46,8 +46,11 @@ export const RGB_TO_VIDEO = 'scale=out_color_matrix=bt709:out_range=tv';
  */
 export const OVERLAY_TO_VIDEO = `${RGB_TO_VIDEO},format=yuva444p,scale=flags=area,format=yuva420p`;
 
-/** Our own YUV frames (raw mezzanines carry no tag) into RGB for stills: as a browser shows the stream. */
-export const VIDEO_TO_RGB = 'scale=in_color_matrix=bt709:in_range=tv';
+/** The scale filter's options that read our YUV as a browser shows the stream (raw mezzanines carry no tag). */
+export const VIDEO_AS_SHOWN = 'in_color_matrix=bt709:in_range=tv';
+
+/** Our own YUV frames into RGB for stills. */
+export const VIDEO_TO_RGB = `scale=${VIDEO_AS_SHOWN}`;
 
 /**
  * The base video's pictures brought inside the RGB gamut, once, at preparation: to RGB as a

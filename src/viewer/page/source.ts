@@ -18,7 +18,9 @@ declare global {
 const RETRIES = 12;
 /** hls.js: restarts after a fatal network error, each after its own RETRIES tries of the segment. */
 const RESTARTS = 2;
-const backoffMs = (n: number) => Math.min(8000, 1000 * n);
+/** Waits between tries: 1 s more each time, 8 s at most (the page's reloads and hls.js's own retries alike). */
+const BACKOFF = { stepMs: 1000, maxMs: 8000 };
+const backoffMs = (n: number) => Math.min(BACKOFF.maxMs, BACKOFF.stepMs * n);
 
 /** Dispatched on the video when the page has given up on loading it. */
 export const STUCK_EVENT = 'kasane-stuck';
@@ -123,7 +125,7 @@ function reloadOnError(v: HTMLVideoElement, url: string): () => void {
 
 /** hls.js: retry a late segment for as long as the server may take, and restart loading after a fatal network error. */
 function hlsWithRetries(Hls: typeof HlsType, v: HTMLVideoElement, url: string): HlsType {
-  const errorRetry = { maxNumRetry: RETRIES, retryDelayMs: 1000, maxRetryDelayMs: 8000 };
+  const errorRetry = { maxNumRetry: RETRIES, retryDelayMs: BACKOFF.stepMs, maxRetryDelayMs: BACKOFF.maxMs };
   const policy = { default: { maxTimeToFirstByteMs: 20_000, maxLoadTimeMs: 60_000, timeoutRetry: errorRetry, errorRetry } };
   const h = new Hls({ maxBufferLength: 30, fragLoadPolicy: policy, playlistLoadPolicy: policy });
   const failed = failureCounter(v, RESTARTS);
